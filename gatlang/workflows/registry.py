@@ -1,0 +1,69 @@
+"""The run kinds a study may use, with the options each accepts.
+
+Why one table: `gatc check` rejects an unknown kind or option (with the closest
+names) before anything is loaded or solved, the docs list them, and each
+workflow module reads its options from one place.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    name: str
+    type: str                    # name | names | number | quantity | bool | block | range | expr
+    doc: str
+    choices: tuple[str, ...] = ()
+    default: object = None
+
+
+@dataclass(frozen=True)
+class RunKind:
+    name: str
+    doc: str
+    options: dict[str, OptionSpec] = field(default_factory=dict)
+    implemented: bool = True
+    problem: str | None = None   # the optimisation problem a formulation must declare (`problem opf`)
+
+
+SOLVERS = ("highs", "scip", "ipopt", "auto")
+
+_COMMON = [
+    OptionSpec("scenarios", "names", "scenarios to solve (default: the base case only)"),
+    OptionSpec("solver", "name", "solver to use; `auto` picks by problem class", SOLVERS, "auto"),
+    OptionSpec("solver_options", "block", "options passed to the solver (e.g. tol, max_iter, time_limit)"),
+    OptionSpec("time_limit", "quantity", "wall-clock limit for each solve"),
+]
+
+
+def _kind(name: str, doc: str, opts: list[OptionSpec], implemented: bool = True, problem: str | None = None) -> RunKind:
+    return RunKind(name, doc, {o.name: o for o in _COMMON + opts}, implemented, problem)
+
+
+RUN_KINDS: dict[str, RunKind] = {k.name: k for k in [
+    _kind("opf", "optimal power flow under a formulation from stdlib (or the study)", [
+        OptionSpec("formulation", "name", "the formulation: dcp, acp, ... (see stdlib/)", default="dcp"),
+        OptionSpec("objective", "name", "a named objective of the formulation (cost, losses, ...)"),
+        OptionSpec("warm_start", "bool", "start from the input case's operating point", default=True),
+    ], problem="opf"),
+    _kind("pf", "power flow (balanced or unbalanced)", [
+        OptionSpec("method", "name", "solution method", ("newton", "fast_decoupled", "sweep")),
+        OptionSpec("phases", "name", "balanced or unbalanced", ("balanced", "unbalanced")),
+        OptionSpec("tolerance", "number", "mismatch tolerance"), OptionSpec("max_iter", "number", "iteration limit"),
+    ], implemented=False),
+    _kind("compare", "solve one problem under several formulations and compare", [
+        OptionSpec("formulations", "names", "formulations to compare")], implemented=False),
+    _kind("hostcap", "hosting capacity", [
+        OptionSpec("at", "expr", "locations"), OptionSpec("method", "name", "sweep or opf", ("sweep", "opf")),
+        OptionSpec("step", "quantity", "injection step"), OptionSpec("limits", "block", "limits"),
+        OptionSpec("formulation", "name", "formulation for method = opf")], implemented=False),
+    _kind("envelope", "DER P-Q flexibility envelope", [], implemented=False),
+    _kind("schedule", "multi-period DER scheduling with storage", [], implemented=False),
+    _kind("stress", "DER stress test", [], implemented=False),
+    _kind("flisr", "FLISR restoration (MILP)", [], implemented=False),
+    _kind("outage_mc", "outage Monte Carlo reliability indices", [], implemented=False),
+    _kind("vvo_plan", "Volt/VAR and CVR planning", [], implemented=False),
+    _kind("se", "weighted-least-squares state estimation", [], implemented=False),
+    _kind("itd", "integrated transmission-distribution OPF", [], implemented=False),
+]}
