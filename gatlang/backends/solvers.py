@@ -1,0 +1,158 @@
+"""The one entry point that solves a Pyomo model: :func:`solve`.
+
+Why one entry point: workflows and the compiler should not know which solver
+binding is installed, how each names its options, or how each reports
+"infeasible".  :func:`solve` does, in order:
+
+1. classify the model (:mod:`.classify`) unless the caller knows the class;
+2. pick the solver (:mod:`.solver_registry`): the user's, or the default for
+   the class with a stated fallback (GAT0601) when it is missing;
+3. map the common option vocabulary and check raw option names against the
+   solver's real ones (:mod:`.solver_options`), refusing to run on a typo;
+4. run the adapter (:mod:`.solver_adapters`), which loads variable values
+   into the model when a solution exists;
+5. for an infeasible model, name the conflicting constraints (:mod:`.iis`);
+6. wrap it all in a :class:`SolveResult`.
+
+It never raises for solver-side problems: anything a solver or its binding
+throws becomes an ``ERROR`` result with a GAT0606 diagnostic.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Mapping
+
+from . import solver_env  # noqa: F401  (before Pyomo)
+from ..diagnostics import Diagnostic, error, warning
+from .classify import classify
+from .iis import FeasibilityCheck, default_name, explain_infeasibility
+from .solver_adapters import ADAPTERS, RawOutcome
+from .solver_options import map_options
+from .solver_registry import choose_solver, solver_info
+from .solver_types import ProblemClass, SolveResult, SolveStatus
+
+#: Upper bound on the time spent naming the constraints of an infeasible model.
+CONFLICT_TIME_BUDGET = 30.0
+#: Time limit of each feasibility check inside the deletion filter.
+CHECK_TIME_LIMIT = 5.0
+
+
+def solve(model: Any, *, problem_class: ProblemClass | None = None, solver: str | None = None,
+          options: Mapping[str, Any] | None = None, time_limit: float | None = None,
+          warm_start: bool = False, tee: bool = False, explain_infeasible: bool = True,
+          name_of: Callable[[Any], str] | None = None) -> SolveResult:
+    """Solve ``model`` with the right solver and report the outcome in gatlang's terms.
+
+    ``options`` mixes the common vocabulary (``time_limit``, ``mip_gap``,
+    ``tolerance``, ``max_iter``, ``threads``, ``verbose``) with raw solver
+    options; ``result.options`` holds what was really passed.  ``name_of``
+    turns a Pyomo constraint or variable into the name the user wrote (the
+    default, Pyomo's own name, is what the compiler makes it anyway).
+    """
+    started = time.perf_counter()
+    notes: list[Diagnostic] = []
+    try:
+        pc = problem_class if problem_class is not None else classify(model)
+    except Exception as exc:  # an expression Pyomo cannot walk: report, do not crash
+        return _failed(ProblemClass.NLP, solver or "?", None, started, error(
+            "GAT0614", f"could not determine the problem class of the model: {type(exc).__name__}: {exc}",
+            help="pass `problem_class` explicitly, or check the model for unsupported expressions"))
+
+    choice = choose_solver(pc, solver)
+    notes.extend(choice.diagnostics)
+    if choice.name is None:
+        return _failed(pc, solver or "none", None, started, *choice.diagnostics)
+    name = choice.name
+    info = solver_info(name)
+
+    mapped = map_options(name, pc, dict(options or {}), time_limit)
+    if mapped.has_errors:
+        return _failed(pc, name, info.version, started, *notes, *mapped.diagnostics, options=mapped.native)
+    notes.extend(mapped.diagnostics)
+    show_log = tee or bool(mapped.verbose)
+
+    try:
+        raw = ADAPTERS[name](model, dict(mapped.native), warm_start, show_log)
+    except Exception as exc:  # a binding's exception is a solver failure, not the user's bug
+        raw = RawOutcome(SolveStatus.ERROR, f"{type(exc).__name__}: {exc}")
+
+    if name == "ipopt" and raw.acceptable_only:
+        notes.append(warning(
+            "GAT0613", "Ipopt stopped at an 'acceptable' point, not at its requested tolerance",
+            help="the answer is usable but less accurate; raise `max_iter` or improve scaling, "
+                 "or loosen `tolerance` if the acceptable accuracy is enough"))
+    if not _is_global(name, pc) and raw.status is SolveStatus.OPTIMAL:
+        raw.status = SolveStatus.LOCALLY_OPTIMAL
+
+    result = SolveResult(
+        status=raw.status, message=raw.message, objective=raw.objective, solver=name,
+        solver_version=info.version, problem_class=pc, options=dict(mapped.native),
+        has_solution=raw.has_solution, iterations=raw.iterations, objective_bound=raw.objective_bound,
+        warnings=[d for d in notes if not d.is_error])
+    if raw.status is SolveStatus.INFEASIBLE and explain_infeasible:
+        _explain(model, result, pc, name, name_of or default_name)
+    result.wall_time = time.perf_counter() - started
+    return result
+
+
+def _is_global(solver: str, pc: ProblemClass) -> bool:
+    """Whether an 'optimal' answer from ``solver`` on ``pc`` is a global optimum.
+
+    Ipopt promises a local KKT point; on an LP or QP (convex by HiGHS's own
+    requirement) that is global, but gatlang does not check convexity, so
+    Ipopt always reports LOCALLY_OPTIMAL.
+    """
+    return solver != "ipopt"
+
+
+def _failed(pc: ProblemClass, solver: str, version: str | None, started: float,
+            *diags: Diagnostic, options: Mapping[str, Any] | None = None) -> SolveResult:
+    """An ERROR result that carries the diagnostics explaining why nothing was solved."""
+    errs = [d for d in diags if d.is_error]
+    return SolveResult(
+        status=SolveStatus.ERROR, message=errs[0].message if errs else "not solved",
+        objective=None, solver=solver, solver_version=version, problem_class=pc,
+        options=dict(options or {}), wall_time=time.perf_counter() - started,
+        warnings=[d for d in diags if not d.is_error], errors=errs)
+
+
+# ---------------------------------------------------------------- infeasibility
+
+def _explain(model: Any, result: SolveResult, pc: ProblemClass, solver: str,
+             name_of: Callable[[Any], str]) -> None:
+    """Fill ``result``'s conflict fields; a failure here only loses the explanation."""
+    try:
+        conflict = explain_infeasibility(model, linear=pc.is_linear, check=_feasibility_check(pc, solver),
+                                         name_of=name_of, time_budget=CONFLICT_TIME_BUDGET)
+    except Exception:
+        conflict = None
+    if conflict:
+        result.conflicting_constraints = list(conflict.constraints)
+        result.conflicting_bounds = list(conflict.bounds)
+        result.conflict_is_minimal = conflict.minimal
+
+
+def _feasibility_check(pc: ProblemClass, solver: str) -> FeasibilityCheck | None:
+    """A check that *proves* infeasibility, for the deletion filter; None when no solver can.
+
+    Ipopt only finds local infeasibility, so its models are checked with SCIP
+    (global) when installed.  Each check runs under :data:`CHECK_TIME_LIMIT`.
+    """
+    prover = solver if solver != "ipopt" else "scip"
+    if not solver_info(prover).available:
+        return None
+    mapped = map_options(prover, pc, {"time_limit": CHECK_TIME_LIMIT})
+    adapter = ADAPTERS[prover]
+
+    def check(model: Any) -> bool | None:
+        try:
+            raw = adapter(model, dict(mapped.native), False, False)
+        except Exception:
+            return None
+        if raw.has_solution or raw.status in (SolveStatus.OPTIMAL, SolveStatus.UNBOUNDED):
+            return True
+        if raw.status is SolveStatus.INFEASIBLE:
+            return False
+        return None
+
+    return check
