@@ -65,7 +65,9 @@ def _run_contrib(opt: Any, model: Any, native: dict[str, Any], tee: bool, **conf
 def _finish_contrib(res: Any, status: SolveStatus, message: str, started: float) -> RawOutcome:
     from pyomo.contrib.solver.common.results import SolutionStatus
 
-    has_solution = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
+    # An unbounded model's "feasible" point is a ray's start, not an answer: not loaded.
+    has_solution = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible) \
+        and status is not SolveStatus.UNBOUNDED
     if has_solution:
         res.solution_loader.load_vars()
     return RawOutcome(status=status, message=message,

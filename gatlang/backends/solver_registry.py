@@ -250,8 +250,12 @@ def doctor_report() -> str:
         lines.append("Ipopt bridge: present (cyipopt through Pyomo's PyNumero); "
                      "NLP, QCP and SOCP models are solved by Ipopt.")
     else:
-        lines.append("Ipopt bridge: MISSING; NLP, QCP and SOCP models fall back to SCIP "
-                     "(global, correct, but much slower on large networks).")
+        fallback = choose_solver(ProblemClass.NLP, None).name
+        lines.append(f"Ipopt bridge: MISSING; NLP, QCP and SOCP models fall back to {fallback or 'NOTHING'} "
+                     "(SCIP is global and correct, but much slower on large networks).")
+        lines.append("  fix: run `scripts/bootstrap.sh` (installs cyipopt-wheels and builds Pyomo's PyNumero "
+                     "library into <venv>/pyomo/lib), then `gatc doctor` again.")
+        lines.append(f"  reason: {ipopt.reason}")
     lines.append("")
     lines.append("Default solver per problem class:")
     for pc in ProblemClass:
