@@ -107,6 +107,8 @@ _TABLES: dict[str, list[pa.Field]] = {
         _f("r_pct", MATRIX, doc="winding resistance, % (total series R = sum over windings 1, 2)"),
         _f("xhl_pct", F64), _f("xht_pct", F64), _f("xlt_pct", F64),
         _f("noloadloss_pct", F64), _f("imag_pct", F64),
+        _f("ppm_antifloat", F64, doc="OpenDSS anti-floating shunt to ground, ppm of the winding "
+                                     "base admittance (null = 0)"),
         _f("b_charging_pu", F64, doc="MATPOWER branch charging b of a transformer branch, total, pu "
                                      "on kva/kv of winding 1 (split half to each end); null = 0"),
         _f("shift_deg", F64, doc="phase shift, winding 1 leads winding 2"),

@@ -1,0 +1,131 @@
+"""Typed, located reading of one object's properties, shared by every converter.
+
+Why: each converter needs "the last value of ``kv`` as a number, or the default,
+and a coded diagnostic at the value's column when it is not a number".  Doing
+that once here keeps the converters to the physics.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gatlang.diagnostics import DiagnosticSink, Span
+
+from .. import codes
+from ..script import DssObject
+from ..values import BusRef, Value, bus_ref, conductor_nodes, matrix, number, numbers, strings
+
+_TRUE = ("y", "t", "1")
+
+
+class Reader:
+    """Last-assignment-wins view of a DssObject's properties with typed getters."""
+
+    def __init__(self, obj: DssObject, sink: DiagnosticSink) -> None:
+        self.obj, self.sink = obj, sink
+        self.values: dict[str, Value] = obj.last()
+
+    @property
+    def span(self) -> Span:
+        return self.obj.span
+
+    def has(self, prop: str) -> bool:
+        return prop in self.values
+
+    def where(self, prop: str) -> Span:
+        v = self.values.get(prop)
+        return v.span if v is not None else self.obj.span
+
+    def text(self, prop: str, default: str = "") -> str:
+        v = self.values.get(prop)
+        return v.text.strip() if v is not None else default
+
+    def num(self, prop: str, default: float | None = None) -> float | None:
+        v = self.values.get(prop)
+        if v is None:
+            return default
+        x = number(v, self.sink, prop)
+        return default if x is None else x
+
+    def nums(self, prop: str) -> list[float] | None:
+        v = self.values.get(prop)
+        return None if v is None else numbers(v, self.sink, prop)
+
+    def strs(self, prop: str) -> list[str] | None:
+        v = self.values.get(prop)
+        return None if v is None else strings(v)
+
+    def flag(self, prop: str, default: bool = False) -> bool:
+        v = self.values.get(prop)
+        return default if v is None else v.text.strip().lower()[:1] in _TRUE
+
+    def matrix(self, prop: str, n: int) -> np.ndarray | None:
+        v = self.values.get(prop)
+        return None if v is None else matrix(v, n, self.sink, prop)
+
+    def bus(self, prop: str) -> BusRef | None:
+        v = self.values.get(prop)
+        return None if v is None else bus_ref(v, self.sink)
+
+    def choice(self, prop: str, options: dict[str, str], default: str) -> str:
+        """A keyword value matched by prefix (``conn=d`` is delta), else BAD_VALUE."""
+        v = self.values.get(prop)
+        if v is None:
+            return default
+        low = v.text.strip().lower()
+        for key, out in options.items():
+            if low and key.startswith(low) or low == key:
+                return out
+        self.sink.error(codes.BAD_VALUE, f"`{v.text}` is not a valid `{prop}`", v.span,
+                        help=f"use one of: {', '.join(options)}")
+        return default
+
+
+CONN = {"wye": "wye", "y": "wye", "ln": "wye", "delta": "delta", "d": "delta", "ll": "delta"}
+
+
+def element_conductors(ref: BusRef | None, nphases: int, connection: str) -> list[int]:
+    """Conductors of a one-terminal element (load, generator, capacitor ...) in engine order.
+
+    Wye: the phases plus the neutral (ground unless the bus names it); delta:
+    the phases, except that a one-phase delta element spans two nodes.
+    """
+    if connection == "wye":
+        return conductor_nodes(ref, nphases + 1, nphases)
+    if nphases == 1:
+        return conductor_nodes(ref, 2, 2)
+    return conductor_nodes(ref, nphases, nphases)
+
+
+def phases_of(nodes: list[int]) -> list[int]:
+    return sorted({n for n in nodes if 1 <= n <= 3})
+
+
+@dataclass
+class Rows:
+    """Column lists of one canonical table being filled object by object."""
+
+    columns: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, **values: Any) -> None:
+        for k, v in values.items():
+            self.columns[k].append(v)
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()), []))
+
+
+def provenance(obj: DssObject) -> dict[str, Any]:
+    return {"source_file": obj.span.file, "source_line": obj.span.line}
+
+
+def check_length(r: Reader, prop: str, values: list, n: int) -> bool:
+    if len(values) != n:
+        r.sink.error(codes.BAD_ARRAY_LENGTH, f"`{prop}` has {len(values)} value(s), {r.obj.cls} "
+                     f"`{r.obj.display}` needs {n}", r.where(prop),
+                     help=f"give exactly {n} value(s)")
+        return False
+    return True

@@ -1,0 +1,186 @@
+"""LineCode and Line objects -> rows of the ``lines`` table (total ohm/siemens matrices).
+
+Why assignments are replayed in order: in OpenDSS ``linecode=`` copies the
+code's matrices, a later ``r1=`` switches the line back to sequence data, and
+``switch=y`` overwrites impedances that later properties may overwrite again.
+The last-value-wins view is not enough, so `PerLength` follows the engine's
+state machine for exactly these properties.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from gatlang.diagnostics import DiagnosticSink
+
+from .. import codes
+from ..script import Circuit, DssObject
+from ..values import matrix, number
+from .common import Reader, Rows, conductor_nodes, provenance
+
+#: length unit -> km
+UNITS_KM = {"none": None, "mi": 1.609344, "kft": 0.3048, "km": 1.0, "m": 1e-3, "ft": 3.048e-4,
+            "in": 2.54e-5, "cm": 1e-5, "mm": 1e-6}
+_SEQ = ("r1", "x1", "r0", "x0", "c1", "c0", "b1", "b0")
+# engine defaults of a Line without linecode (ohm and nF per unit length)
+_LINE_SEQ_DEFAULTS = {"r1": 0.058, "x1": 0.1206, "r0": 0.1784, "x0": 0.4047, "c1": 3.4, "c0": 1.6}
+_CODE_SEQ_DEFAULTS = {"r1": 0.058, "x1": 0.1206, "r0": 0.1784, "x0": 0.4047, "c1": 3.4, "c0": 1.6}
+_SWITCH = {"r1": 1.0, "x1": 1.0, "r0": 1.0, "x0": 1.0, "c1": 1.1, "c0": 1.0}
+
+
+@dataclass
+class PerLength:
+    """Impedance data per unit length, as the engine holds it while reading properties."""
+
+    nphases: int
+    seq: dict[str, float]
+    r: np.ndarray | None = None          # explicit matrices override the sequence data
+    x: np.ndarray | None = None
+    c: np.ndarray | None = None          # nF per unit length
+    units: str = "none"
+    normamps: float = 400.0
+    emergamps: float = 600.0
+    from_matrices: bool = field(default=False)
+
+    def matrices(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(R, X, C[nF]) per unit length; sequence data expanded as Zs=(2Z1+Z0)/3, Zm=(Z0-Z1)/3."""
+        n = self.nphases
+
+        def expand(a1: float, a0: float) -> np.ndarray:
+            s, m = (2 * a1 + a0) / 3.0, (a0 - a1) / 3.0
+            return np.full((n, n), m) + np.eye(n) * (s - m)
+
+        r = self.r if self.r is not None else expand(self.seq["r1"], self.seq["r0"])
+        x = self.x if self.x is not None else expand(self.seq["x1"], self.seq["x0"])
+        c = self.c if self.c is not None else expand(self.seq["c1"], self.seq["c0"])
+        return r, x, c
+
+
+def _set_matrix(pl: PerLength, prop: str, obj: DssObject, value, sink: DiagnosticSink) -> None:
+    m = matrix(value, pl.nphases, sink, prop)
+    if m is None:
+        return
+    setattr(pl, {"rmatrix": "r", "xmatrix": "x", "cmatrix": "c"}[prop], m)
+
+
+def _apply(pl: PerLength, obj: DssObject, sink: DiagnosticSink, freq: float,
+           codes_: dict[str, PerLength] | None, state: dict) -> PerLength:
+    """Replay `obj`'s assignments that shape its per-length impedance."""
+    for a in obj.assignments:
+        p, v = a.prop, a.value
+        if p in ("phases", "nphases"):
+            k = number(v, sink, p)
+            if k is None or k < 1 or k != int(k):
+                if k is not None:
+                    sink.error(codes.BAD_VALUE, f"`{p}` must be a positive whole number, got `{v.text}`",
+                               v.span, help="e.g. `phases=3`")
+                continue
+            if int(k) != pl.nphases:
+                if state.get("linecode_span") is not None and p == "phases" and pl.from_matrices:
+                    sink.error(codes.INCONSISTENT_PHASES,
+                               f"`phases={int(k)}` disagrees with linecode `{state['linecode']}` "
+                               f"({pl.nphases} phases)", v.span,
+                               help="use a linecode with as many phases as the line, or drop `phases=`")
+                    continue
+                pl = replace(pl, nphases=int(k), r=None, x=None, c=None, from_matrices=False)
+        elif p == "linecode" and codes_ is not None:
+            code = codes_.get(v.text.strip().lower())
+            if code is None:
+                sink.error(codes.UNKNOWN_OBJECT, f"linecode `{v.text}` is not defined", v.span,
+                           help="define it with `New LineCode.<name>` before the line (or check the "
+                                "Redirect that should define it)")
+                continue
+            r, x, c = code.matrices()
+            pl = replace(code, r=r, x=x, c=c, seq=dict(code.seq), from_matrices=True)
+            state["linecode"], state["linecode_span"] = v.text.strip().lower(), v.span
+        elif p in _SEQ:
+            k = number(v, sink, p)
+            if k is None:
+                continue
+            if p in ("b1", "b0"):            # microsiemens per length -> nF
+                p, k = "c" + p[1], k / (2 * math.pi * freq) * 1e3
+            pl.seq[p] = k
+            pl.r = pl.x = pl.c = None
+            pl.from_matrices = False
+        elif p in ("rmatrix", "xmatrix", "cmatrix"):
+            _set_matrix(pl, p, obj, v, sink)
+            pl.from_matrices = True
+        elif p == "units":
+            u = v.text.strip().lower()
+            if u not in UNITS_KM:
+                sink.error(codes.UNKNOWN_UNIT, f"`{v.text}` is not a length unit", v.span,
+                           help=f"use one of: {', '.join(UNITS_KM)}")
+                continue
+            state["units"] = u
+        elif p == "length":
+            k = number(v, sink, p)
+            if k is not None:
+                state["length"] = k
+        elif p == "switch" and v.text.strip().lower()[:1] in ("y", "t"):
+            pl.seq.update(_SWITCH)
+            pl.r = pl.x = pl.c = None
+            pl.from_matrices = False
+            state["length"], state["units"], state["switch"] = 0.001, "none", True
+        elif p in ("normamps", "emergamps"):
+            k = number(v, sink, p)
+            if k is not None:
+                setattr(pl, p, k)
+    return pl
+
+
+def linecodes(circuit: Circuit, sink: DiagnosticSink, freq: float) -> dict[str, PerLength]:
+    out: dict[str, PerLength] = {}
+    for obj in circuit.of("linecode"):
+        state: dict = {}
+        pl = _apply(PerLength(3, dict(_CODE_SEQ_DEFAULTS)), obj, sink, freq, None, state)
+        pl.units = state.get("units", "none")
+        out[obj.name] = pl
+    return out
+
+
+def convert_lines(circuit: Circuit, sink: DiagnosticSink, freq: float) -> Rows:
+    codes_ = linecodes(circuit, sink, freq)
+    rows = Rows()
+    omega = 2 * math.pi * freq
+    for obj in circuit.of("line"):
+        r_ = Reader(obj, sink)
+        for geo in ("geometry", "spacing", "wires", "cncables", "tscables"):
+            if r_.has(geo):
+                sink.warning(codes.GEOMETRY_NOT_COMPUTED, f"line `{obj.display}` uses `{geo}=`: impedances "
+                             "from conductor geometry are not computed; the line is not imported",
+                             r_.where(geo), help="give the line a `linecode=` or `rmatrix=`/`xmatrix=` instead")
+                break
+        else:
+            state: dict = {"length": 1.0, "units": "none"}
+            pl = _apply(PerLength(3, dict(_LINE_SEQ_DEFAULTS)), obj, sink, freq, codes_, state)
+            rows.add(**_line_row(obj, r_, pl, state, omega))
+    return rows
+
+
+def _line_row(obj: DssObject, r_: Reader, pl: PerLength, state: dict, omega: float) -> dict:
+    n = pl.nphases
+    length, units = state["length"], state["units"]
+    code_units = pl.units if state.get("linecode") else "none"
+    factor = 1.0
+    if code_units != "none" and units != "none":
+        factor = UNITS_KM[units] / UNITS_KM[code_units]
+    length_unit = units if units != "none" else code_units
+    length_km = length * UNITS_KM[length_unit] if length_unit != "none" else None
+    r, x, c = pl.matrices()
+    scale = length * factor
+    b_half = omega * c * 1e-9 * scale / 2.0
+    b1, b2 = r_.bus("bus1"), r_.bus("bus2")
+    f_conn = conductor_nodes(b1, n, n)
+    t_conn = conductor_nodes(b2, n, n)
+    return dict(
+        line=obj.name, from_bus=b1.bus if b1 else "", to_bus=b2.bus if b2 else "",
+        f_conn=f_conn, t_conn=t_conn, length_km=length_km,
+        r_ohm=(r * scale).ravel().tolist(), x_ohm=(x * scale).ravel().tolist(),
+        g_from_s=[0.0] * (n * n), b_from_s=b_half.ravel().tolist(),
+        g_to_s=[0.0] * (n * n), b_to_s=b_half.ravel().tolist(),
+        normamps_a=pl.normamps, emergamps_a=pl.emergamps,
+        status=obj.enabled, switch=bool(state.get("switch", False)) or r_.flag("switch"),
+        linecode=state.get("linecode"), **provenance(obj),
+    )

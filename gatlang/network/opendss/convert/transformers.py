@@ -1,0 +1,192 @@
+"""Transformer / XfmrCode / RegControl objects -> ``transformers`` and ``regulators`` rows.
+
+Why a replay of assignments: ``wdg=2`` makes the following ``bus=``/``kv=``/
+``%r=`` apply to winding 2, ``windings=3`` re-dimensions the winding arrays,
+``%loadloss`` overwrites the two first windings' ``%r``, and ``xfmrcode=``
+copies a code's settings at that point.  `Windings` follows the engine's
+order of evaluation for those properties.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gatlang.diagnostics import DiagnosticSink
+
+from .. import codes
+from ..script import Circuit, DssObject
+from ..values import BusRef, Value, bus_ref, number, numbers, strings
+from .common import CONN, Reader, Rows, conductor_nodes, provenance
+
+_PER_WINDING = {"bus": "bus", "conn": "conn", "kv": "kv", "kva": "kva", "tap": "tap", "%r": "r_pct"}
+_ARRAYS = {"buses": "bus", "conns": "conn", "kvs": "kv", "kvas": "kva", "taps": "tap", "%rs": "r_pct"}
+_X = {"xhl": "xhl", "x12": "xhl", "xht": "xht", "x13": "xht", "xlt": "xlt", "x23": "xlt"}
+
+
+@dataclass
+class Winding:
+    bus: BusRef | None = None
+    conn: str = "wye"
+    kv: float = 12.47
+    kva: float = 1000.0
+    tap: float = 1.0
+    r_pct: float = 0.2
+
+
+@dataclass
+class XfState:
+    """The engine's view of a transformer while its properties are read."""
+
+    phases: int = 3
+    windings: list[Winding] = field(default_factory=lambda: [Winding(), Winding()])
+    active: int = 0
+    x: dict[str, float] = field(default_factory=lambda: {"xhl": 7.0, "xht": 35.0, "xlt": 30.0})
+    scalars: dict[str, float] = field(default_factory=lambda: {
+        "%noloadloss": 0.0, "%imag": 0.0, "ppm_antifloat": 1.0, "maxtap": 1.1, "mintap": 0.9,
+        "numtaps": 32.0})
+    normhkva: float | None = None
+    code: str | None = None
+
+
+def _set_winding(w: Winding, attr: str, v: Value, sink: DiagnosticSink) -> None:
+    if attr == "bus":
+        ref = bus_ref(v, sink)
+        if ref is not None:
+            w.bus = ref
+    elif attr == "conn":
+        low = v.text.strip().lower()
+        if low not in CONN:
+            sink.error(codes.BAD_VALUE, f"`{v.text}` is not a winding connection", v.span,
+                       help="use `wye` (`y`, `ln`) or `delta` (`d`, `ll`)")
+            return
+        w.conn = CONN[low]
+    else:
+        x = number(v, sink, attr)
+        if x is not None:
+            setattr(w, attr, x)
+
+
+def _replay(st: XfState, obj: DssObject, sink: DiagnosticSink, xcodes: dict[str, DssObject]) -> None:
+    for a in obj.assignments:
+        p, v = a.prop, a.value
+        if p in ("phases", "windings"):
+            k = number(v, sink, p)
+            if k is None or k < 1 or k != int(k) or (p == "windings" and k < 2):
+                if k is not None:
+                    sink.error(codes.BAD_WINDING, f"`{p}={v.text}` is not a valid count", v.span,
+                               help="a transformer has 1 to 3 phases and at least 2 windings")
+                continue
+            if p == "phases":
+                st.phases = int(k)
+            else:
+                st.windings = [Winding() for _ in range(int(k))]
+                st.active = 0
+        elif p == "wdg":
+            k = number(v, sink, p)
+            if k is None or not 1 <= k <= len(st.windings):
+                if k is not None:
+                    sink.error(codes.BAD_WINDING, f"winding {v.text} does not exist: the transformer has "
+                               f"{len(st.windings)} windings", v.span,
+                               help="set `windings=` before `wdg=`")
+                continue
+            st.active = int(k) - 1
+        elif p in _PER_WINDING:
+            _set_winding(st.windings[st.active], _PER_WINDING[p], v, sink)
+        elif p in _ARRAYS:
+            items = [t for t in strings(v)] if p in ("buses", "conns") else None
+            if items is None:
+                vals = numbers(v, sink, p)
+                if vals is None:
+                    continue
+                items_v = [v.with_text(repr(x)) for x in vals]
+            else:
+                items_v = [v.with_text(t) for t in items]
+            if len(items_v) > len(st.windings):
+                sink.error(codes.BAD_ARRAY_LENGTH, f"`{p}` has {len(items_v)} values for "
+                           f"{len(st.windings)} windings", v.span, help="set `windings=` first")
+                continue
+            for w, item in zip(st.windings, items_v):
+                _set_winding(w, _ARRAYS[p], item, sink)
+        elif p in _X:
+            x = number(v, sink, p)
+            if x is not None:
+                st.x[_X[p]] = x
+        elif p == "xscarray":
+            vals = numbers(v, sink, p)
+            if vals:
+                for key, x in zip(("xhl", "xht", "xlt"), vals):
+                    st.x[key] = x
+        elif p == "%loadloss":
+            x = number(v, sink, p)
+            if x is not None:
+                st.windings[0].r_pct = st.windings[1].r_pct = x / 2.0
+        elif p in st.scalars:
+            x = number(v, sink, p)
+            if x is not None:
+                st.scalars[p] = x
+        elif p == "normhkva":
+            st.normhkva = number(v, sink, p)
+        elif p == "xfmrcode":
+            code = xcodes.get(v.text.strip().lower())
+            if code is None:
+                sink.error(codes.UNKNOWN_OBJECT, f"xfmrcode `{v.text}` is not defined", v.span,
+                           help="define it with `New XfmrCode.<name>` before the transformer")
+                continue
+            st.code = code.name
+            _replay(st, code, sink, xcodes)
+
+
+def convert_transformers(circuit: Circuit, sink: DiagnosticSink) -> tuple[Rows, Rows]:
+    xcodes = {o.name: o for o in circuit.of("xfmrcode")}
+    rows, regs = Rows(), Rows()
+    states: dict[str, XfState] = {}
+    for obj in circuit.of("transformer"):
+        st = XfState()
+        _replay(st, obj, sink, xcodes)
+        states[obj.name] = st
+        nw = len(st.windings)
+        if nw > 3:
+            sink.warning(codes.BAD_WINDING, f"transformer `{obj.display}` has {nw} windings; only the "
+                         "reactances of the first three pairs are kept", obj.span,
+                         help="split it into 2- and 3-winding transformers")
+        missing = [i + 1 for i, w in enumerate(st.windings) if w.bus is None]
+        if missing:
+            sink.error(codes.BAD_WINDING, f"transformer `{obj.display}`: winding {missing[0]} has no bus",
+                       obj.span, help="give every winding a bus: `buses=[b1 b2]` or `wdg=2 bus=b2`")
+            continue
+        kva1 = st.windings[0].kva
+        rows.add(
+            transformer=obj.name, phases=st.phases, windings=nw,
+            buses=[w.bus.bus for w in st.windings],            # type: ignore[union-attr]
+            conns=[conductor_nodes(w.bus, st.phases + 1, st.phases) for w in st.windings],
+            connections=[w.conn for w in st.windings],
+            kv=[w.kv for w in st.windings], kva=[w.kva for w in st.windings],
+            taps_pu=[w.tap for w in st.windings], r_pct=[w.r_pct for w in st.windings],
+            xhl_pct=st.x["xhl"], xht_pct=st.x["xht"] if nw > 2 else None,
+            xlt_pct=st.x["xlt"] if nw > 2 else None,
+            noloadloss_pct=st.scalars["%noloadloss"], imag_pct=st.scalars["%imag"],
+            ppm_antifloat=st.scalars["ppm_antifloat"],
+            tap_min_pu=st.scalars["mintap"], tap_max_pu=st.scalars["maxtap"],
+            num_taps=int(st.scalars["numtaps"]),
+            rate_a_mva=(st.normhkva if st.normhkva is not None else 1.1 * kva1) / 1000.0,
+            status=obj.enabled, **provenance(obj),
+        )
+    for obj in circuit.of("regcontrol"):
+        r = Reader(obj, sink)
+        target = r.text("transformer").lower()
+        st = states.get(target)
+        if st is None:
+            sink.error(codes.UNKNOWN_OBJECT, f"regcontrol `{obj.display}` controls transformer "
+                       f"`{target}`, which is not defined", r.where("transformer"),
+                       help="name an existing transformer in `transformer=`")
+            continue
+        winding = int(r.num("winding", 1) or 1)
+        if not 1 <= winding <= len(st.windings):
+            sink.error(codes.BAD_WINDING, f"regcontrol `{obj.display}`: transformer `{target}` has no "
+                       f"winding {winding}", r.where("winding"), help="use a winding of the transformer")
+            continue
+        regs.add(regulator=obj.name, transformer=target, winding=winding,
+                 vreg_v=r.num("vreg", 120.0), band_v=r.num("band", 3.0), ptratio=r.num("ptratio", 60.0),
+                 ctprim_a=r.num("ctprim", 300.0), r_v=r.num("r", 0.0), x_v=r.num("x", 0.0),
+                 delay_s=r.num("delay", 15.0), tap_pu=st.windings[winding - 1].tap,
+                 enabled=obj.enabled, **provenance(obj))
+    return rows, regs

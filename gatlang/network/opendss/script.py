@@ -1,0 +1,394 @@
+"""Run a DSS script the way the engine reads it, into a store of objects and settings.
+
+Why an interpreter (and not a converter per line): the meaning of a DSS file
+is the state left after executing it — ``Clear`` empties it, ``Edit``/``~``
+change objects defined elsewhere, ``like=`` copies, ``Redirect`` splices other
+files, ``Load.x.vminpu=.85`` edits in passing.  This module executes exactly
+those commands and nothing else (no solving), keeping for every property
+*where* it was written so that the converters can point diagnostics at the
+user's file, line and column.  Assignments are kept in order because some
+classes (transformer windings, ``linecode`` followed by ``r1``) depend on it.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gatlang.diagnostics import DiagnosticSink, Span, did_you_mean
+
+from . import catalog, codes
+from .lexer import Param, lex
+from .values import Value
+
+#: commands that solve, report or plot: nothing to import, accepted silently
+_PASSIVE = frozenset("""
+solve calcv calcvoltagebases show plot export visualize summary sample reset
+closedi cleanup interpolate makebuslist fileedit help dump get var vars
+buildy totals voltages currents powers losses phaselosses cktlosses allocateloads
+estimate reprocessbuses formedit set_color zsc zsc10 zsc012 zsc_refresh
+fileedit about guids setloadandgenkv makeposseq reduce init nodediff rephase
+distribute di_plot comparecases yearlycurves cd relcalc var adddeltaloads
+""".split())
+#: commands that would change the circuit but that gatlang does not execute
+_UNSUPPORTED = frozenset("""
+batchedit select rotate disable enable open close undo capacity alignfile
+tocsv loadshapemax zscrefresh swapnames seteng
+""".split())
+_MAX_DEPTH = 40
+
+
+@dataclass
+class Assignment:
+    prop: str          # canonical lower-case property name
+    value: Value
+
+
+@dataclass
+class DssObject:
+    """One ``New`` object: its class, name and property assignments in order."""
+
+    cls: str
+    name: str                       # lower-case, as the engine matches names
+    display: str
+    span: Span                      # the ``New`` command
+    assignments: list[Assignment] = field(default_factory=list)
+    enabled: bool = True
+
+    def last(self) -> dict[str, Value]:
+        """Property -> value of its last assignment."""
+        return {a.prop: a.value for a in self.assignments}
+
+    @property
+    def key(self) -> str:
+        return f"{self.cls}.{self.name}"
+
+
+@dataclass
+class Coord:
+    x: float
+    y: float
+    span: Span
+
+
+@dataclass
+class Circuit:
+    """What a script leaves behind: objects by class, settings, coordinates, files read."""
+
+    name: str = ""
+    span: Span | None = None
+    objects: dict[str, dict[str, DssObject]] = field(default_factory=dict)
+    settings: dict[str, Value] = field(default_factory=dict)
+    coords: dict[str, Coord] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+    def of(self, cls: str) -> list[DssObject]:
+        return list(self.objects.get(cls, {}).values())
+
+    def find(self, cls: str, name: str) -> DssObject | None:
+        return self.objects.get(cls, {}).get(name.lower())
+
+
+class Interpreter:
+    """Executes DSS commands; reports every problem to `sink` and keeps going."""
+
+    def __init__(self, sink: DiagnosticSink) -> None:
+        self.sink = sink
+        self.circuit = Circuit()
+        self.active: DssObject | None = None
+        self._depth = 0
+
+    # ------------------------------------------------------------------ files
+
+    def run_file(self, path: Path, span: Span | None) -> None:
+        if self._depth > _MAX_DEPTH:
+            self.sink.error(codes.FILE_NOT_FOUND, f"Redirect nesting deeper than {_MAX_DEPTH} at `{path}`",
+                            span, help="a file probably redirects to itself")
+            return
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            self.sink.error(codes.FILE_NOT_FOUND, f"cannot read OpenDSS file `{path}`: "
+                            f"{exc.strerror or exc}", span,
+                            help="check the path; relative paths are taken from the directory "
+                                 "of the file that names them")
+            return
+        self.circuit.files.append(path)
+        self._depth += 1
+        try:
+            self.run_text(raw.decode("utf-8", errors="replace"), path)
+        finally:
+            self._depth -= 1
+
+    def run_text(self, text: str, path: Path) -> None:
+        fname = str(path)
+        for line in lex(text):
+            params = list(line.params)
+            if not params:
+                continue
+            for p in params:
+                if p.unterminated:
+                    self.sink.error(codes.UNTERMINATED_QUOTE, f"`{p.quote}` is not closed on this line",
+                                    _span(fname, p), help="close the quote or bracket on the same line; "
+                                    "continue long values with a `~` line")
+            self._command(params, path)
+
+    # ------------------------------------------------------------------ commands
+
+    def _command(self, params: list[Param], path: Path) -> None:
+        fname = str(path)
+        head, rest = params[0], params[1:]
+        if head.name is not None:                      # Load.x.vminpu=.85 or `~ a=b` glued
+            if "." in head.name:
+                self._dotted_edit(head, rest, fname)
+            else:
+                self._unknown_command(head.name, head, fname)
+            return
+        verb = head.value.lower()
+        if head.quote:
+            self._unknown_command(head.value, head, fname)
+        elif verb in ("new",):
+            self._new(head, rest, fname)
+        elif verb in ("edit",):
+            self._edit(head, rest, fname)
+        elif verb in ("~", "more", "m"):
+            if self.active is None:
+                self.sink.error(codes.NO_ACTIVE_OBJECT, "`~` continues nothing: no object was defined before",
+                                _span(fname, head), help="start the object with `New <class>.<name>` first")
+                return
+            self._assign(self.active, rest, fname)
+        elif verb.startswith("~"):                      # `~bus1=...` written without a blank
+            if self.active is not None:
+                glued = Param(None, head.value[1:], "", head.name_col + 1, head.value_col + 1, head.line)
+                self._assign(self.active, [glued, *rest] if glued.value else rest, fname)
+        elif verb == "set":
+            self._set(rest, fname)
+        elif verb in ("clear", "clearall"):
+            self.circuit = Circuit(files=self.circuit.files)
+            self.active = None
+        elif verb in ("redirect", "compile"):
+            self._redirect(head, rest, path)
+        elif verb in ("buscoords", "latlongcoords"):
+            self._buscoords(head, rest, path)
+        elif verb in _PASSIVE:
+            return
+        elif verb in _UNSUPPORTED:
+            self.sink.warning(codes.COMMAND_IGNORED, f"command `{head.value}` is not executed by the importer",
+                              _span(fname, head),
+                              help="edit the objects with `Edit`/`New` properties instead; the imported "
+                                   "network ignores this command")
+        elif "." in verb and catalog.canonical_class(verb.split(".")[0]) is not None:
+            self._dotted_select(head, rest, fname)      # `Transformer.reg1 Taps=[...]`
+        else:
+            self._unknown_command(head.value, head, fname)
+
+    def _unknown_command(self, word: str, p: Param, fname: str) -> None:
+        known = sorted(_PASSIVE | _UNSUPPORTED | {"new", "edit", "more", "set", "clear", "redirect",
+                                                  "compile", "buscoords", "latlongcoords"})
+        self.sink.error(codes.UNKNOWN_COMMAND, f"`{word}` is not an OpenDSS command", _span(fname, p),
+                        help=did_you_mean(word, known) or "a line starts with a command such as `New`, "
+                        "`Edit`, `~`, `Set` or `Redirect`")
+
+    def _split_object(self, text: str, p: Param, fname: str) -> tuple[str, str] | None:
+        cls_text, dot, name = text.partition(".")
+        if not dot or not name:
+            self.sink.error(codes.UNKNOWN_CLASS, f"`{text}` does not name an object as `<class>.<name>`",
+                            _span(fname, p), help="write e.g. `New Line.L1 bus1=...`")
+            return None
+        cls = catalog.canonical_class(cls_text)
+        if cls is None:
+            self.sink.error(codes.UNKNOWN_CLASS, f"OpenDSS has no class `{cls_text}`", _span(fname, p),
+                            help=did_you_mean(cls_text, catalog.known_classes(), "class")
+                            or "see the OpenDSS manual for the element classes")
+            return None
+        return cls, name
+
+    def _new(self, head: Param, rest: list[Param], fname: str) -> None:
+        if not rest:
+            self.sink.error(codes.UNKNOWN_CLASS, "`New` needs an object such as `Line.L1`", _span(fname, head),
+                            help="write `New <class>.<name> <property>=<value> ...`")
+            return
+        target = rest[0]
+        if target.name is not None and target.name.lower() != "object":
+            self.sink.error(codes.UNKNOWN_CLASS, f"`New` needs an object first, got `{target.name}=`",
+                            _span(fname, target), help="write `New <class>.<name> ...`")
+            return
+        split = self._split_object(target.value, target, fname)
+        if split is None:
+            self.active = None
+            return
+        cls, name = split
+        is_circuit = target.value.split(".", 1)[0].lower() == "circuit"
+        span = _span(fname, target)
+        if is_circuit:
+            self.circuit.name, self.circuit.span = name, span
+            name = "source"
+        elif cls == "vsource" and name.lower() == "source" and self.circuit.find(cls, name):
+            pass
+        store = self.circuit.objects.setdefault(cls, {})
+        if name.lower() in store and not is_circuit:
+            self.sink.warning(codes.DUPLICATE_OBJECT, f"{cls} `{name}` is defined again; the new definition "
+                              "replaces the old one", span, help="rename one of them or use `Edit`")
+        obj = DssObject(cls, name.lower(), name, span)
+        store.pop(name.lower(), None)
+        store[name.lower()] = obj
+        self.active = obj
+        self._assign(obj, rest[1:], fname)
+
+    def _edit(self, head: Param, rest: list[Param], fname: str) -> None:
+        if not rest:
+            self.sink.error(codes.UNKNOWN_OBJECT, "`Edit` needs an object", _span(fname, head),
+                            help="write `Edit <class>.<name> <property>=<value>`")
+            return
+        target = rest[0]
+        split = self._split_object(target.value, target, fname)
+        if split is None:
+            return
+        obj = self._existing(*split, target, fname)
+        if obj is not None:
+            self.active = obj
+            self._assign(obj, rest[1:], fname)
+
+    def _existing(self, cls: str, name: str, p: Param, fname: str) -> DssObject | None:
+        if cls == "vsource" and name.lower() == self.circuit.name.lower():
+            name = "source"
+        obj = self.circuit.find(cls, name)
+        if obj is None:
+            known = list(self.circuit.objects.get(cls, {}))
+            self.sink.error(codes.UNKNOWN_OBJECT, f"{cls} `{name}` is not defined (yet)", _span(fname, p),
+                            help=did_you_mean(name, known) or "define it with `New` before editing it")
+        return obj
+
+    def _dotted_select(self, head: Param, rest: list[Param], fname: str) -> None:
+        split = self._split_object(head.value, head, fname)
+        if split is None:
+            return
+        obj = self._existing(*split, head, fname)
+        if obj is not None:
+            self.active = obj
+            self._assign(obj, rest, fname)
+
+    def _dotted_edit(self, head: Param, rest: list[Param], fname: str) -> None:
+        """``Load.x.vminpu=.85 daily=...``: edit object x, first property written after its name."""
+        assert head.name is not None
+        obj_text, _, prop = head.name.rpartition(".")
+        split = self._split_object(obj_text, head, fname) if obj_text else None
+        if split is None:
+            if not obj_text:
+                self._unknown_command(head.name, head, fname)
+            return
+        obj = self._existing(*split, head, fname)
+        if obj is None:
+            return
+        self.active = obj
+        first = Param(prop, head.value, head.quote, head.name_col + len(obj_text) + 1, head.value_col,
+                      head.line, head.unterminated)
+        self._assign(obj, [first, *rest], fname)
+
+    # ------------------------------------------------------------------ properties
+
+    def _assign(self, obj: DssObject, params: list[Param], fname: str) -> None:
+        pos = self._next_positional(obj)
+        for p in params:
+            if p.name is None:
+                prop = catalog.positional_property(obj.cls, pos)
+                if prop is None:
+                    self.sink.error(codes.UNKNOWN_PROPERTY, f"too many positional values for {obj.cls} "
+                                    f"`{obj.display}`: `{p.value}`", _span(fname, p),
+                                    help="name the property: `<property>=<value>`")
+                    continue
+            else:
+                prop = catalog.resolve_property(obj.cls, p.name)
+                if prop is None:
+                    names = [catalog.display_name(obj.cls, n) for n in catalog.property_names(obj.cls)]
+                    self.sink.error(codes.UNKNOWN_PROPERTY, f"{obj.cls} has no property `{p.name}`",
+                                    Span(fname, p.line, p.name_col, p.line, p.name_col + len(p.name)),
+                                    help=did_you_mean(p.name, names, "property")
+                                    or f"see `{obj.cls}` in the OpenDSS manual for its properties")
+                    continue
+            value = Value(p.value, p.quote, Span(fname, p.line, p.value_col, p.line, p.end_col))
+            if prop == "like":
+                self._like(obj, value, p, fname)
+            else:
+                obj.assignments.append(Assignment(prop, value))
+                if prop == "enabled":
+                    obj.enabled = value.text.strip().lower()[:1] in ("y", "t", "1")
+            pos = catalog.property_index(obj.cls, prop) + 1
+
+    @staticmethod
+    def _next_positional(obj: DssObject) -> int:
+        if not obj.assignments:
+            return 0
+        return catalog.property_index(obj.cls, obj.assignments[-1].prop) + 1
+
+    def _like(self, obj: DssObject, value: Value, p: Param, fname: str) -> None:
+        other = self._existing(obj.cls, value.text.strip(), p, fname)
+        if other is not None:
+            obj.assignments.extend(other.assignments)
+
+    # ------------------------------------------------------------------ Set, Redirect, BusCoords
+
+    def _set(self, params: list[Param], fname: str) -> None:
+        for p in params:
+            if p.name is None:
+                continue
+            self.circuit.settings[p.name.lower()] = Value(
+                p.value, p.quote, Span(fname, p.line, p.value_col, p.line, p.end_col))
+
+    def _target(self, head: Param, rest: list[Param], path: Path) -> tuple[Path, Span] | None:
+        if not rest:
+            self.sink.error(codes.FILE_NOT_FOUND, f"`{head.value}` needs a file name", _span(str(path), head),
+                            help=f"write `{head.value} <file>`")
+            return None
+        arg = rest[0]
+        name = arg.value.strip()
+        target = Path(name)
+        if not target.is_absolute():
+            target = path.parent / name.replace("\\", "/")
+        return target, _span(str(path), arg)
+
+    def _redirect(self, head: Param, rest: list[Param], path: Path) -> None:
+        found = self._target(head, rest, path)
+        if found is not None:
+            self.run_file(found[0], found[1])
+
+    def _buscoords(self, head: Param, rest: list[Param], path: Path) -> None:
+        found = self._target(head, rest, path)
+        if found is None:
+            return
+        target, span = found
+        try:
+            text = target.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            self.sink.error(codes.FILE_NOT_FOUND, f"cannot read bus coordinates `{target}`: "
+                            f"{exc.strerror or exc}", span, help="check the path of the BusCoords file")
+            return
+        self.circuit.files.append(target)
+        self.circuit.coords.update(read_coords(text, str(target), self.sink))
+
+
+def read_coords(text: str, fname: str, sink: DiagnosticSink) -> dict[str, Coord]:
+    """Rows ``bus, x, y`` (commas or blanks); ``!``/``//`` comments and blank lines skipped."""
+    out: dict[str, Coord] = {}
+    for lineno, raw in enumerate(io.StringIO(text), start=1):
+        body = raw.split("!")[0].split("//")[0].strip()
+        if not body:
+            continue
+        cells = [c for c in next(csv.reader([body.replace("\t", " ").replace(" ", ","),]), []) if c]
+        try:
+            if len(cells) < 3:
+                raise ValueError
+            x, y = float(cells[1]), float(cells[2])
+        except ValueError:
+            sink.error(codes.BAD_COORDS, f"cannot read `{body}` as `bus, x, y`",
+                       Span(fname, lineno, 1, lineno, len(raw.rstrip()) + 1),
+                       help="each line of a BusCoords file is a bus name and two numbers")
+            continue
+        out[cells[0].lower()] = Coord(x, y, Span.point(fname, lineno))
+    return out
+
+
+def _span(fname: str, p: Param) -> Span:
+    end = p.end_col if p.name is None else p.end_col
+    return Span(fname, p.line, p.name_col, p.line, max(end, p.name_col + 1))
