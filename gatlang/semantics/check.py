@@ -13,6 +13,7 @@ from typing import Iterable
 
 from gatlang.diagnostics import DiagnosticSink, Span, did_you_mean
 from gatlang.semantics import units as U
+from gatlang.model.scale import power_exponent
 from gatlang.semantics.entities import ENTITY_ATTRS, NETWORK_SCALARS, NETWORK_SETS
 from gatlang.syntax import ast
 
@@ -124,6 +125,9 @@ class Checker:
 
     def __init__(self, sink: DiagnosticSink) -> None:
         self.sink = sink
+        #: the checked type of every declaration and objective, by id(node): the
+        #: elaborator reads units from here to convert results back to them.
+        self.types: dict[int, Ty] = {}
 
     # ------------------------------------------------------------ statements
     def check_block(self, items: Iterable[ast.Node], scope: Scope) -> Scope:
@@ -167,6 +171,12 @@ class Checker:
         elif isinstance(item, ast.ExprDecl):
             inner, arity = self.binders(item.index, scope)
             ty = self.expr(item.value, inner)
+            if item.unit is not None:
+                declared = self.unit(item.unit, item.span)
+                if declared is not None and ty.kind == "num":
+                    self.same_unit(num(declared), ty, item.value.span, "the declared unit")
+                    ty = num(declared)
+            self.types[id(item)] = ty
             self._declare(scope, Symbol(item.name, "expr", ty, arity, item.span))
         elif isinstance(item, ast.ConstraintDecl):
             inner, _ = self.binders(item.index, scope)
@@ -178,9 +188,12 @@ class Checker:
         elif isinstance(item, ast.ObjectiveDecl):
             ty = self.expr(item.expr, scope)
             self.expect_number(ty, item.expr.span, "an objective")
+            self.types[id(item)] = ty
             self._declare(scope, Symbol(item.name, "objective", ty, 0, item.span))
         elif isinstance(item, ast.Minimize):
-            self.expect_number(self.expr(item.expr, scope), item.expr.span, "an objective")
+            ty = self.expr(item.expr, scope)
+            self.expect_number(ty, item.expr.span, "an objective")
+            self.types[id(item)] = ty
         elif isinstance(item, ast.Clause):
             pass
         else:
@@ -192,11 +205,14 @@ class Checker:
                 self.sink.error("GAT0203", f"`{rel.op}` cannot be used in a constraint", rel.span,
                                 help="constraints use ==, <= or >=, or `x in lo .. hi`")
             left, right = self.expr(rel.left, scope), self.expr(rel.right, scope)
-            self.same_unit(left, right, rel.span, "both sides of the constraint")
+            if rel.op == "==" or not _bounds_by_apparent(left, right):
+                self.same_unit(left, right, rel.span, "both sides of the constraint")
         elif isinstance(rel, ast.InRange):
             ty = self.expr(rel.expr, scope)
             for bound in (rel.lo, rel.hi):
-                self.same_unit(ty, self.expr(bound, scope), bound.span, "the constrained expression")
+                bty = self.expr(bound, scope)
+                if not _bounds_by_apparent(ty, bty):
+                    self.same_unit(ty, bty, bound.span, "the constrained expression")
         else:
             self.sink.error("GAT0203", "a constraint must be a comparison", rel.span,
                             help="write `lhs <= rhs`, `lhs == rhs` or `x in lo .. hi`")
@@ -254,7 +270,14 @@ class Checker:
 
     def e_Quantity(self, e: ast.Quantity, scope: Scope) -> Ty:
         unit = self.unit(e.unit, e.span)
-        return num(unit) if unit is not None else ERR
+        if unit is None:
+            return ERR
+        if power_exponent(unit) is None:
+            self.sink.error("GAT0303", f"`{e.value:g} {e.unit}` has no per-unit value inside a model",
+                            e.span, help="each bus has its own voltage base; write voltages in pu "
+                                         "(e.g. `0.95 pu`) and currents through powers")
+            return ERR
+        return num(unit)
 
     def e_String(self, e: ast.String, scope: Scope) -> Ty:
         return Ty("str")
@@ -448,6 +471,14 @@ class Checker:
         self.sink.error("GAT0101", f"unknown {what} `{name}`", span,
                         help=did_you_mean(name, names) or "declare it with `param`, `var`, `expr` or `set`, "
                                                           "or bind it in an index like `[b in buses]`")
+
+
+def _bounds_by_apparent(a: Ty, b: Ty) -> bool:
+    """An active or reactive power may be *bounded* by an apparent power (|P| <= |S|), never equated to one."""
+    if a.kind != "num" or b.kind != "num" or a.unit is None or b.unit is None:
+        return False
+    kinds = {U.power_kind(a.unit), U.power_kind(b.unit)}
+    return "apparent" in kinds and bool(kinds & {"active", "reactive"})
 
 
 def _describe(u: U.Unit) -> str:

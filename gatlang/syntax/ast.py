@@ -251,6 +251,7 @@ class ExprDecl(Node):
     name: str
     index: Binders | None
     value: Expr
+    unit: str | None = None
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,9 @@ class _ToAst(Transformer):
     def option(self, meta, c):
         return ast.Option(self._s(meta), str(c[0]), c[1])
 
+    def objective_option(self, meta, c):
+        return ast.Option(self._s(meta), "objective", c[0])
+
     def option_block(self, meta, c):
         return ast.OptionBlock(self._s(meta), str(c[0]), tuple(o for o in c[1:] if o is not None))
 
@@ -117,6 +120,9 @@ class _ToAst(Transformer):
 
     def supports_clause(self, meta, c):
         return ast.Clause(self._s(meta), "supports", tuple(str(t) for t in c))
+
+    def ignores_clause(self, meta, c):
+        return ast.Clause(self._s(meta), "ignores", tuple(str(t) for t in c))
 
     def run_decl(self, meta, c):
         kind, name, net = c[0], c[1], c[2]
@@ -156,7 +162,7 @@ class _ToAst(Transformer):
         return str(c[0])
 
     def expr_decl(self, meta, c):
-        return ast.ExprDecl(self._s(meta), str(c[0]), c[1], c[2])
+        return ast.ExprDecl(self._s(meta), str(c[0]), c[1], c[2], c[3])
 
     def constraint_decl(self, meta, c):
         return ast.ConstraintDecl(self._s(meta), str(c[0]), c[1], c[2])

@@ -44,7 +44,8 @@ def _kind(name: str, doc: str, opts: list[OptionSpec], implemented: bool = True,
 RUN_KINDS: dict[str, RunKind] = {k.name: k for k in [
     _kind("opf", "optimal power flow under a formulation from stdlib (or the study)", [
         OptionSpec("formulation", "name", "the formulation: dcp, acp, ... (see stdlib/)", default="dcp"),
-        OptionSpec("objective", "name", "a named objective of the formulation (cost, losses, ...)"),
+        OptionSpec("objective", "expr", "a named objective of the formulation (cost, losses, ...) "
+                                          "or an expression to minimise"),
         OptionSpec("warm_start", "bool", "start from the input case's operating point", default=True),
     ], problem="opf"),
     _kind("pf", "power flow (balanced or unbalanced)", [
