@@ -4,6 +4,13 @@
 # bridge so that Ipopt (from the cyipopt-wheels package) can be used through Pyomo.
 # Safe to re-run: each step is skipped when its result is already there.
 set -euo pipefail
+RUN_EXAMPLE=1
+for arg in "$@"; do
+    case "$arg" in
+        --no-example) RUN_EXAMPLE=0 ;;
+        *) echo "usage: scripts/bootstrap.sh [--no-example]" >&2; exit 2 ;;
+    esac
+done
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 VENV="$ROOT/.venv"
@@ -49,3 +56,7 @@ if [ -f "$asl_h" ] && ! ls "$PYOMO_CONFIG_DIR"/lib/libpynumero_ASL* >/dev/null 2
 fi
 say "solvers available:"
 "$VENV/bin/gatc" doctor || true
+if [ "$RUN_EXAMPLE" = 1 ]; then
+    say "running the flagship study: gatc run examples/case5/study.gat"
+    "$VENV/bin/gatc" run examples/case5/study.gat
+fi
