@@ -65,12 +65,17 @@ def _set_aside(path: Path, suffix: str) -> Path | None:
     return target
 
 
+def _reject_constant(name: str) -> None:
+    """gatc writes strict JSON (NaN as null); a NaN/Infinity token means someone else wrote it."""
+    raise ValueError(f"{name} is not valid in strict JSON")
+
+
 def load_previous(path: Path, sink: DiagnosticSink, span: Span | None) -> Previous:
     """Load and validate a previous run.json; report (never raise) when it is not usable."""
     if not path.exists():
         return Previous("missing")
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(path.read_text(encoding="utf-8"), parse_constant=_reject_constant)
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         detail = f"not valid JSON: {exc}" if isinstance(exc, ValueError) else str(exc)
         sink.add(codes.corrupt_run_json(path, detail, _set_aside(path, "corrupt"), span))
