@@ -59,29 +59,24 @@ def _bound_text(name: str, which: str, value: float) -> str:
 def highs_iis(model: Any, name_of: NameOf = default_name) -> Conflict | None:
     """Irreducible infeasible subset from HiGHS for a linear model; None if HiGHS finds none."""
     import highspy
-    from pyomo.contrib.solver.solvers.highs import Highs
-    from pyomo.environ import Var
 
-    opt = Highs()
-    opt.set_instance(model)
-    h = opt._solver_model
+    from .highs_direct import load
+
+    h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    inst = load(model, h)
     # from-LP (2) + irreducible (4): HiGHS's documented way to get a minimal set.
     h.setOptionValue("iis_strategy", int(highspy._core.IisStrategy.kIisStrategyFromLp)
                      | int(highspy._core.IisStrategy.kIisStrategyIrreducible))
     status, iis = h.getIis()
     if status != highspy.HighsStatus.kOk or not iis.valid_ or not (iis.row_index_ or iis.col_index_):
         return None
-    cols = {col: vid for vid, col in opt._pyomo_var_to_solver_var_map.items()}
-    var_by_id = {id(v): v for v in model.component_data_objects(Var)}
     lower, upper, boxed = 2, 3, 4  # HighsIis bound status codes (kIisBoundStatusLower, ...)
     out = Conflict(method="highs-iis", minimal=True)
     for row in iis.row_index_:
-        out.constraints.append(name_of(opt._solver_con_to_pyomo_con_map[row]))
+        out.constraints.append(name_of(inst.constraints[row]))
     for col, bstat in zip(iis.col_index_, iis.col_bound_):
-        v = var_by_id.get(cols.get(col))
-        if v is None:
-            continue
+        v = inst.variables[col]
         if bstat in (lower, boxed) and v.lb is not None:
             out.bounds.append(_bound_text(name_of(v), "lb", v.lb))
         if bstat in (upper, boxed) and v.ub is not None:

@@ -8,9 +8,9 @@ iterations counted through a callback).  Each adapter returns a
 :class:`RawOutcome` in gatlang's own terms; :mod:`solvers` adds the
 diagnostics and the infeasibility explanation.
 
-HiGHS and SCIP are reached through ``pyomo.contrib.solver`` (the successor
-of APPSI): the same persistent highspy hand-off as ``appsi_highs`` but with
-quadratic objectives (QP) supported and one Results type for both solvers.
+HiGHS is reached through gatlang's own bulk loader (:mod:`.highs_direct`),
+the fastest hand-off measured (``benchmarks/handoff_lp.py``); SCIP through
+``pyomo.contrib.solver``'s ``scip_direct``; Ipopt through PyNumero.
 """
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator
+
+import numpy as np
 
 from . import solver_env  # noqa: F401  (before Pyomo)
 from .solver_types import ProblemClass, SolveStatus
@@ -38,6 +40,7 @@ class RawOutcome:
     wall_time: float = 0.0
     notes: list[str] = field(default_factory=list)
     acceptable_only: bool = False  # Ipopt: "Solved To Acceptable Level"
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase: handoff, solve, load
     handle: Any = None  # the adapter object, kept for the infeasibility explanation
 
 
@@ -124,61 +127,86 @@ def _resolve_inf_or_unbd(model: Any, make_opt: Any, native: dict[str, Any]) -> t
 
 # ---------------------------------------------------------------- HiGHS
 
-def _highs_warmstart(opt: Any, model: Any) -> bool:
-    """Pass current variable values to HiGHS as a starting solution (MIP start)."""
+def _highs_status(h: Any) -> SolveStatus | None:
+    """Map HiGHS's model status; None means 'infeasible or unbounded' (undecided)."""
     import highspy
-    from pyomo.environ import Var
 
-    opt.set_instance(model)
-    h = opt._solver_model
-    values = [0.0] * h.getNumCol()
-    seen = False
-    for v in model.component_data_objects(Var, active=True):
-        col = opt._pyomo_var_to_solver_var_map.get(id(v))
-        if col is not None and v.value is not None:
-            values[col] = float(v.value)
-            seen = True
-    if not seen:
-        return False
-    sol = highspy.HighsSolution()
-    sol.col_value = values
-    sol.value_valid = True
-    return h.setSolution(sol) == highspy.HighsStatus.kOk
+    MS = highspy.HighsModelStatus
+    st = h.getModelStatus()
+    if st == MS.kUnboundedOrInfeasible:
+        return None
+    return {MS.kOptimal: SolveStatus.OPTIMAL, MS.kInfeasible: SolveStatus.INFEASIBLE,
+            MS.kUnbounded: SolveStatus.UNBOUNDED, MS.kIterationLimit: SolveStatus.ITERATION_LIMIT,
+            MS.kTimeLimit: SolveStatus.TIME_LIMIT, MS.kSolutionLimit: SolveStatus.ITERATION_LIMIT,
+            MS.kModelEmpty: SolveStatus.OPTIMAL}.get(st, SolveStatus.ERROR)
+
+
+def _highs_run(inst: Any, native: dict[str, Any], tee: bool) -> SolveStatus | None:
+    h = inst.highs
+    h.setOptionValue("output_flag", bool(tee))
+    for key, value in native.items():
+        h.setOptionValue(key, value)
+    h.run()
+    return _highs_status(h)
 
 
 def run_highs(model: Any, native: dict[str, Any], warmstart: bool, tee: bool = False) -> RawOutcome:
-    from pyomo.contrib.solver.solvers.highs import Highs
+    """HiGHS through gatlang's own bulk loader (:mod:`.highs_direct`), the fastest hand-off measured.
+
+    HiGHS's presolve sometimes stops at "infeasible or unbounded"; the model
+    is then re-run without presolve, and if still undecided, solved with a
+    zero objective (feasible -> unbounded, infeasible -> infeasible).
+    """
+    import highspy
+
+    from .highs_direct import load
 
     started = time.perf_counter()
-    opt = Highs()
+    inst = load(model)
+    h = inst.highs
+    timings = {"handoff": time.perf_counter() - started}
     notes: list[str] = []
     if warmstart:
         try:
-            if _highs_warmstart(opt, model):
+            if inst.set_start():
                 notes.append("started from the current variable values")
         except Exception as exc:  # a failed warm start must not fail the solve
             notes.append(f"warm start ignored: {exc}")
-    res = _run_contrib(opt, model, native, tee)
-    h = opt._solver_model
-    message = h.modelStatusToString(h.getModelStatus())
-    status = _contrib_status(res.termination_condition)
+    t_solve = time.perf_counter()
+    status = _highs_run(inst, native, tee)
     if status is None:
-        # HiGHS's presolve often stops at "infeasible or unbounded"; retry without it first.
-        retry = {**native, "presolve": "off"}
-        opt = Highs()
-        res = _run_contrib(opt, model, retry, tee)
-        h = opt._solver_model
-        message = h.modelStatusToString(h.getModelStatus())
-        status = _contrib_status(res.termination_condition)
-        if status is None:
-            status, message = _resolve_inf_or_unbd(model, Highs, native)
-    out = _finish_contrib(res, status, message, started)
+        status = _highs_run(inst, {**native, "presolve": "off"}, tee)
+    message = h.modelStatusToString(h.getModelStatus())
+    if status is None:
+        n = len(inst.variables)
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), np.zeros(n))
+        h.clearSolver()
+        if h.getHessian().dim_:
+            h.passHessian(highspy.HighsHessian())
+        zero = _highs_run(inst, native, tee)
+        status = {SolveStatus.OPTIMAL: SolveStatus.UNBOUNDED,
+                  SolveStatus.INFEASIBLE: SolveStatus.INFEASIBLE}.get(zero, SolveStatus.ERROR)
+        message = {SolveStatus.UNBOUNDED: "unbounded (the model is feasible and the objective is unbounded)",
+                   SolveStatus.INFEASIBLE: "infeasible (no point satisfies all constraints)"}.get(
+            status, "the solver could not decide between infeasible and unbounded")
+        has_solution = False
+    else:
+        has_solution = h.getInfo().primal_solution_status == 2 and status is not SolveStatus.UNBOUNDED
+    timings["solve"] = time.perf_counter() - t_solve
     info = h.getInfo()
+    objective = bound = None
+    if has_solution:
+        t_load = time.perf_counter()
+        inst.load_values()
+        timings["load"] = time.perf_counter() - t_load
+        objective = float(info.objective_function_value)
+    if status is not SolveStatus.OPTIMAL and info.mip_node_count > 0:
+        bound = float(info.mip_dual_bound)
     iters = [info.simplex_iteration_count, info.ipm_iteration_count, info.qp_iteration_count]
-    out.iterations = int(info.mip_node_count) if info.mip_node_count > 0 else max(int(i) for i in iters)
-    out.notes = notes
-    out.handle = opt
-    return out
+    return RawOutcome(status=status, message=message, objective=objective, objective_bound=bound,
+                      has_solution=has_solution,
+                      iterations=int(info.mip_node_count) if info.mip_node_count > 0 else max(int(i) for i in iters),
+                      wall_time=time.perf_counter() - started, notes=notes, handle=inst, timings=timings)
 
 
 # ---------------------------------------------------------------- SCIP

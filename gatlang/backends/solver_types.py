@@ -98,6 +98,8 @@ class SolveResult:
     ``warnings`` are caveats of a solve that ran (fallback solver, ignored
     option, Ipopt's "acceptable" point); ``errors`` say why a solve could not
     run at all (no solver, misspelt option) and come with ``status`` ERROR.
+    ``timings`` splits the solve into phases where the adapter can
+    (``handoff``: model to solver, ``solve``, ``load``: values back).
     """
 
     status: SolveStatus
@@ -116,6 +118,7 @@ class SolveResult:
     conflict_is_minimal: bool = False
     warnings: list[Diagnostic] = field(default_factory=list)
     errors: list[Diagnostic] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -136,7 +139,7 @@ class SolveResult:
         """The ``solver`` entry of a run.json step."""
         return {"name": self.solver, "version": self.solver_version, "options": dict(self.options),
                 "problem_class": self.problem_class.value, "iterations": self.iterations,
-                "wall_time": self.wall_time}
+                "wall_time": self.wall_time, "timings": dict(self.timings)}
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -88,7 +88,7 @@ def solve(model: Any, *, problem_class: ProblemClass | None = None, solver: str 
         status=raw.status, message=raw.message, objective=raw.objective, solver=name,
         solver_version=info.version, problem_class=pc, options=dict(mapped.native),
         has_solution=raw.has_solution, iterations=raw.iterations, objective_bound=raw.objective_bound,
-        warnings=[d for d in notes if not d.is_error])
+        warnings=[d for d in notes if not d.is_error], timings=dict(raw.timings))
     if raw.status is SolveStatus.INFEASIBLE and explain_infeasible:
         _explain(model, result, pc, name, name_of or default_name)
     result.wall_time = time.perf_counter() - started
