@@ -1,0 +1,203 @@
+"""Sphinx extension: the parts of the gatlang docs generated from the code at build time.
+
+Why generate: the attribute table, the unit table, the run kinds, the
+built-in functions and the diagnostics index each have one source of truth
+in the code (entities.py, units.py, registry.py, check.py, explain/*.md).
+Generating the pages from them keeps the documentation true as the code
+changes, and a page written by another engineer (a new explain page, the
+run.json notes) appears without touching the docs.
+
+Directives (each produces reST that Sphinx then parses as usual):
+
+``.. gat-markdown:: PATH``   Markdown file converted by :mod:`md2rst`
+                             (options ``:optional:``, ``:heading-offset:``,
+                             ``:drop-title:``)
+``.. gat-diagnostics::``     one section per gatlang/explain/GAT*.md
+``.. gat-entities::``        network sets, scalars and element attributes
+``.. gat-units::``           the closed unit table and common compounds
+``.. gat-run-kinds::``       run kinds and their options
+``.. gat-functions::``       built-in functions and variable domains
+``.. gat-keywords::``        the reserved words of the grammar
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterable
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from docutils.statemachine import StringList
+from sphinx.util.docutils import SphinxDirective
+from sphinx.util.nodes import nested_parse_with_titles
+
+import md2rst
+from gatgrammar import ROOT, keywords
+from gatlexer import GatLexer
+
+
+# ---------------------------------------------------------------- reST builders
+
+def _lit(text: str) -> str:
+    """Inline literal that survives any content (attribute docs hold backticks)."""
+    text = str(text).replace("`", "")
+    return f"``{text}``" if text.strip() else "\\ "
+
+
+def list_table(header: Iterable[str], rows: Iterable[Iterable[str]], widths: str | None = None) -> list[str]:
+    out = [".. list-table::", "   :header-rows: 1"]
+    if widths:
+        out.append(f"   :widths: {widths}")
+    out.append("")
+    for row in [list(header)] + [list(r) for r in rows]:
+        for i, cell in enumerate(row):
+            out.append(("   * - " if i == 0 else "     - ") + (cell or "\\ "))
+    return out + [""]
+
+
+def _text(doc: str) -> str:
+    """Code docstrings use `x` for code; make them reST-safe inline text."""
+    return md2rst.inline(doc)
+
+
+def entities_rst() -> list[str]:
+    from gatlang.semantics.entities import ENTITY_ATTRS, NETWORK_SCALARS, NETWORK_SET_DOCS, NETWORK_SETS
+    out = ["Network sets", md2rst.LEVELS[2] * 12, ""]
+    out += list_table(["set", "elements", "meaning"],
+                      [[_lit(n), kind, _text(NETWORK_SET_DOCS.get(n, ""))] for n, kind in NETWORK_SETS.items()])
+    out += ["Network scalars", md2rst.LEVELS[2] * 15, ""]
+    out += list_table(["name", "unit", "meaning"],
+                      [[_lit(n), _lit(s.unit), _text(s.doc)] for n, s in NETWORK_SCALARS.items()])
+    for kind, attrs in ENTITY_ATTRS.items():
+        title = f"Attributes of a {kind}"
+        out += [title, md2rst.LEVELS[2] * len(title), ""]
+        rows = []
+        for a in attrs.values():
+            what = {"number": _lit(a.unit) if a.unit else "number",
+                    "entity": f"a {a.kind}", "set": f"set of {a.kind}s"}[a.type]
+            rows.append([_lit(a.name), what, _text(a.doc)])
+        out += list_table(["attribute", "unit or type", "meaning"], rows, "15 20 65")
+    return out
+
+
+def units_rst() -> list[str]:
+    from gatlang.semantics.units import COMMON_COMPOUNDS, table_rows
+    rows = [[_text(dim), _text(names), _lit(value), _lit(canon)] for dim, names, value, canon in table_rows()]
+    out = list_table(["dimension", "unit names", "value", "canonical unit"], rows)
+    out += ["Compound units commonly written in studies: "
+            + ", ".join(_lit(c) for c in COMMON_COMPOUNDS) + ".", ""]
+    return out
+
+
+def run_kinds_rst() -> list[str]:
+    from gatlang.workflows.registry import RUN_KINDS
+    out: list[str] = []
+    for kind in RUN_KINDS.values():
+        title = f"run {kind.name}"
+        out += [title, md2rst.LEVELS[2] * len(title), ""]
+        status = "implemented" if kind.implemented else "not implemented yet (GAT0405)"
+        out += [f"{_text(kind.doc).capitalize()}. Status: {status}."]
+        if kind.problem:
+            out += ["", f"A formulation used here must declare ``problem {kind.problem}``."]
+        out.append("")
+        rows = []
+        for o in kind.options.values():
+            extra = []
+            if o.choices:
+                extra.append("one of " + ", ".join(_lit(c) for c in o.choices))
+            if o.default is not None:
+                extra.append(f"default {_lit(o.default)}")
+            rows.append([_lit(o.name), o.type, _text(o.doc) + (" (" + "; ".join(extra) + ")" if extra else "")])
+        out += list_table(["option", "value", "meaning"], rows, "20 12 68")
+    return out
+
+
+def functions_rst() -> list[str]:
+    from gatlang.semantics.check import FUNCTIONS, VAR_KINDS
+    rows = [[_lit(f), "any number" if n < 0 else str(n)] for f, n in FUNCTIONS.items()]
+    out = list_table(["function", "arguments"], rows)
+    out += ["Variable domains (``var x in DOMAIN``): " + ", ".join(_lit(k) for k in VAR_KINDS) + ".", ""]
+    return out
+
+
+def keywords_rst() -> list[str]:
+    return [", ".join(_lit(k) for k in keywords()), ""]
+
+
+def diagnostics_rst() -> list[str]:
+    """One section per explain page, in code order; the page's first heading is its title."""
+    from gatlang.diagnostics import EXPLAIN_DIR, all_codes
+    out: list[str] = []
+    for page in all_codes():
+        title = f"{page.code} {page.name}"
+        out += [f".. _{page.code.lower()}:", "", title, md2rst.LEVELS[1] * len(title), ""]
+        body = md2rst.convert(page.text, md2rst.Options(heading_offset=1, drop_title=True))
+        out += body.splitlines() + [""]
+    if not out:
+        out = [f"No explain pages found in {EXPLAIN_DIR}.", ""]
+    return out
+
+
+# ---------------------------------------------------------------- directives
+
+class _Generated(SphinxDirective):
+    """A directive whose content is reST produced by a function of the code."""
+
+    produce: Callable[[], list[str]]
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        container = nodes.container()
+        lines = self.produce()
+        source = self.get_source_info()[0]
+        nested_parse_with_titles(self.state, StringList(lines, source=source), container)
+        return container.children
+
+
+def _make(fn: Callable[[], list[str]], watch: Iterable[str]) -> type[_Generated]:
+    files = [str(ROOT / w) for w in watch]
+
+    class D(_Generated):
+        def run(self):  # noqa: D102 - record dependencies so edits rebuild the page
+            for f in files:
+                for p in (Path(f).glob("*") if Path(f).is_dir() else [Path(f)]):
+                    self.env.note_dependency(str(p))
+            return super().run()
+
+    D.produce = staticmethod(fn)  # type: ignore[assignment]
+    return D
+
+
+class MarkdownInclude(SphinxDirective):
+    """Include a Markdown file (converted to reST); with ``:optional:``, tolerate absence."""
+
+    required_arguments = 1
+    option_spec = {"optional": directives.flag, "heading-offset": directives.nonnegative_int,
+                   "drop-title": directives.flag}
+
+    def run(self) -> list[nodes.Node]:
+        rel, path = self.env.relfn2path(self.arguments[0])
+        if not Path(path).exists():
+            if "optional" in self.options:
+                para = nodes.paragraph(text=f"({self.arguments[0]} is not written yet.)")
+                return [para]
+            raise self.error(f"Markdown file not found: {path}")
+        self.env.note_dependency(rel)
+        text = Path(path).read_text(encoding="utf-8")
+        opts = md2rst.Options(heading_offset=self.options.get("heading-offset", 0),
+                              drop_title="drop-title" in self.options)
+        container = nodes.container()
+        lines = md2rst.convert(text, opts).splitlines()
+        nested_parse_with_titles(self.state, StringList(lines, source=path), container)
+        return container.children
+
+
+def setup(app) -> dict:
+    app.add_lexer("gat", GatLexer)
+    app.add_directive("gat-markdown", MarkdownInclude)
+    app.add_directive("gat-diagnostics", _make(diagnostics_rst, ["gatlang/explain"]))
+    app.add_directive("gat-entities", _make(entities_rst, ["gatlang/semantics/entities.py"]))
+    app.add_directive("gat-units", _make(units_rst, ["gatlang/semantics/units.py"]))
+    app.add_directive("gat-run-kinds", _make(run_kinds_rst, ["gatlang/workflows/registry.py"]))
+    app.add_directive("gat-functions", _make(functions_rst, ["gatlang/semantics/check.py"]))
+    app.add_directive("gat-keywords", _make(keywords_rst, ["grammar/gat.lark"]))
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
