@@ -36,6 +36,7 @@ from .lock import FolderLock
 from .manifest import MANIFEST_NAME, Previous, host_info, load_previous, local_time, now_iso
 from .reasons import describe_changes
 from .schema import SCHEMA_VERSION
+from .units import suffix_units
 
 StepId = tuple[str, "str | None"]
 
@@ -232,16 +233,18 @@ class RunStore:
     # ------------------------------------------------------------ writing
 
     def write_table(self, run: str, scenario: str | None, name: str, table: Any,
-                    units: Mapping[str, str] | None = None) -> Path:
+                    units: Mapping[str, str] | None = None, *, infer_units: bool = True) -> Path:
         """Write one output table of a step atomically; it is listed in run.json with its hash.
 
-        ``units`` maps column names to unit text (stored as field metadata
-        ``b"unit"``); columns named like ``pg_mw`` should also carry ``{"pg_mw": "MW"}``.
+        ``units`` maps column names to unit text, stored as field metadata
+        ``b"unit"``.  With ``infer_units`` a column named like ``pg_mw`` gets
+        ``MW`` from its name (see :mod:`gatlang.runtime.units`); explicit units win.
         """
         self._check_name(name, "output table")
         filename = name if name.endswith(".parquet") else f"{name}.parquet"
         path = self.step_dir(run, scenario) / filename
         arrow = as_arrow(table)
+        units = {**(suffix_units(arrow.column_names) if infer_units else {}), **(units or {})}
         meta = {"gatlang.study": self.study_name, "gatlang.run": run,
                 "gatlang.scenario": scenario or "", "gatlang.version": host_info()["gatlang"]}
         with self._mutex:
@@ -255,7 +258,7 @@ class RunStore:
                 "path": path.relative_to(self.root).as_posix(), "sha256": digest,
                 "bytes": path.stat().st_size, "rows": arrow.num_rows,
                 "columns": list(arrow.column_names),
-                "units": {str(k): str(v) for k, v in (units or {}).items()}}
+                "units": {str(k): str(v) for k, v in units.items()}}
         return path
 
     def record_step(self, run: str, scenario: str | None, key: str, parts: Mapping[str, Any],

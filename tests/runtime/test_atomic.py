@@ -143,3 +143,12 @@ def test_json_with_unserialisable_value_leaves_previous_file(tmp_path: Path) -> 
         write_json_atomic(path, {"bad": object()})
     assert json.loads(path.read_text()) == {"ok": 1}
     assert _leftovers(tmp_path) == []
+
+
+def test_suffix_units_are_units_of_the_project_unit_table() -> None:
+    from gatlang.runtime.units import SUFFIX_UNITS, suffix_units
+    from gatlang.semantics.units import format_unit, parse_unit
+    for unit in SUFFIX_UNITS.values():
+        assert format_unit(parse_unit(unit)) == unit
+    assert suffix_units(["pg_mw", "qg_Mvar", "vm_pu", "loading_pct", "bus", "mw", "i_a", "time_s"]) == \
+        {"pg_mw": "MW", "qg_Mvar": "Mvar", "vm_pu": "pu", "loading_pct": "%"}

@@ -188,3 +188,14 @@ def test_names_that_are_not_file_names_are_rejected(study: Path) -> None:
         assert info.value.diagnostics[0].code == "GAT0905"
     with pytest.raises(GatError):
         store.step_key("pf", "../../etc", {})
+
+
+def test_units_inferred_from_column_names_and_overridden(study: Path) -> None:
+    store = RunStore(study, "demo")
+    t = pa.table({"pg_mw": [1.0], "i_a": [2.0], "vm": [1.0]})
+    path = store.write_table("opf", None, "gens", t, units={"vm": "pu", "i_a": "A"})
+    from gatlang.runtime import units_of
+    assert units_of(pq.read_schema(path)) == {"pg_mw": "MW", "i_a": "A", "vm": "pu"}
+    raw = store.write_table("opf", None, "raw", t, infer_units=False)
+    assert units_of(pq.read_schema(raw)) == {}
+    store.close()
