@@ -10,13 +10,14 @@ Modules, one job each:
 - :mod:`.reasons`  -- turning key differences into "input data/case5.m changed"
 - :mod:`.lock`     -- one writer per run folder
 - :mod:`.store`    -- :class:`RunStore`, the API the compiler uses
+- :mod:`.units`    -- units of output columns from their names (``pg_mw`` -> MW)
 - :mod:`.progress` -- progress bars and notes on stderr
 - :mod:`.codes`    -- diagnostics GAT0900-GAT0919
 """
 from .atomic import units_of, write_json_atomic, write_parquet_atomic
 from .hashing import hash_parts, sha256_file
 from .progress import Progress
-from .store import RunStore, StepOutcome
+from .store import RunStore, StepOutcome, StepPlan
 
-__all__ = ["Progress", "RunStore", "StepOutcome", "hash_parts", "sha256_file", "units_of",
+__all__ = ["Progress", "RunStore", "StepOutcome", "StepPlan", "hash_parts", "sha256_file", "units_of",
            "write_json_atomic", "write_parquet_atomic"]

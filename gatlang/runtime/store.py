@@ -71,6 +71,24 @@ class StepOutcome:
         return f"skipped {self.label}: {self.reason} (use --force)"
 
 
+@dataclass(frozen=True)
+class StepPlan:
+    """What to do with a step: reuse ``cached`` if set, else run it because of ``reason``."""
+
+    run: str
+    scenario: str | None
+    key: str
+    cached: StepOutcome | None
+    reason: str
+
+    def message(self) -> str:
+        """The line to show the user: 'skipped run dcp: ...' or 'running run dcp: --force'."""
+        if self.cached is not None:
+            return self.cached.skip_note()
+        label = f"run {self.run}" + (f" scenario {self.scenario}" if self.scenario else "")
+        return f"running {label}: {self.reason}"
+
+
 def _stored_part(value: Any) -> Any:
     """The component as kept in run.json: itself when small, else ``'sha256:<hash>'``."""
     data = to_jsonable(value)
@@ -144,11 +162,24 @@ class RunStore:
 
     # ------------------------------------------------------------ inputs and keys
 
+    def _resolve_input(self, path: Path) -> Path:
+        """A relative path is relative to the study's folder, as in the study text; a path
+        that only exists relative to the working directory (already joined by the caller)
+        is accepted too."""
+        if path.is_absolute():
+            return path
+        beside = self.study_dir / path
+        return path.absolute() if not beside.exists() and path.exists() else beside
+
     def add_inputs(self, files: Iterable[Path], role: str, *, span: Span | None = None) -> dict[str, str]:
-        """Hash input files (role 'study', 'module', 'network' or 'table'); ``{relative path: sha256}``."""
+        """Hash input files (role 'study', 'module', 'network' or 'table'); ``{relative path: sha256}``.
+
+        The returned paths are relative to the study's folder and are the ones
+        reasons name ("input data/case5.m changed").
+        """
         out: dict[str, str] = {}
         for f in files:
-            path = Path(f) if Path(f).is_absolute() else self.study_dir / f
+            path = self._resolve_input(Path(f))
             rel = self._rel_input(path)
             try:
                 digest, size = sha256_file(path), path.stat().st_size
@@ -230,6 +261,13 @@ class RunStore:
             reasons.append(problem or "unchanged")
         return "; ".join(reasons)
 
+    def plan(self, run: str, scenario: str | None, parts: Mapping[str, Any]) -> StepPlan:
+        """step_key + lookup + why_rerun in one call, the usual start of every step."""
+        key = self.step_key(run, scenario, parts)
+        hit = self.lookup(run, scenario, key)
+        reason = hit.reason if hit is not None else self.why_rerun(run, scenario, parts)
+        return StepPlan(run, scenario, key, hit, reason)
+
     # ------------------------------------------------------------ writing
 
     def write_table(self, run: str, scenario: str | None, name: str, table: Any,
@@ -249,15 +287,16 @@ class RunStore:
                 "gatlang.scenario": scenario or "", "gatlang.version": host_info()["gatlang"]}
         with self._mutex:
             self._ensure_open()
-            try:
-                digest = write_parquet_atomic(path, arrow, units, meta)
-            except OSError as exc:
-                raise GatError(codes.output_write_failed(path, exc, self.span)) from None
+        try:  # outside the mutex: workers of one run may write their tables in parallel
+            digest = write_parquet_atomic(path, arrow, units, meta)
+            size = path.stat().st_size
+        except OSError as exc:
+            raise GatError(codes.output_write_failed(path, exc, self.span)) from None
+        with self._mutex:
             self._pending.setdefault((run, scenario), {})[filename] = {
                 "name": filename.removesuffix(".parquet"),
                 "path": path.relative_to(self.root).as_posix(), "sha256": digest,
-                "bytes": path.stat().st_size, "rows": arrow.num_rows,
-                "columns": list(arrow.column_names),
+                "bytes": size, "rows": arrow.num_rows, "columns": list(arrow.column_names),
                 "units": {str(k): str(v) for k, v in units.items()}}
         return path
 
@@ -287,6 +326,7 @@ class RunStore:
         entry["diagnostics"] = _diag_dicts(entry["diagnostics"] or [])
         with self._mutex:
             entry["outputs"] = list(self._pending.pop(sid, {}).values())
+            self._checked_outputs.pop(sid, None)
             entry = to_jsonable(entry)
             self._steps.pop(sid, None)  # re-insert: the file lists steps in the order they ran
             self._steps[sid] = entry

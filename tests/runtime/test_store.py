@@ -199,3 +199,24 @@ def test_units_inferred_from_column_names_and_overridden(study: Path) -> None:
     raw = store.write_table("opf", None, "raw", t, infer_units=False)
     assert units_of(pq.read_schema(raw)) == {}
     store.close()
+
+
+def test_input_paths_relative_to_the_study_or_the_working_directory(study: Path, monkeypatch) -> None:
+    monkeypatch.chdir(study.parent.parent)                   # cwd holds studies/
+    store = RunStore(Path("studies/demo.gat"), "demo")
+    a = store.add_inputs([Path("data/case5.m")], "network")              # as written in the study
+    b = store.add_inputs([Path("studies/data/case5.m")], "network")      # joined by the caller
+    assert a == b and list(a) == ["data/case5.m"]
+    assert store.root.resolve() == (study.parent / "runs" / "demo").resolve()
+
+
+def test_plan_combines_key_lookup_and_reason(study: Path) -> None:
+    parts = {"run_block": "run pf base on grid {}"}
+    store = RunStore(study, "demo")
+    first = store.plan("pf", "peak", parts)
+    assert first.cached is None and first.message() == "running run pf scenario peak: first run"
+    store.record_step("pf", "peak", first.key, parts, {"status": "succeeded"})
+    store.finish(passes={}, diagnostics=[])
+    again = RunStore(study, "demo").plan("pf", "peak", parts)
+    assert again.cached is not None and again.key == first.key
+    assert again.message().startswith("skipped run pf scenario peak: unchanged since ")
