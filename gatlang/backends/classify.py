@@ -12,9 +12,9 @@ polynomial, i.e. nonlinear).  ``generate_standard_repn`` would give the same
 answer but builds a full representation of every row, which costs seconds on
 100k-row networks.  Instead:
 
-* bodies that are a :class:`LinearExpression`, a single variable or a
-  monomial are linear by construction (what the compiler emits for almost
-  every row) and are recognised by their type alone, with no tree walk;
+* linear bodies (what the compiler emits for almost every row) are
+  recognised by :mod:`.linear_walk`, a class-dispatch walk several times
+  cheaper than Pyomo's visitors;
 * anything else gets Pyomo's ``polynomial_degree`` visitor;
 * the scan stops as soon as a non-polynomial row is seen, because then the
   constraint part is "nonlinear" whatever follows.
@@ -30,45 +30,26 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from . import solver_env  # noqa: F401  (before Pyomo)
+from .linear_walk import linear_terms
 from .solver_types import ProblemClass
 
 import pyomo.environ as pe
-from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 from pyomo.core.expr.visitor import identify_variables, polynomial_degree
 
 #: Degree used for "not a polynomial": larger than any real degree.
 NONLINEAR = 1 << 30
 
 
-def _linear_vars(expr: Any) -> Iterable[Any] | None:
-    """Variables of a structurally linear expression, or None when it is not one.
-
-    Only looks at the node type and its direct arguments: no recursion.
-    """
-    if expr.__class__ is LinearExpression:
-        out = []
-        for arg in expr.args:
-            if arg.__class__ is MonomialTermExpression:
-                out.append(arg.args[1])
-            elif arg.__class__ not in pe.nonpyomo_leaf_types and arg.is_variable_type():
-                out.append(arg)
-            elif arg.__class__ not in pe.nonpyomo_leaf_types and not arg.is_fixed():
-                return None  # something unusual inside: let the visitor decide
-        return out
-    if expr.__class__ is MonomialTermExpression:
-        return (expr.args[1],)
-    if expr.__class__ in pe.nonpyomo_leaf_types:
-        return ()
-    if expr.is_variable_type():
-        return (expr,)
-    return None
-
-
 def expression_degree(expr: Any, collect: bool = False) -> tuple[int, Iterable[Any]]:
-    """Polynomial degree of ``expr`` (NONLINEAR when not polynomial) and, if ``collect``, its variables."""
-    lin = _linear_vars(expr)
+    """Polynomial degree of ``expr`` (NONLINEAR when not polynomial) and, if ``collect``, its variables.
+
+    Linear expressions are recognised by :func:`.linear_walk.linear_terms`
+    (a cheap walk over the node kinds linear rows are made of); only the
+    rest go through Pyomo's ``polynomial_degree`` visitor.
+    """
+    lin = linear_terms(expr)
     if lin is not None:
-        return (1 if lin else 0), lin
+        return (1 if lin[0] else 0), lin[0]
     deg = polynomial_degree(expr)
     used = list(identify_variables(expr, include_fixed=False)) if collect else ()
     return (NONLINEAR if deg is None else int(deg)), used
