@@ -371,7 +371,7 @@ class ModelBuilder:
         values, name = comp.values, comp.name
         if len(idx) == 1:
             (i0,) = idx
-            keyf: Callable[[Env], Any] = lambda env: i0(env)
+            keyf: Callable[[Env], Any] = i0
         elif idx:
             keyf = lambda env: tuple(f(env) for f in idx)
         else:
