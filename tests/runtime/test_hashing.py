@@ -72,3 +72,15 @@ def test_hash_parts_changes_when_a_component_changes(parts: dict) -> None:
     changed = {**parts, name: ["changed", parts[name]]}
     assert hash_parts(changed) != hash_parts(parts)
     assert part_hashes(changed)[name] != part_hashes(parts)[name]
+
+
+def test_hash_parts_is_the_same_in_processes_with_other_hash_seeds() -> None:
+    """Sets and dicts iterate in hash-seed order; the key must not depend on it."""
+    import os
+    import sys
+    code = ("from gatlang.runtime.hashing import hash_parts; "
+            "print(hash_parts({'phases': {'a', 'b', 'c', 'n'}, 'x': {'q': 1.5, 'p': [1, 2]}}))")
+    seen = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip()
+            for seed in ("1", "2")}
+    assert seen == {hash_parts({"x": {"p": [1, 2], "q": 1.5}, "phases": ["a", "b", "c", "n"]})}
