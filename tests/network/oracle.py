@@ -47,7 +47,7 @@ def pandapower_case(path: str):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         net = from_mpc(path, f_hz=60)
-        pp.runpp(net, tolerance_mva=1e-10)
+        pp.runpp(net, tolerance_mva=1e-10, numba=False)
     return net
 
 
