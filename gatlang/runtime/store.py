@@ -119,6 +119,7 @@ class RunStore:
         self.force = force
         self.span = span if span is not None else Span.point(str(study_file), 1, 1)
         self.diagnostics = sink if sink is not None else DiagnosticSink()
+        self._check_name(study_name, "study")
         self.created = now_iso()
         self._mutex = threading.RLock()
         self._lock = FolderLock(self.root)

@@ -220,3 +220,30 @@ def test_plan_combines_key_lookup_and_reason(study: Path) -> None:
     again = RunStore(study, "demo").plan("pf", "peak", parts)
     assert again.cached is not None and again.key == first.key
     assert again.message().startswith("skipped run pf scenario peak: unchanged since ")
+
+
+def test_failed_step_record_keeps_diagnostics_and_solver_facts(study: Path) -> None:
+    import numpy as np
+    from gatlang.diagnostics import Span, error
+    store = RunStore(study, "demo")
+    parts = {"run_block": "run opf acp on grid {}", "tolerance": np.float64(1e-8)}
+    diag = error("GAT0601", "the solver reported the model infeasible", Span("demo.gat", 5, 1),
+                 help="relax the voltage limits")
+    store.record_step("acp", None, store.step_key("acp", None, parts), parts, {
+        "status": "failed", "objective": float("nan"), "diagnostics": [diag],
+        "solver": {"name": "ipopt", "version": "3.14", "options": {"tol": np.float32(1e-6)}},
+        "timings": {"build": np.float64(0.5)}})
+    path = store.finish(passes={}, diagnostics=[])
+    doc = json.loads(path.read_text())
+    assert schema_errors(doc) == []
+    (step,) = doc["steps"]
+    assert step["objective"] is None and step["status"] == "failed" and doc["status"] == "failed"
+    assert step["diagnostics"] == [diag.to_dict()]
+    assert step["parts"]["tolerance"] == 1e-8 and step["timings"] == {"build": 0.5}
+    assert RunStore(study, "demo").why_rerun("acp", None, parts) == "the previous attempt failed"
+
+
+def test_study_name_must_be_a_folder_name(study: Path) -> None:
+    with pytest.raises(GatError) as info:
+        RunStore(study, "../elsewhere")
+    assert info.value.diagnostics[0].code == "GAT0905"
