@@ -41,6 +41,7 @@ class RawOutcome:
     notes: list[str] = field(default_factory=list)
     acceptable_only: bool = False  # Ipopt: "Solved To Acceptable Level"
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase: handoff, solve, load
+    nonconvex: bool = False  # HiGHS: the QP's objective is not convex
     handle: Any = None  # the adapter object, kept for the infeasibility explanation
 
 
@@ -141,12 +142,20 @@ def _highs_status(h: Any) -> SolveStatus | None:
             MS.kModelEmpty: SolveStatus.OPTIMAL}.get(st, SolveStatus.ERROR)
 
 
+class NonconvexQPError(RuntimeError):
+    """HiGHS rejected a QP whose Hessian is not positive semidefinite (for minimisation)."""
+
+
 def _highs_run(inst: Any, native: dict[str, Any], tee: bool) -> SolveStatus | None:
+    import highspy
+
     h = inst.highs
     h.setOptionValue("output_flag", bool(tee))
     for key, value in native.items():
         h.setOptionValue(key, value)
-    h.run()
+    if h.run() == highspy.HighsStatus.kError and h.getModel().hessian_.dim_ \
+            and h.getModelStatus() == highspy.HighsModelStatus.kNotset:
+        raise NonconvexQPError("HiGHS refused the quadratic objective: it solves convex QPs only")
     return _highs_status(h)
 
 
@@ -173,7 +182,11 @@ def run_highs(model: Any, native: dict[str, Any], warmstart: bool, tee: bool = F
         except Exception as exc:  # a failed warm start must not fail the solve
             notes.append(f"warm start ignored: {exc}")
     t_solve = time.perf_counter()
-    status = _highs_run(inst, native, tee)
+    try:
+        status = _highs_run(inst, native, tee)
+    except NonconvexQPError as exc:
+        return RawOutcome(SolveStatus.ERROR, str(exc), wall_time=time.perf_counter() - started,
+                          timings=timings, nonconvex=True)
     if status is None:
         status = _highs_run(inst, {**native, "presolve": "off"}, tee)
     message = h.modelStatusToString(h.getModelStatus())
@@ -181,7 +194,7 @@ def run_highs(model: Any, native: dict[str, Any], warmstart: bool, tee: bool = F
         n = len(inst.variables)
         h.changeColsCost(n, np.arange(n, dtype=np.int32), np.zeros(n))
         h.clearSolver()
-        if h.getHessian().dim_:
+        if h.getModel().hessian_.dim_:
             h.passHessian(highspy.HighsHessian())
         zero = _highs_run(inst, native, tee)
         status = {SolveStatus.OPTIMAL: SolveStatus.UNBOUNDED,

@@ -81,6 +81,13 @@ def solve(model: Any, *, problem_class: ProblemClass | None = None, solver: str 
             "GAT0613", "Ipopt stopped at an 'acceptable' point, not at its requested tolerance",
             help="the answer is usable but less accurate; raise `max_iter` or improve scaling, "
                  "or loosen `tolerance` if the acceptable accuracy is enough"))
+    if raw.nonconvex:
+        return _failed(pc, name, info.version, started, *notes, error(
+            "GAT0615", "HiGHS cannot solve this QP: its quadratic objective is not convex",
+            notes=(raw.message,),
+            help="write `solver = scip` for a global optimum (slow on large models) or `solver = ipopt` "
+                 "for a local one; or check the sign of the quadratic terms (minimise a convex function, "
+                 "maximise a concave one)"), options=mapped.native)
     if not _is_global(name, pc) and raw.status is SolveStatus.OPTIMAL:
         raw.status = SolveStatus.LOCALLY_OPTIMAL
 

@@ -185,3 +185,21 @@ def test_nothing_can_solve_it(monkeypatch):
     r = solve(bm.small_minlp())
     assert r.status is S.ERROR and r.errors[0].code == "GAT0600"
     assert "MINLP" in r.errors[0].message and r.diagnostic().code == "GAT0600"
+
+
+def test_nonconvex_qp_is_refused_by_highs_with_a_way_out():
+    """min -x^2 on [-1, 2] is concave: its global minimum -4 sits at x = 2."""
+    m = pe.ConcreteModel()
+    m.x = pe.Var(bounds=(-1, 2))
+    m.obj = pe.Objective(expr=-m.x ** 2)
+    r = solve(m)
+    assert (r.solver, r.status) == ("highs", S.ERROR)
+    assert r.errors[0].code == "GAT0615" and "scip" in r.errors[0].help
+    r = solve(m, solver="scip")
+    assert r.status is S.OPTIMAL and r.objective == pytest.approx(-4.0) and m.x.value == pytest.approx(2.0)
+
+
+def test_lp_iteration_limit_with_highs():
+    m = bm.wyndor_lp()
+    r = solve(m, options={"max_iter": 0, "presolve": "off"})
+    assert r.status is S.ITERATION_LIMIT and r.diagnostic().code == "GAT0604"
