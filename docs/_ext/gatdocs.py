@@ -17,6 +17,10 @@ Directives (each produces reST that Sphinx then parses as usual):
 ``.. gat-units::``           the closed unit table and common compounds
 ``.. gat-run-kinds::``       run kinds and their options
 ``.. gat-functions::``       built-in functions and variable domains
+``.. gat-scenario-options::`` options a scenario may set
+``.. gat-importers::``       network importers and table readers
+``.. gat-features::``        network features formulations declare
+``.. gat-expect::``          results an ``expect`` can check
 ``.. gat-keywords::``        the reserved words of the grammar
 """
 from __future__ import annotations
@@ -88,6 +92,19 @@ def units_rst() -> list[str]:
     return out
 
 
+def options_table(options: Iterable) -> list[str]:
+    """Options of a run kind or a scenario (gatlang.workflows.registry.OptionSpec)."""
+    rows = []
+    for o in options:
+        extra = []
+        if o.choices:
+            extra.append("one of " + ", ".join(_lit(c) for c in o.choices))
+        if o.default is not None:
+            extra.append(f"default {_lit(o.default)}")
+        rows.append([_lit(o.name), o.type, _text(o.doc) + (" (" + "; ".join(extra) + ")" if extra else "")])
+    return list_table(["option", "value", "meaning"], rows, "20 12 68")
+
+
 def run_kinds_rst() -> list[str]:
     from gatlang.workflows.registry import RUN_KINDS
     out: list[str] = []
@@ -99,16 +116,38 @@ def run_kinds_rst() -> list[str]:
         if kind.problem:
             out += ["", f"A formulation used here must declare ``problem {kind.problem}``."]
         out.append("")
-        rows = []
-        for o in kind.options.values():
-            extra = []
-            if o.choices:
-                extra.append("one of " + ", ".join(_lit(c) for c in o.choices))
-            if o.default is not None:
-                extra.append(f"default {_lit(o.default)}")
-            rows.append([_lit(o.name), o.type, _text(o.doc) + (" (" + "; ".join(extra) + ")" if extra else "")])
-        out += list_table(["option", "value", "meaning"], rows, "20 12 68")
+        out += options_table(kind.options.values())
     return out
+
+
+def scenario_options_rst() -> list[str]:
+    from gatlang.semantics.resolve import SCENARIO_OPTIONS
+    return options_table(SCENARIO_OPTIONS.values())
+
+
+def importers_rst() -> list[str]:
+    from gatlang.network.importers import IMPORTERS
+    from gatlang.semantics.resolve import TABLE_READERS
+    rows = []
+    for spec in IMPORTERS.values():
+        opts = "; ".join(f"{_lit(n)}: {_text(o.doc)} (default {_lit(o.default)})" for n, o in spec.options.items())
+        rows.append([_lit(spec.name + "(...)"), _text(spec.description), opts or "none"])
+    out = list_table(["network importer", "reads", "named options"], rows, "18 42 40")
+    out += ["Table readers (``table NAME = READER(\"file\")``): "
+            + ", ".join(_lit(r) for r in TABLE_READERS) + ".", ""]
+    return out
+
+
+def features_rst() -> list[str]:
+    from gatlang.semantics.capabilities import FEATURES
+    return list_table(["feature", "recognised when"], [[_lit(n), _text(d)] for n, d in FEATURES.items()])
+
+
+def expect_rst() -> list[str]:
+    from gatlang.expect import DEFAULT_RELATIVE
+    from gatlang.semantics.resolve import EXPECT_ATTRS
+    return [f"Results an ``expect`` can check: {', '.join(_lit(a) for a in EXPECT_ATTRS)}. "
+            f"Without ``within``, ``~=`` allows a relative difference of {DEFAULT_RELATIVE:g}.", ""]
 
 
 def functions_rst() -> list[str]:
@@ -199,5 +238,9 @@ def setup(app) -> dict:
     app.add_directive("gat-units", _make(units_rst, ["gatlang/semantics/units.py"]))
     app.add_directive("gat-run-kinds", _make(run_kinds_rst, ["gatlang/workflows/registry.py"]))
     app.add_directive("gat-functions", _make(functions_rst, ["gatlang/semantics/check.py"]))
+    app.add_directive("gat-scenario-options", _make(scenario_options_rst, ["gatlang/semantics/resolve.py"]))
+    app.add_directive("gat-importers", _make(importers_rst, ["gatlang/network/importers.py"]))
+    app.add_directive("gat-features", _make(features_rst, ["gatlang/semantics/capabilities.py"]))
+    app.add_directive("gat-expect", _make(expect_rst, ["gatlang/expect.py", "gatlang/semantics/resolve.py"]))
     app.add_directive("gat-keywords", _make(keywords_rst, ["grammar/gat.lark"]))
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
