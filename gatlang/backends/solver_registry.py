@@ -48,7 +48,7 @@ class SolverSpec:
 
 
 SPECS: dict[str, SolverSpec] = {
-    "highs": SolverSpec("highs", "pyomo.contrib.solver 'highs' (highspy)",
+    "highs": SolverSpec("highs", "gatlang's bulk highspy loader (backends/highs_direct.py)",
                         frozenset({PC.LP, PC.QP, PC.MILP}), True),
     "scip": SolverSpec("scip", "pyomo.contrib.solver 'scip_direct' (pyscipopt)",
                        frozenset(PC), True),
