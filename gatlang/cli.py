@@ -100,6 +100,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             obj_text = f"objective {obj:.6g} {rec.get('objective_unit', '')}".rstrip() if obj is not None else ""
             state = "cached" if step.cached is not None else rec.get("status", "?")
             detail = rec.get("solve_status", "")
+            summary = rec.get("summary") or {}
+            if not detail and "converged" in summary:
+                detail = f"{'converged' if summary['converged'] else 'diverged'} in {summary.get('iterations')} it"
+            if not obj_text and "losses_mw" in summary:
+                obj_text = f"losses {summary['losses_mw']:.6g} MW, vm {summary['min_vm_pu']:.4f}..{summary['max_vm_pu']:.4f} pu"
+
             print(f"  {step.label:<24} {state:<10} {detail:<16} {obj_text}")
         print(f"results: {comp.store.root}")
     return EXIT_ERRORS if sink.has_errors else EXIT_OK

@@ -59,4 +59,7 @@ def workflow_for(kind: str) -> Workflow | None:
     if kind == "opf":
         from gatlang.workflows import opf
         return opf.OPF()
+    if kind == "pf":
+        from gatlang.workflows import pf
+        return pf.PowerFlow()
     return None

@@ -49,10 +49,14 @@ RUN_KINDS: dict[str, RunKind] = {k.name: k for k in [
         OptionSpec("warm_start", "bool", "start from the input case's operating point", default=True),
     ], problem="opf"),
     _kind("pf", "power flow (balanced or unbalanced)", [
-        OptionSpec("method", "name", "solution method", ("newton", "fast_decoupled", "sweep")),
-        OptionSpec("phases", "name", "balanced or unbalanced", ("balanced", "unbalanced")),
-        OptionSpec("tolerance", "number", "mismatch tolerance"), OptionSpec("max_iter", "number", "iteration limit"),
-    ], implemented=False),
+        OptionSpec("method", "name", "solution method",
+                   ("newton", "fast_decoupled", "fast_decoupled_xb", "fast_decoupled_bx", "sweep"), "newton"),
+        OptionSpec("phases", "name", "balanced or unbalanced", ("balanced", "unbalanced"), "balanced"),
+        OptionSpec("tolerance", "number", "largest power mismatch at the answer, pu", default=1e-8),
+        OptionSpec("max_iter", "number", "iteration limit", default=30),
+        OptionSpec("q_limits", "bool", "switch PV buses to PQ at generator reactive limits", default=False),
+        OptionSpec("init", "name", "starting point", ("flat", "case", "dc"), "flat"),
+    ]),
     _kind("compare", "solve one problem under several formulations and compare", [
         OptionSpec("formulations", "names", "formulations to compare")], implemented=False),
     _kind("hostcap", "hosting capacity", [
