@@ -240,8 +240,9 @@ def _not_converged(problem: PFProblem, outcome: SolveOutcome, method: str, max_i
         codes.NOT_CONVERGED, f"{method} power flow did not converge in {outcome.iterations} iteration(s) "
         f"(largest mismatch {outcome.history[-1]:.3g} pu); worst buses: "
         f"{name_buses(problem.case, worst, mis[worst])}", problem.span,
-        help=f"raise max_iter (now {max_iter}), try method = newton or init = dc; if it still fails the "
-        "loading may be beyond the network's capability, check loads and impedances at those buses")
+        help=f"raise max_iter (now {max_iter}), " + ("try init = dc" if method == "newton" else "try method = newton")
+        + "; if it still fails the loading may be beyond the network's capability: check the loads and "
+        "impedances at those buses")
 
 
 def _q_violations(problem: PFProblem, res: PFResult, fixed: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:

@@ -74,10 +74,10 @@ class JacobianPattern:
         self.indptr = np.r_[0, np.cumsum(np.bincount(new_cols, minlength=self.size))].astype(np.int32)
         self.gather = self._src[order]
 
-    def matrix(self, v: np.ndarray, ibus: np.ndarray) -> sp.csc_matrix:
-        """The (column-permuted) Jacobian at voltages ``v`` with bus currents ``ibus = Ybus v``."""
+    def matrix(self, v: np.ndarray, vnorm: np.ndarray, ibus: np.ndarray) -> sp.csc_matrix:
+        """The (column-permuted) Jacobian at voltages ``v`` (``vnorm = V/|V|``, kept finite at
+        de-energised buses where V = 0) with bus currents ``ibus = Ybus v``."""
         vr = v[self.rows_y]
-        vnorm = v / np.abs(v)
         y = self.ybus.data
         d_va = -1j * vr * np.conj(y * v[self.cols_y])
         d_va[self.diag] += 1j * v * np.conj(ibus)
@@ -117,7 +117,7 @@ def newton(problem: "PFProblem", v0: np.ndarray, tol: float, max_iter: int) -> S
         first = pattern is None
         if first:
             pattern = JacobianPattern(ybus, problem.ybus_diag, pvpq, pq)
-        jac = pattern.matrix(v, ibus)
+        jac = pattern.matrix(v, np.exp(1j * va), ibus)
         order = pattern.col_order       # the column order ``jac`` was laid out in
         try:
             lu = _factorise(pattern, jac, first)
