@@ -351,7 +351,30 @@ def _col(records: list[dict], name: str, dtype=np.float64) -> np.ndarray:
     return np.array([r[name] for r in records], dtype=dtype)
 
 
+def _unique(ids: list[str]) -> tuple[list[str], list[int]]:
+    """Ids made unique by a ``#n`` suffix on repeats (PSS/E forbids them, files have them)."""
+    seen: dict[str, int] = {}
+    out, repeats = [], []
+    for k, i in enumerate(ids):
+        n = seen.get(i, 0) + 1
+        seen[i] = n
+        out.append(i if n == 1 else f"{i}#{n}")
+        if n > 1:
+            repeats.append(k)
+    return out, repeats
+
+
 class _Build:
+    def ids(self, ids: list[str], recs: list[dict], what: str) -> list[str]:
+        """Unique element ids; repeats are renamed ``id#2`` ... and reported (GAT0528 warning)."""
+        out, repeats = _unique(ids)
+        if repeats:
+            r = recs[repeats[0]]
+            self.sink.warning(BAD_VALUE, f"{len(repeats)} {what} record(s) repeat an id already used "
+                              f"(first: `{ids[repeats[0]]}`); renamed `{out[repeats[0]]}`, ...",
+                              self.span(r), help="give parallel elements different circuit/ID fields")
+        return out
+
     def __init__(self, path: str, raw: Raw, sink: DiagnosticSink) -> None:
         self.path, self.raw, self.sink = path, raw, sink
         self.ok = True
@@ -421,7 +444,7 @@ class _Build:
                               "constant-admittance parts; they are added to the constant-power "
                               "load at nominal voltage", self.span(zip_[0], 7))
         net.set_table("loads", {
-            "load": [f"{r['I']}-{r['ID'].strip()}" for r in recs], "bus": [str(r["I"]) for r in recs],
+            "load": self.ids([f"{r['I']}-{r['ID'].strip()}" for r in recs], recs, "load"), "bus": [str(r["I"]) for r in recs],
             "conn": np.ones((len(recs), 1), dtype=np.int8), "phases": np.ones((len(recs), 1), dtype=np.int8),
             "p_mw": p, "q_mvar": q, "vn_kv": np.array([kv[r["I"]] for r in recs], dtype=np.float64),
             "status": _col(recs, "STATUS", np.int64) != 0 if recs else np.zeros(0, bool),
@@ -440,7 +463,7 @@ class _Build:
               [f"{r['I']}-sw{k + 1}" for k, r in enumerate(switched)]
         recs = fixed + switched
         net.set_table("shunts", {
-            "shunt": ids, "bus": [str(r["I"]) for r in recs],
+            "shunt": self.ids(ids, recs, "shunt"), "bus": [str(r["I"]) for r in recs],
             "conn": np.ones((len(recs), 1), dtype=np.int8), "phases": np.ones((len(recs), 1), dtype=np.int8),
             "vn_kv": np.array([kv[r["I"]] for r in recs], dtype=np.float64),
             "g_mw": np.array([r.get("GL", 0.0) for r in recs], dtype=np.float64),
@@ -458,7 +481,7 @@ class _Build:
                               self.span(remote[0], 7))
         mbase = _col(recs, "MBASE") if recs else np.zeros(0)
         net.set_table("generators", {
-            "gen": [f"{r['I']}-{r['ID'].strip()}" for r in recs], "bus": [str(r["I"]) for r in recs],
+            "gen": self.ids([f"{r['I']}-{r['ID'].strip()}" for r in recs], recs, "generator"), "bus": [str(r["I"]) for r in recs],
             "conn": np.ones((len(recs), 1), dtype=np.int8), "phases": np.ones((len(recs), 1), dtype=np.int8),
             "p_mw": _col(recs, "PG"), "q_mvar": _col(recs, "QG"), "qmax_mvar": _col(recs, "QT"),
             "qmin_mvar": _col(recs, "QB"), "vg_pu": _col(recs, "VS"),
@@ -482,7 +505,8 @@ class _Build:
         one = lambda v: v.reshape(-1, 1)  # noqa: E731
         rate = lambda n: [v if v > 0 else None for v in col(n).tolist()]  # noqa: E731
         net.set_table("lines", {
-            "line": [f"{abs(r['I'])}-{abs(r['J'])}-{r['CKT'].strip()}" for r in recs],
+            "line": self.ids([f"{abs(r['I'])}-{abs(r['J'])}-{r['CKT'].strip()}" for r in recs],
+                             recs, "branch"),
             "from_bus": [str(abs(r["I"])) for r in recs], "to_bus": [str(abs(r["J"])) for r in recs],
             "f_conn": np.ones((len(recs), 1), dtype=np.int8), "t_conn": np.ones((len(recs), 1), dtype=np.int8),
             "r_ohm": one(col("R") * zb), "x_ohm": one(col("X") * zb),
@@ -510,7 +534,7 @@ class _Build:
         k = len(rows)
         g = lambda n, dt=np.float64: np.array([x[n] for x in rows], dtype=dt)  # noqa: E731
         net.set_table("transformers", {
-            "transformer": [x["id"] for x in rows], "phases": np.ones(k, dtype=np.int64),
+            "transformer": self.ids([x["id"] for x in rows], [x["rec"] for x in rows], "transformer"), "phases": np.ones(k, dtype=np.int64),
             "windings": np.full(k, 2, dtype=np.int64),
             "buses": [[x["f"], x["t"]] for x in rows], "conns": [[[1], [1]]] * k,
             "connections": [["wye", "wye"]] * k,
@@ -566,7 +590,7 @@ class _Build:
             "kv": [nom1, nom2], "taps": [w1 / nom1, w2 / nom2], "r_pct": [rr * zconv, 0.0],
             "x_pct": xx * zconv, "nll_pct": g_m * 100.0, "imag_pct": -b_m * 100.0,
             "shift": r["ANG1"], "rate": rate, "rma": r["RMA1"], "rmi": r["RMI1"], "ntp": r["NTP1"],
-            "status": r["STAT"] == 1, "line": r["_line"],
+            "status": r["STAT"] == 1, "line": r["_line"], "rec": r,
         }
 
 
