@@ -147,15 +147,13 @@ def transformer_terminal_y(kv: list[float], kva: list[float], taps: list[float],
     a[:, 0] = -1.0
     a[np.arange(nw - 1), np.arange(1, nw)] = 1.0
     y1 = a.T @ np.linalg.inv(zb) @ a                   # N x N on one volt
+    # magnetising branch: the engine places it across winding 2 (one-volt basis)
+    y1[1, 1] += complex(noloadloss_pct, -imag_pct) / 100.0 / zbase
     vb = np.asarray([winding_vbase(kv[i], connections[i], phases) * taps[i] for i in range(nw)])
     m = np.zeros((nw, 2 * nw))
     m[np.arange(nw), 2 * np.arange(nw)] = 1.0 / vb
     m[np.arange(nw), 2 * np.arange(nw) + 1] = -1.0 / vb
-    yterm = m.T @ y1 @ m
-    v1 = winding_vbase(kv[0], connections[0], phases)
-    ymag = complex(noloadloss_pct, -imag_pct) / 100.0 * va_phase / (v1 * v1)
-    yterm[:2, :2] += ymag * np.array([[1, -1], [-1, 1]])
-    return yterm
+    return m.T @ y1 @ m
 
 
 def antifloat_y(kv: float, connection: str, phases: int, kva1: float, ppm: float) -> complex:
@@ -175,6 +173,8 @@ def transformer_primitive(row: dict) -> tuple[np.ndarray, list[tuple[int, int]]]
                                    row["imag_pct"] or 0.0)
     ncond = nph + 1
     prim = np.zeros((nw * ncond, nw * ncond), dtype=complex)
+    ppm = row.get("ppm_antifloat") or 0.0
+    float_y = np.asarray([antifloat_y(row["kv"][w], conns[w], nph, row["kva"][0], ppm) for w in range(nw)])
     for ph in range(nph):
         ends = []
         for w in range(nw):
@@ -187,15 +187,11 @@ def transformer_primitive(row: dict) -> tuple[np.ndarray, list[tuple[int, int]]]
             ends += [hi, lo]
         ends_a = np.asarray(ends)
         prim[np.ix_(ends_a, ends_a)] += yterm
-    ppm = row.get("ppm_antifloat") or 0.0
-    if ppm:
-        # engine: every phase conductor gets the shunt, a wye neutral (nphases + 1) times it
-        for w in range(nw):
-            y = antifloat_y(row["kv"][w], conns[w], nph, row["kva"][0], ppm)
-            k = w * ncond + np.arange(nph)
-            prim[k, k] += y
-            if conns[w] == "wye":
-                prim[w * ncond + nph, w * ncond + nph] += (nph + 1) * y
+        if ppm:   # engine: a small shunt at both ends of every winding
+            prim[ends_a, ends_a] += np.repeat(float_y, 2)
+    if ppm:       # ... and once more on a wye winding's neutral
+        for w in np.flatnonzero(np.asarray(conns) == "wye"):
+            prim[w * ncond + nph, w * ncond + nph] += float_y[w]
     terms = [(w, c) for w in range(nw) for c in range(ncond)]
     return prim, terms
 

@@ -125,10 +125,8 @@ def _build(circuit: Circuit, sink: DiagnosticSink, path: Path, kron: bool) -> Ne
     cap_shunts = convert_capacitors(circuit, sink)
     reactor_shunts, reactor_lines = convert_reactors(circuit, sink)
     lines = convert_lines(circuit, sink, freq)
-    for k, v in reactor_lines.columns.items():
-        lines.columns[k].extend(v)
-    for k, v in reactor_shunts.columns.items():
-        cap_shunts.columns[k].extend(v)
+    lines.extend(reactor_lines)
+    cap_shunts.extend(reactor_shunts)
     rows = {"sources": convert_sources(circuit, sink), "lines": lines, "transformers": xf,
             "loads": convert_loads(circuit, sink), "generators": convert_generators(circuit, sink),
             "pv_systems": convert_pv(circuit, sink), "storage": convert_storage(circuit, sink),

@@ -29,7 +29,8 @@ closedi cleanup interpolate makebuslist fileedit help dump get var vars
 buildy totals voltages currents powers losses phaselosses cktlosses allocateloads
 estimate reprocessbuses formedit set_color zsc zsc10 zsc012 zsc_refresh
 fileedit about guids setloadandgenkv makeposseq reduce init nodediff rephase
-distribute di_plot comparecases yearlycurves cd relcalc var adddeltaloads
+distribute di_plot comparecases yearlycurves cd relcalc var adddeltaloads uuids
+new_uuids
 """.split())
 #: commands that would change the circuit but that gatlang does not execute
 _UNSUPPORTED = frozenset("""

@@ -6,7 +6,6 @@ that once here keeps the converters to the physics.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +75,8 @@ class Reader:
         if v is None:
             return default
         low = v.text.strip().lower()
+        if options is CONN and connection_kind(low) is not None:
+            return connection_kind(low)  # type: ignore[return-value]
         for key, out in options.items():
             if low and key.startswith(low) or low == key:
                 return out
@@ -85,6 +86,22 @@ class Reader:
 
 
 CONN = {"wye": "wye", "y": "wye", "ln": "wye", "delta": "delta", "d": "delta", "ll": "delta"}
+
+
+def connection_kind(text: str) -> str | None:
+    """The engine's reading of ``conn=``: by first letter (y/w wye, d delta; ln wye, ll delta)."""
+    low = text.strip().lower()
+    if not low:
+        return None
+    if low[0] in "yw":
+        return "wye"
+    if low[0] == "d":
+        return "delta"
+    if low.startswith("ll"):
+        return "delta"
+    if low.startswith("l"):
+        return "wye"
+    return None
 
 
 def element_conductors(ref: BusRef | None, nphases: int, connection: str) -> list[int]:
@@ -106,16 +123,23 @@ def phases_of(nodes: list[int]) -> list[int]:
 
 @dataclass
 class Rows:
-    """Column lists of one canonical table being filled object by object."""
+    """Rows of one canonical table being filled object by object (columns = union of keys)."""
 
-    columns: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    rows: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, **values: Any) -> None:
-        for k, v in values.items():
-            self.columns[k].append(v)
+        self.rows.append(values)
+
+    def extend(self, other: "Rows") -> None:
+        self.rows.extend(other.rows)
+
+    @property
+    def columns(self) -> dict[str, list[Any]]:
+        keys = list(dict.fromkeys(k for r in self.rows for k in r))
+        return {k: [r.get(k) for r in self.rows] for k in keys}
 
     def __len__(self) -> int:
-        return len(next(iter(self.columns.values()), []))
+        return len(self.rows)
 
 
 def provenance(obj: DssObject) -> dict[str, Any]:

@@ -45,10 +45,13 @@ class PerLength:
     from_matrices: bool = field(default=False)
 
     def matrices(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(R, X, C[nF]) per unit length; sequence data expanded as Zs=(2Z1+Z0)/3, Zm=(Z0-Z1)/3."""
+        """(R, X, C[nF]) per unit length; sequence data expanded as Zs=(2Z1+Z0)/3, Zm=(Z0-Z1)/3
+        (one phase: Z1)."""
         n = self.nphases
 
         def expand(a1: float, a0: float) -> np.ndarray:
+            if n == 1:                      # engine: a one-phase line takes the positive sequence
+                return np.array([[a1]])
             s, m = (2 * a1 + a0) / 3.0, (a0 - a1) / 3.0
             return np.full((n, n), m) + np.eye(n) * (s - m)
 
@@ -92,8 +95,7 @@ def _apply(pl: PerLength, obj: DssObject, sink: DiagnosticSink, freq: float,
                            help="define it with `New LineCode.<name>` before the line (or check the "
                                 "Redirect that should define it)")
                 continue
-            r, x, c = code.matrices()
-            pl = replace(code, r=r, x=x, c=c, seq=dict(code.seq), from_matrices=True)
+            pl = replace(code, seq=dict(code.seq))
             state["linecode"], state["linecode_span"] = v.text.strip().lower(), v.span
         elif p in _SEQ:
             k = number(v, sink, p)

@@ -15,7 +15,7 @@ from gatlang.diagnostics import DiagnosticSink
 from .. import codes
 from ..script import Circuit, DssObject
 from ..values import BusRef, Value, bus_ref, number, numbers, strings
-from .common import CONN, Reader, Rows, conductor_nodes, provenance
+from .common import Reader, Rows, conductor_nodes, connection_kind, provenance
 
 _PER_WINDING = {"bus": "bus", "conn": "conn", "kv": "kv", "kva": "kva", "tap": "tap", "%r": "r_pct"}
 _ARRAYS = {"buses": "bus", "conns": "conn", "kvs": "kv", "kvas": "kva", "taps": "tap", "%rs": "r_pct"}
@@ -53,12 +53,12 @@ def _set_winding(w: Winding, attr: str, v: Value, sink: DiagnosticSink) -> None:
         if ref is not None:
             w.bus = ref
     elif attr == "conn":
-        low = v.text.strip().lower()
-        if low not in CONN:
+        kind = connection_kind(v.text)
+        if kind is None:
             sink.error(codes.BAD_VALUE, f"`{v.text}` is not a winding connection", v.span,
                        help="use `wye` (`y`, `ln`) or `delta` (`d`, `ll`)")
             return
-        w.conn = CONN[low]
+        w.conn = kind
     else:
         x = number(v, sink, attr)
         if x is not None:
@@ -154,6 +154,11 @@ def convert_transformers(circuit: Circuit, sink: DiagnosticSink) -> tuple[Rows, 
                        obj.span, help="give every winding a bus: `buses=[b1 b2]` or `wdg=2 bus=b2`")
             continue
         kva1 = st.windings[0].kva
+        lead = obj.last().get("leadlag")
+        if lead is not None and lead.text.strip().lower().startswith("lead"):
+            sink.warning(codes.PROPERTY_IGNORED, f"transformer `{obj.display}`: `leadlag=lead` is not "
+                         "represented; delta windings are taken as ANSI lagging", lead.span,
+                         help="swap two phases of the delta winding's bus to get the leading connection")
         rows.add(
             transformer=obj.name, phases=st.phases, windings=nw,
             buses=[w.bus.bus for w in st.windings],            # type: ignore[union-attr]
