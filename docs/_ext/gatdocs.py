@@ -179,31 +179,30 @@ def diagnostics_rst() -> list[str]:
 # ---------------------------------------------------------------- directives
 
 class _Generated(SphinxDirective):
-    """A directive whose content is reST produced by a function of the code."""
+    """A directive whose content is reST produced by a function of the code.
+
+    Subclasses (made by :func:`_make`) set ``produce`` and the source files it
+    reads (``watch``), which are recorded as dependencies so that editing them
+    rebuilds the page.
+    """
 
     produce: Callable[[], list[str]]
+    watch: tuple[Path, ...] = ()
     has_content = False
 
     def run(self) -> list[nodes.Node]:
+        for path in self.watch:
+            for dep in (sorted(path.glob("*")) if path.is_dir() else [path]):
+                self.env.note_dependency(str(dep))
         container = nodes.container()
-        lines = self.produce()
         source = self.get_source_info()[0]
-        nested_parse_with_titles(self.state, StringList(lines, source=source), container)
+        nested_parse_with_titles(self.state, StringList(type(self).produce(), source=source), container)
         return container.children
 
 
 def _make(fn: Callable[[], list[str]], watch: Iterable[str]) -> type[_Generated]:
-    files = [str(ROOT / w) for w in watch]
-
-    class D(_Generated):
-        def run(self):  # noqa: D102 - record dependencies so edits rebuild the page
-            for f in files:
-                for p in (Path(f).glob("*") if Path(f).is_dir() else [Path(f)]):
-                    self.env.note_dependency(str(p))
-            return super().run()
-
-    D.produce = staticmethod(fn)  # type: ignore[assignment]
-    return D
+    return type(f"Gen_{fn.__name__}", (_Generated,),
+                {"produce": staticmethod(fn), "watch": tuple(ROOT / w for w in watch)})
 
 
 class MarkdownInclude(SphinxDirective):
