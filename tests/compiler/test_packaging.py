@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 def test_wheel_contains_grammar_stdlib_and_explain_pages(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps",
                     "-q", "-w", str(tmp_path)], check=True)
     (wheel,) = tmp_path.glob("gatlang-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
