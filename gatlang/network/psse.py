@@ -199,7 +199,7 @@ class Reader:
                 continue
             val = float(raw.replace("D", "E").replace("d", "e"))
             if kind == I:
-                if val != int(val):
+                if not np.isfinite(val) or val != int(val):
                     self.error(BAD_NUMBER, f"{section} field {name} is `{raw}`, not an integer",
                                self.span(rec.line, rec.cols[j], len(raw)), help=_help(section))
                     ok = False
