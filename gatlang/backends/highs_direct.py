@@ -31,6 +31,7 @@ import scipy.sparse as sp
 
 from . import solver_env  # noqa: F401  (before Pyomo)
 from .linear_walk import linear_terms
+from .solver_types import ProblemClass
 
 import highspy
 import pyomo.environ as pe
@@ -51,6 +52,15 @@ class HighsInstance:
     variables: list[Any]      # column j -> VarData
     constraints: list[Any]    # row i -> ConstraintData
     objective_offset: float
+    discrete: int = 0         # number of integer or binary columns
+
+    @property
+    def problem_class(self) -> ProblemClass:
+        """LP, QP, MILP or MIQP, read off what was loaded (rows are linear by construction)."""
+        integer = bool(self.discrete)
+        if self.highs.getModel().hessian_.dim_:
+            return ProblemClass.MIQP if integer else ProblemClass.QP
+        return ProblemClass.MILP if integer else ProblemClass.LP
 
     def load_values(self) -> None:
         """Copy HiGHS's primal values into the Pyomo variables (no validation: one pass)."""
@@ -178,4 +188,4 @@ def load(model: Any, highs: highspy.Highs | None = None) -> HighsInstance:
     if sense < 0:
         h.changeObjectiveSense(highspy.ObjSense.kMaximize)
     h.changeObjectiveOffset(offset)
-    return HighsInstance(h, col.vars, cons, offset)
+    return HighsInstance(h, col.vars, cons, offset, len(discrete))

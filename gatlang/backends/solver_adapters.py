@@ -159,19 +159,20 @@ def _highs_run(inst: Any, native: dict[str, Any], tee: bool) -> SolveStatus | No
     return _highs_status(h)
 
 
-def run_highs(model: Any, native: dict[str, Any], warmstart: bool, tee: bool = False) -> RawOutcome:
+def run_highs(model: Any, native: dict[str, Any], warmstart: bool, tee: bool = False,
+              instance: Any = None) -> RawOutcome:
     """HiGHS through gatlang's own bulk loader (:mod:`.highs_direct`), the fastest hand-off measured.
 
+    ``instance``: the model already loaded (by :func:`solvers.solve`, which
+    loads first and reads the problem class off the loaded model).
     HiGHS's presolve sometimes stops at "infeasible or unbounded"; the model
     is then re-run without presolve, and if still undecided, solved with a
     zero objective (feasible -> unbounded, infeasible -> infeasible).
     """
-    import highspy
-
     from .highs_direct import load
 
     started = time.perf_counter()
-    inst = load(model)
+    inst = instance if instance is not None else load(model)
     h = inst.highs
     timings = {"handoff": time.perf_counter() - started}
     notes: list[str] = []

@@ -28,7 +28,7 @@ from .classify import classify
 from .iis import FeasibilityCheck, default_name, explain_infeasibility
 from .solver_adapters import ADAPTERS, RawOutcome
 from .solver_options import map_options
-from .solver_registry import choose_solver, solver_info
+from .solver_registry import canonical_name, choose_solver, solver_info
 from .solver_types import ProblemClass, SolveResult, SolveStatus
 
 #: Upper bound on the time spent naming the constraints of an infeasible model.
@@ -51,8 +51,13 @@ def solve(model: Any, *, problem_class: ProblemClass | None = None, solver: str 
     """
     started = time.perf_counter()
     notes: list[Diagnostic] = []
+    prebuilt, handoff = None, 0.0
     try:
-        pc = problem_class if problem_class is not None else classify(model)
+        if problem_class is not None:
+            pc = problem_class
+        else:
+            prebuilt, pc = _load_for_highs(model, solver)
+            handoff = time.perf_counter() - started
     except Exception as exc:  # an expression Pyomo cannot walk: report, do not crash
         return _failed(ProblemClass.NLP, solver or "?", None, started, error(
             "GAT0614", f"could not determine the problem class of the model: {type(exc).__name__}: {exc}",
@@ -71,8 +76,9 @@ def solve(model: Any, *, problem_class: ProblemClass | None = None, solver: str 
     notes.extend(mapped.diagnostics)
     show_log = tee or bool(mapped.verbose)
 
+    extra = {"instance": prebuilt} if name == "highs" and prebuilt is not None else {}
     try:
-        raw = ADAPTERS[name](model, dict(mapped.native), warm_start, show_log)
+        raw = ADAPTERS[name](model, dict(mapped.native), warm_start, show_log, **extra)
     except Exception as exc:  # a binding's exception is a solver failure, not the user's bug
         raw = RawOutcome(SolveStatus.ERROR, f"{type(exc).__name__}: {exc}")
 
@@ -96,10 +102,34 @@ def solve(model: Any, *, problem_class: ProblemClass | None = None, solver: str 
         solver_version=info.version, problem_class=pc, options=dict(mapped.native),
         has_solution=raw.has_solution, iterations=raw.iterations, objective_bound=raw.objective_bound,
         warnings=[d for d in notes if not d.is_error], timings=dict(raw.timings))
+    if extra:
+        result.timings["handoff"] = handoff
     if raw.status is SolveStatus.INFEASIBLE and explain_infeasible:
         _explain(model, result, pc, name, name_of or default_name)
     result.wall_time = time.perf_counter() - started
     return result
+
+
+def _load_for_highs(model: Any, solver: str | None) -> tuple[Any, ProblemClass]:
+    """Classify, loading into HiGHS on the way when HiGHS is the likely solver.
+
+    Why: for LP/QP/MILP the hand-off is the slow part of a solve, and
+    :func:`.classify.classify` would walk every row once more just to learn
+    what the loader learns anyway.  So when the study names no solver (or
+    names HiGHS), the model is loaded first: success means the rows are
+    linear and the class is read off the loaded instance, which the HiGHS
+    adapter then reuses.  The loader stops at the first nonlinear row, so an
+    NLP pays for a few rows only before :func:`classify` takes over.
+    """
+    if (solver is None or canonical_name(solver) == "highs") and solver_info("highs").available:
+        from .highs_direct import load
+
+        try:
+            inst = load(model)
+        except Exception:  # NotLinearError, or anything HiGHS cannot take: classify decides
+            return None, classify(model)
+        return inst, inst.problem_class
+    return None, classify(model)
 
 
 def _is_global(solver: str, pc: ProblemClass) -> bool:
