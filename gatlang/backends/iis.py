@@ -56,15 +56,19 @@ def _bound_text(name: str, which: str, value: float) -> str:
 
 # ---------------------------------------------------------------- HiGHS IIS
 
-def highs_iis(model: Any, name_of: NameOf = default_name) -> Conflict | None:
-    """Irreducible infeasible subset from HiGHS for a linear model; None if HiGHS finds none."""
+def highs_iis(model: Any, name_of: NameOf = default_name, instance: Any = None) -> Conflict | None:
+    """Irreducible infeasible subset from HiGHS for a linear model; None if HiGHS finds none.
+
+    ``instance``: the :class:`~.highs_direct.HighsInstance` that just proved
+    infeasibility, reused to avoid a second hand-off of a large model.
+    """
     import highspy
 
     from .highs_direct import load
 
-    h = highspy.Highs()
+    inst = instance if instance is not None else load(model)
+    h = inst.highs
     h.setOptionValue("output_flag", False)
-    inst = load(model, h)
     # from-LP (2) + irreducible (4): HiGHS's documented way to get a minimal set.
     h.setOptionValue("iis_strategy", int(highspy._core.IisStrategy.kIisStrategyFromLp)
                      | int(highspy._core.IisStrategy.kIisStrategyIrreducible))
@@ -161,7 +165,8 @@ def _vars_of(con: Any) -> list[Any]:
 
 
 def explain_infeasibility(model: Any, linear: bool, check: FeasibilityCheck | None,
-                          name_of: NameOf = default_name, time_budget: float = 30.0) -> Conflict | None:
+                          name_of: NameOf = default_name, time_budget: float = 30.0,
+                          instance: Any = None) -> Conflict | None:
     """Best available conflict for an infeasible model, or None when none could be found.
 
     ``linear``: the model has only linear constraints (HiGHS IIS applies).
@@ -171,7 +176,7 @@ def explain_infeasibility(model: Any, linear: bool, check: FeasibilityCheck | No
     """
     if linear:
         try:
-            found = highs_iis(model, name_of)
+            found = highs_iis(model, name_of, instance)
         except Exception:  # fall through to the generic method
             found = None
         if found:

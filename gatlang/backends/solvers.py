@@ -105,7 +105,7 @@ def solve(model: Any, *, problem_class: ProblemClass | None = None, solver: str 
     if extra:
         result.timings["handoff"] = handoff
     if raw.status is SolveStatus.INFEASIBLE and explain_infeasible:
-        _explain(model, result, pc, name, name_of or default_name)
+        _explain(model, result, pc, name, name_of or default_name, raw.handle if name == "highs" else None)
     result.wall_time = time.perf_counter() - started
     return result
 
@@ -156,11 +156,11 @@ def _failed(pc: ProblemClass, solver: str, version: str | None, started: float,
 # ---------------------------------------------------------------- infeasibility
 
 def _explain(model: Any, result: SolveResult, pc: ProblemClass, solver: str,
-             name_of: Callable[[Any], str]) -> None:
+             name_of: Callable[[Any], str], instance: Any = None) -> None:
     """Fill ``result``'s conflict fields; a failure here only loses the explanation."""
     try:
         conflict = explain_infeasibility(model, linear=pc.is_linear, check=_feasibility_check(pc, solver),
-                                         name_of=name_of, time_budget=CONFLICT_TIME_BUDGET)
+                                         name_of=name_of, time_budget=CONFLICT_TIME_BUDGET, instance=instance)
     except Exception:
         conflict = None
     if conflict:
