@@ -151,11 +151,11 @@ def load(model: Any, highs: highspy.Highs | None = None) -> HighsInstance:
     cols: list[int] = []
     vals: list[float] = []
     for r, con in enumerate(cons):
-        variables, coefs, const = _row_terms(con.body)
+        lb, body, ub = con.to_bounded_expression(True)  # one call: .body/.lb/.ub would each redo it
+        variables, coefs, const = _row_terms(body)
         cols.extend(map(col, variables))
         vals.extend(coefs)
         counts[r] = len(coefs)
-        lb, ub = con.lb, con.ub
         lo[r] = -_INF if lb is None else lb - const
         hi[r] = _INF if ub is None else ub - const
     # CSR through scipy: sums a variable repeated within a row (HiGHS rejects duplicates).
