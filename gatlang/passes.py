@@ -78,7 +78,12 @@ def check_pass(c: Compilation) -> None:
         return
     checker = c.checker = Checker(c.sink)
     base = network_scope()
-    checker.check_block(c.program.globals, base)
+    for item in c.program.globals:
+        if not isinstance(item, (ast.ParamDecl, ast.SetDecl)):
+            c.sink.error("GAT0202", f"`{_statement_word(item)}` is not allowed at the top level of a study",
+                         item.span, help="top-level statements may only declare shared `param` and `set` data; "
+                                         "put variables, constraints and objectives in a `run` block or a formulation")
+    checker.check_block([g for g in c.program.globals if isinstance(g, (ast.ParamDecl, ast.SetDecl))], base)
     form_scopes: dict[str, Scope] = {}
     for form in c.program.formulations.values():
         form_scopes[form.name] = checker.check_block(form.items, base.child())
@@ -93,6 +98,13 @@ def check_pass(c: Compilation) -> None:
                          help=f"the first is at {minimizes[0].span}; combine them into one expression")
         c.run_scopes[run.name] = checker.check_block(model_items, scope)
         _check_objective_option(c, run, form_scopes.get(form.name) if form is not None else None)
+
+
+def _statement_word(item: ast.Node) -> str:
+    if isinstance(item, ast.Minimize):
+        return "minimize" if item.sense == "min" else "maximize"
+    return {"VarDecl": "var", "ExprDecl": "expr", "ConstraintDecl": "constraint", "ObjectiveDecl": "objective",
+            "SubjectTo": "subject to"}.get(type(item).__name__, type(item).__name__)
 
 
 def _check_objective_option(c: Compilation, run: ast.RunDecl, form_scope: Scope | None) -> None:

@@ -78,6 +78,31 @@ def _is_meshed(n_bus: int, f: np.ndarray, t: np.ndarray) -> bool:
     return len(f) > n_bus - n_comp
 
 
+def _cost_pieces(case: BalancedCase) -> tuple[Entities, np.ndarray]:
+    """Piecewise-linear costs as pieces: the line through each pair of consecutive (MW, $/h) points.
+
+    A convex piecewise-linear cost is the maximum of these lines, so a formulation
+    bounds a cost variable from below by each of them (the epigraph form).
+    """
+    gens, slopes, intercepts = [], [], []
+    pwl = case.cost_pwl or []
+    for g, pts in enumerate(pwl):
+        if pts is None or len(pts) < 2:
+            continue
+        x, y = pts[:, 0], pts[:, 1]
+        dx = np.diff(x)
+        keep = dx > 0
+        slope = np.diff(y)[keep] / dx[keep]
+        gens.extend([g] * len(slope))
+        slopes.extend(slope)
+        intercepts.extend(y[:-1][keep] - slope * x[:-1][keep])
+    piece = Entities("cost_piece", np.array([f"{case.gen_id[g]}/{k}" for k, g in enumerate(gens)], dtype=object))
+    piece.numbers = _scaled("cost_piece", {"slope": np.asarray(slopes, dtype=float),
+                                           "intercept": np.asarray(intercepts, dtype=float)}, case.base_mva)
+    piece.refs = {"gen": np.asarray(gens, dtype=np.int64)}
+    return piece, np.unique(np.asarray(gens, dtype=np.int64))
+
+
 def from_balanced(case: BalancedCase) -> NetView:
     """Build the language's view of a balanced case (all values per unit on case.base_mva)."""
     base = case.base_mva
@@ -103,6 +128,9 @@ def from_balanced(case: BalancedCase) -> NetView:
     }, base)
     gen.refs = {"bus": np.asarray(case.gen_bus, dtype=np.int64)}
 
+    piece, pwl_gens = _cost_pieces(case)
+    gen.sets = {"cost_pieces": _incidence(ng, piece.refs["gen"])}
+
     line = Entities("line", np.asarray(case.branch_id))
     half_b = case.b / 2.0
     zeros = np.zeros(case.n_branch)
@@ -119,7 +147,9 @@ def from_balanced(case: BalancedCase) -> NetView:
         "lines": ("line", np.arange(case.n_branch)),
         "ref_buses": ("bus", np.flatnonzero(case.bus_type == REF)),
         "rated_lines": ("line", np.flatnonzero(case.rate_a > 0)),
+        "pwl_gens": ("gen", pwl_gens),
+        "cost_pieces": ("cost_piece", np.arange(len(piece))),
     }
-    return NetView(case.name, base, {"bus": bus, "gen": gen, "line": line}, sets,
+    return NetView(case.name, base, {"bus": bus, "gen": gen, "line": line, "cost_piece": piece}, sets,
                    {"base_mva": to_model_scale(np.array([base]), U.parse_unit("MVA"), base)[0]},
                    meshed=_is_meshed(nb, case.f, case.t))

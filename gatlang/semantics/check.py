@@ -33,7 +33,8 @@ class Ty:
         if self.kind == "num":
             return f"a number in {U.format_unit(self.unit)}" if self.unit is not None and not _dimless(self.unit) else "a number"
         if self.kind in ("entity", "set"):
-            return f"a {self.elem}" if self.kind == "entity" else f"a set of {self.elem}s"
+            plural = self.elem + ("es" if self.elem and self.elem.endswith("s") else "s")
+            return f"a {self.elem}" if self.kind == "entity" else f"a set of {plural}"
         return {"bool": "a condition", "str": "a string"}.get(self.kind, "an invalid expression")
 
 
@@ -383,7 +384,12 @@ class Checker:
             self.sink.error("GAT0305", "an exponent must be dimensionless", e.right.span)
             return ERR
         if isinstance(e.right, ast.Number):
-            return num(left.unit ** e.right.value)
+            try:
+                return num(left.unit ** e.right.value)
+            except (U.UnitError, ValueError, ArithmeticError) as exc:
+                self.sink.error("GAT0305", f"cannot raise {left.show()} to the power {e.right.value:g}",
+                                e.right.span, help=getattr(exc, "hint", None) or str(exc))
+                return ERR
         if not _dimless(left.unit):
             self.sink.error("GAT0305", "a quantity with a unit can only be raised to a constant power",
                             e.right.span, help="write the exponent as a number, e.g. `^2`")
@@ -444,7 +450,7 @@ class Checker:
         try:
             return U.parse_unit(text)
         except U.UnitError as exc:
-            self.sink.error("GAT0301", f"unknown unit `{text}`", span, help=getattr(exc, "hint", None) or str(exc))
+            self.sink.add(exc.to_diagnostic(span))
             return None
 
     def same_unit(self, a: Ty, b: Ty, span: Span, other: str) -> None:

@@ -47,6 +47,13 @@ ENTITY_ATTRS: dict[str, dict[str, AttrSpec]] = {
         _n("vg", "pu", "voltage set point"),
         _n("c2", "$/h/MW^2", "quadratic cost coefficient"), _n("c1", "$/MWh", "linear cost coefficient"),
         _n("c0", "$/h", "fixed cost"),
+        AttrSpec("cost_pieces", "set", kind="cost_piece",
+                 doc="pieces of a piecewise-linear cost (empty for a polynomial cost)"),
+    ]},
+    "cost_piece": {a.name: a for a in [
+        AttrSpec("gen", "entity", kind="gen", doc="generator the piece belongs to"),
+        _n("slope", "$/MWh", "marginal cost on the piece"),
+        _n("intercept", "$/h", "cost at zero output of the piece's line"),
     ]},
     "line": {a.name: a for a in [
         AttrSpec("from", "entity", kind="bus", doc="from bus"), AttrSpec("to", "entity", kind="bus", doc="to bus"),
@@ -64,13 +71,15 @@ ENTITY_ATTRS: dict[str, dict[str, AttrSpec]] = {
 # Network-level sets: name -> element kind.
 NETWORK_SETS: dict[str, str] = {
     "buses": "bus", "gens": "gen", "lines": "line", "ref_buses": "bus",
-    "rated_lines": "line",
+    "rated_lines": "line", "pwl_gens": "gen", "cost_pieces": "cost_piece",
 }
 
 NETWORK_SET_DOCS = {
     "buses": "every in-service bus", "gens": "every in-service generator",
     "lines": "every in-service branch (lines and transformers)",
     "ref_buses": "reference (slack) buses", "rated_lines": "branches with a thermal rating",
+    "pwl_gens": "generators with a piecewise-linear cost",
+    "cost_pieces": "every piece of every piecewise-linear generator cost",
 }
 
 # Scalars of the network as a whole.

@@ -20,6 +20,7 @@ from gatlang.model.elaborate import ElaborationError, ModelBuilder
 from gatlang.model.netview import NetView, from_balanced
 from gatlang.model.scale import from_model_scale
 from gatlang.semantics import units as U
+from gatlang.syntax import ast
 from gatlang.semantics.capabilities import check_network, network_features
 from gatlang.workflows.base import Step
 from gatlang.workflows.data import balanced_case, model_items
@@ -53,6 +54,7 @@ class OPF:
             step.failed = True
             return
         builder = ModelBuilder(view, step.sink, c.checker.types, name=f"{step.run.name}")
+        builder.add_statements([g for g in c.program.globals if isinstance(g, (ast.ParamDecl, ast.SetDecl))])
         builder.add_statements(model_items(form.items))
         builder.add_statements(model_items(step.run.items))
         try:
