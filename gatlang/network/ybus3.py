@@ -173,6 +173,7 @@ def transformer_primitive(row: dict) -> tuple[np.ndarray, list[tuple[int, int]]]
                                    row["imag_pct"] or 0.0)
     ncond = nph + 1
     prim = np.zeros((nw * ncond, nw * ncond), dtype=complex)
+    step = -1 if conns[0] == "delta" and conns[1] == "wye" else 1
     ppm = row.get("ppm_antifloat") or 0.0
     float_y = np.asarray([antifloat_y(row["kv"][w], conns[w], nph, row["kva"][0], ppm) for w in range(nw)])
     for ph in range(nph):
@@ -182,8 +183,9 @@ def transformer_primitive(row: dict) -> tuple[np.ndarray, list[tuple[int, int]]]
             if conns[w] == "wye":
                 lo = w * ncond + nph
             else:
-                # ANSI (engine default "lag"): phase k's delta winding runs from conductor k to k-1
-                lo = w * ncond + ((ph - 1) % nph if nph > 1 else 1)
+                # ANSI 30-degree lag (engine default): phase k's delta winding runs from
+                # conductor k to k+1, or to k-1 when a delta winding 1 feeds a wye winding 2
+                lo = w * ncond + ((ph + step) % nph if nph > 1 else 1)
             ends += [hi, lo]
         ends_a = np.asarray(ends)
         prim[np.ix_(ends_a, ends_a)] += yterm

@@ -153,7 +153,8 @@ def _build(circuit: Circuit, sink: DiagnosticSink, path: Path, kron: bool) -> Ne
     cols["kind"] = ["isolated" if o else k for o, k in zip(off, buses.column("kind").to_pylist())]
     net.set_table("buses", cols)
     for name, tbl in planning_tables(net).items():
-        net.set_table(name, tbl)
+        if tbl:
+            net.set_table(name, tbl)
     net.sources = [(str(f), sha256_file(f)) for f in dict.fromkeys(circuit.files) if f.exists()]
     for problem in net.validate():
         sink.error(codes.SCHEMA_VIOLATION, f"imported network is inconsistent: {problem}",

@@ -1,0 +1,125 @@
+"""The per-node admittance matrix built from the canonical model equals the engine's.
+
+Oracle: OpenDSS ``Circuit.SystemY()`` (siemens), compiled from a copy of the
+feeder without ``Solve`` lines (so that the regulator taps are those of the
+file) and with loads, generators, PV and storage disabled: their primitive
+admittances depend on the engine's solution mode and are injections in the
+canonical model.  What is compared is the network part: lines (series and
+charging), transformers, capacitors and the source's Thevenin impedance.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gatlang.diagnostics import DiagnosticSink
+from gatlang.network.opendss.importer import load_opendss
+from gatlang.network.ybus3 import build_ybus3
+
+from .engine import FEEDERS, copy_without_solve, system_y, yprim
+
+
+def _compare(path: Path) -> None:
+    sink = DiagnosticSink()
+    net = load_opendss(path, sink)
+    assert net is not None, [d.render() for d in sink.errors]
+    y, nodes = build_ybus3(net)
+    e, enodes = system_y(path)
+    pos = {k: i for i, k in enumerate(nodes)}
+    extra = [pos[k] for k in set(nodes) - set(enodes)]
+    # nodes the engine leaves out are those only disabled elements touch: empty rows here
+    assert abs(y[extra]).sum() == 0
+    assert set(enodes) <= set(nodes)
+    perm = np.asarray([pos[k] for k in enodes])
+    ours = y[perm][:, perm]
+    scale = abs(e).max()
+    excess = abs(ours - e) - 1e-6 * abs(e)          # elementwise |ours - engine| - rtol |engine|
+    assert excess.max() <= 1e-12 * scale
+
+
+@pytest.mark.parametrize("feeder", ["ieee13", "ieee34", "ieee123"])
+def test_system_y_matches_engine(feeder: str, tmp_path: Path) -> None:
+    _compare(copy_without_solve(FEEDERS[feeder], tmp_path))
+
+
+@pytest.mark.slow
+def test_system_y_matches_engine_ieee8500(shared_data: Path) -> None:
+    """8,500 nodes with split-phase 3-winding service transformers (file has no Solve)."""
+    _compare(shared_data / "opendss-ieee" / "IEEETestCases" / "8500-Node" / "Master.dss")
+
+
+# ------------------------------------------------------------------ element by element
+
+_TRANSFORMERS = {
+    "split_phase_3w": "phases=1 windings=3 wdg=1 bus=b.1 kv=7.2 kVA=15 wdg=2 bus=x.1.0 kv=0.12 kVA=15 "
+                      "wdg=3 bus=x.0.2 kv=0.12 kVA=15 %imag=0.5 %Rs=[0.6 1.2 1.2] %noloadloss=.2 "
+                      "Xhl=2.04 Xht=2.04 Xlt=1.36",
+    "wye_wye_magnetising": "phases=3 windings=2 buses=[b x] kvs=[12.47 0.48] kvas=[500 500] %imag=0.5 "
+                           "%noloadloss=0.2 xhl=5 ppm=10",
+    "delta_wye_taps": "phases=3 windings=2 buses=[b x] conns=[delta wye] kvs=[12.47 0.48] kvas=[500 400] "
+                      "taps=[1.025 0.975] xhl=5 %rs=[0.7 0.4]",
+    "one_phase_delta": "phases=1 windings=2 buses=[b.1.2 x.1] conns=[delta wye] kvs=[12.47 0.24] "
+                       "kvas=[50 50] xhl=5",
+    "three_winding_3ph": "phases=3 windings=3 buses=[b x y] conns=[wye delta wye] kvs=[12.47 4.16 0.48] "
+                         "kvas=[1000 600 400] xhl=7 xht=9 xlt=4 %loadloss=0.8",
+    "yd": "phases=3 windings=2 buses=[b x] conns=[wye delta] kvs=[12.47 4.16] kvas=[1000 1000] xhl=7",
+    "dd": "phases=3 windings=2 buses=[b x] conns=[delta delta] kvs=[12.47 4.16] kvas=[1000 1000] xhl=7",
+    "dyd": "phases=3 windings=3 buses=[b x y] conns=[delta wye delta] kvs=[12.47 4.16 0.48] "
+           "kvas=[1000 1000 1000] xhl=7 xht=9 xlt=4",
+    "ddy": "phases=3 windings=3 buses=[b x y] conns=[delta delta wye] kvs=[12.47 4.16 0.48] "
+           "kvas=[1000 1000 1000] xhl=7 xht=9 xlt=4",
+    "xfmrcode_and_wdg": "xfmrcode=c1 buses=[b x] wdg=2 tap=1.05",
+}
+_LINES = {
+    "sequence_one_phase": "bus1=b.2 bus2=x.2 phases=1 r1=0.2 x1=0.5 r0=0.6 x0=1.5 c1=10 c0=4 length=2 "
+                          "units=km",
+    "linecode_units": "bus1=b bus2=x linecode=lc length=1500 units=ft",
+    "linecode_then_r1": "bus1=b bus2=x linecode=lc r1=0.3 length=0.5",
+    "switch": "bus1=b bus2=x switch=y",
+    "b1_microsiemens": "bus1=b bus2=x r1=0.1 x1=0.3 r0=0.3 x0=0.9 b1=3.0 b0=1.5 length=3",
+    "two_phase_matrix": "bus1=b.3.1 bus2=x.3.1 phases=2 rmatrix=[0.3 | 0.1 0.35] xmatrix=[1.0 | 0.4 1.1] "
+                        "cmatrix=(12 | -3 11) length=0.2 units=mi",
+}
+_HEAD = ("clear\nnew circuit.t basekv=12.47 bus1=b\n"
+         "new xfmrcode.c1 phases=3 windings=2 kvs=[12.47 4.16] kvas=[750 750] xhl=6 %r=0.5\n"
+         "new linecode.lc nphases=3 rmatrix=[0.35 | 0.15 0.34 | 0.16 0.15 0.34] "
+         "xmatrix=[1.02 | 0.50 1.05 | 0.42 0.38 1.03] cmatrix=[6.3 | -1.9 5.9 | -1.2 -0.8 5.6] units=mi\n")
+
+
+def _single(tmp: Path, cls: str, props: str) -> tuple[np.ndarray, dict]:
+    f = tmp / "c.dss"
+    f.write_text(_HEAD + f"new {cls}.e {props}\n")
+    sink = DiagnosticSink()
+    net = load_opendss(f, sink)
+    assert net is not None, [d.render() for d in sink.errors]
+    from .engine import dss
+    dss.Text.Command("clear")
+    dss.Text.Command(f'compile "{f}"')
+    dss.Solution.Solve()
+    table = {"transformer": "transformers", "line": "lines"}[cls]
+    return yprim(f"{cls}.e"), net.table(table).to_pylist()[-1]
+
+
+@pytest.mark.parametrize("case", sorted(_TRANSFORMERS))
+def test_transformer_primitive_matches_engine(case: str, tmp_path: Path) -> None:
+    from gatlang.network.ybus3 import transformer_primitive
+
+    engine, row = _single(tmp_path, "transformer", _TRANSFORMERS[case])
+    ours, _ = transformer_primitive(row)
+    np.testing.assert_allclose(ours, engine, rtol=1e-9, atol=1e-12 * np.abs(engine).max())
+
+
+@pytest.mark.parametrize("case", sorted(_LINES))
+def test_line_primitive_matches_engine(case: str, tmp_path: Path) -> None:
+    engine, row = _single(tmp_path, "line", _LINES[case])
+    n = len(row["f_conn"])
+    z = (np.asarray(row["r_ohm"]) + 1j * np.asarray(row["x_ohm"])).reshape(n, n)
+    ys = np.linalg.inv(z)
+    yf = 1j * np.asarray(row["b_from_s"]).reshape(n, n)
+    yt = 1j * np.asarray(row["b_to_s"]).reshape(n, n)
+    ours = np.block([[ys + yf, -ys], [-ys, ys + yt]])
+    np.testing.assert_allclose(ours, engine, rtol=1e-9, atol=1e-12 * np.abs(engine).max())
