@@ -71,6 +71,8 @@ _NUMBER_CHARS = re.compile(r"[^0-9.eE+\-InfNa\n]")
 _NONFINITE = {"Inf", "inf", "+Inf", "+inf", "-Inf", "-inf", "NaN", "nan", "+NaN", "-NaN",
               "+nan", "-nan"}
 _TOKEN = re.compile(r"[^\s,;\[\]]+")
+#: a line holding exactly one matrix row: numbers (no comment, bracket, continuation or `=`), one `;`
+_PLAIN_ROW = re.compile(r"[^;%\[\]=.]*(?:\.(?!\.)[^;%\[\]=.]*)*;\s*$")
 _STRING = re.compile(r"'((?:[^']|'')*)'|\"((?:[^\"]|\"\")*)\"")
 
 
@@ -180,8 +182,16 @@ class Lexer:
         cur_pos = (0, 0)
         i = first
         n = len(self.lines)
+        lines = self.lines
         while i < n:
-            raw = self.lines[i]
+            raw = lines[i]
+            if i != first and not cur and _PLAIN_ROW.match(raw):
+                # fast path, the common case: one whole row on the line, ended by `;`
+                toks = raw.replace(",", " ").replace(";", " ").split()
+                if toks:
+                    rows.append(Row(i + 1, len(raw) - len(raw.lstrip()) + 1, toks))
+                i += 1
+                continue
             base = col0 if i == first else 0
             code = raw[base:]
             code = code.split("%", 1)[0]
