@@ -1,0 +1,177 @@
+"""Unbalanced (three-phase, per-conductor) power flow: the entry point :func:`solve_unbalanced`.
+
+Why one front door: Newton (`pf3_newton`) and the fixed-point Z-bus iteration
+(`pf3_fixed`) solve the same equations (`pf3_system`); what they share --
+option checks, the start point, the regulator control loop
+(`pf3_regcontrol`), flows and losses (`pf3_flows`), and turning every failure
+into a coded diagnostic naming the worst nodes -- is written once here.
+
+Validated against the OpenDSS engine (opendssdirect.py) on the IEEE 13, 34
+and 123 node feeders (tests/engines3).
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import replace
+
+import numpy as np
+import scipy.sparse.linalg as spla
+
+from gatlang.diagnostics import Diagnostic, Span, error, warning
+from gatlang.engines import pf3_result as codes
+from gatlang.engines.pf3_fixed import fixed_point, nominal_load_matrix
+from gatlang.engines.pf3_flows import branch_flows
+from gatlang.engines.pf3_newton import newton
+from gatlang.engines.pf3_regcontrol import control_round, final_taps, regulators as find_regulators
+from gatlang.engines.pf3_result import PF3Result, Solve3Outcome, name_nodes
+from gatlang.engines.pf3_system import System3, build_system, no_source_error
+from gatlang.network.model import Network
+
+#: method name -> kernel
+KERNELS = {"newton": newton, "fixed_point": fixed_point, "zbus": fixed_point}
+REGULATOR_MODES = ("control", "fixed")
+#: control rounds before the regulator loop is declared unsettled (the engine allows 15 by default)
+MAX_CONTROL_ROUNDS = 30
+#: mismatch floor in units of (machine epsilon x largest row sum of |Y| in pu): below it the
+#: residual is round-off in ``Y v`` and no kernel can reduce it further
+ROUNDOFF_FACTOR = 4.0
+
+
+def _options_error(method: str, regulators: str, tol: float, max_iter: int, load_scale: float,
+                   pv_scale: float, span: Span | None) -> Diagnostic | None:
+    if method not in KERNELS:
+        return error(codes.BAD_OPTION, f"unknown unbalanced power-flow method `{method}`", span,
+                     help="use one of: " + ", ".join(KERNELS))
+    if regulators not in REGULATOR_MODES:
+        return error(codes.BAD_OPTION, f"unknown regulator mode `{regulators}`", span,
+                     help="use `control` (taps move to bring voltages into band) or `fixed` (taps as given)")
+    if not (tol > 0 and np.isfinite(tol)) or max_iter < 1:
+        return error(codes.BAD_OPTION, f"power-flow tolerance must be > 0 and max_iter >= 1 "
+                     f"(got tol={tol}, max_iter={max_iter})", span,
+                     help="the defaults tol = 1e-8 and max_iter = 50 suit distribution feeders")
+    if not (np.isfinite(load_scale) and np.isfinite(pv_scale)) or load_scale < 0 or pv_scale < 0:
+        return error(codes.BAD_OPTION, f"load_scale and pv_scale must be finite and >= 0 "
+                     f"(got {load_scale}, {pv_scale})", span, help="e.g. load_scale = 0.4 for light load")
+    return None
+
+
+def roundoff_floor(system: System3) -> float:
+    """The smallest mismatch (pu) worth asking for: round-off of ``Y v`` at |v| ~ 1."""
+    if system.n == 0:
+        return 0.0
+    rows = np.asarray(abs(system.ypu).sum(axis=1)).ravel()
+    return ROUNDOFF_FACTOR * sys.float_info.epsilon * float(rows.max())
+
+
+def start_voltages(system: System3) -> np.ndarray:
+    """The network with every load at its nominal admittance, solved once: a start point that
+    carries every transformer's phase shift and the regulators' present taps."""
+    yload, _ = nominal_load_matrix(system)
+    return np.asarray(spla.spsolve((system.ypu + yload).tocsc(), system.isrc), dtype=complex)
+
+
+def _not_converged(system: System3, out: Solve3Outcome, method: str, max_iter: int,
+                   span: Span | None) -> Diagnostic:
+    """GAT0840: name the nodes where the current balance is furthest from holding."""
+    mis = np.nan_to_num(np.abs(system.mismatch(out.v)), nan=np.inf)
+    worst = np.argsort(-mis)[:codes.NAMED_NODES]
+    names = [system.names[i] for i in system.live]
+    return error(
+        codes.NOT_CONVERGED, f"{method} unbalanced power flow did not converge in {out.iterations} "
+        f"iteration(s) (largest mismatch {out.history[-1]:.3g} pu); worst nodes: "
+        f"{name_nodes(names, worst, mis[worst])}", span,
+        help=f"raise max_iter (now {max_iter})" + (", try method = newton" if method != "newton" else "")
+        + "; if it still fails the load may be beyond what the feeder can carry: check the loads "
+        "(kW vs MW) and impedances near those nodes")
+
+
+def _failed(method: str, diags: list[Diagnostic], started: float) -> PF3Result:
+    return PF3Result(False, 0, float("nan"), method, [], np.zeros(0, complex), np.zeros(0), diagnostics=diags,
+                     wall_time=time.perf_counter() - started)
+
+
+def _unmodelled(net: Network, regulators: str, span: Span | None) -> list[Diagnostic]:
+    out = []
+    n_storage = net.table("storage").num_rows
+    if n_storage:
+        out.append(warning(codes.NOT_MODELLED, f"{n_storage} storage element(s) are left out of the "
+                           "unbalanced power flow (idle)", span,
+                           help="model a storage unit's dispatch as a generator or load to include it"))
+    n_cc = net.table("cap_controls").num_rows
+    if n_cc and regulators == "control":
+        out.append(warning(codes.NOT_MODELLED, f"{n_cc} capacitor control(s) are not simulated: capacitors "
+                           "stay in their present state", span,
+                           help="set each capacitor's state in the data to study it switched"))
+    return out
+
+
+def solve_unbalanced(net: Network, *, method: str = "newton", tol: float = 1e-8, max_iter: int = 50,
+                     regulators: str = "control", load_scale: float = 1.0, pv_scale: float = 1.0,
+                     span: Span | None = None) -> PF3Result:
+    """Solve the unbalanced power flow of ``net`` (an OpenDSS-style three-phase network).
+
+    ``method``: ``newton`` (current-injection Newton, rectangular) or
+    ``fixed_point`` (alias ``zbus``: the engine's own scheme, one LU).
+    ``tol``: largest nodal mismatch, pu of 1 MVA (floored at the round-off
+    level of the network's admittances, see :func:`roundoff_floor`).
+    ``regulators``: ``control`` runs the regulators' control loop (band, line
+    drop compensation, the engine's static-mode steps); ``fixed`` keeps the
+    taps in the transformers table.  ``load_scale`` multiplies every load,
+    ``pv_scale`` every PV system's output.
+
+    Never raises on bad data: a result with ``converged=False`` carries coded
+    diagnostics (GAT0840-GAT0850) saying why.
+    """
+    started = time.perf_counter()
+    bad = _options_error(method, regulators, tol, max_iter, load_scale, pv_scale, span)
+    if bad is not None:
+        return _failed(method, [bad], started)
+    if net.table("sources").num_rows == 0:
+        return _failed(method, [no_source_error(net, span)], started)
+    system = build_system(net, load_scale, pv_scale, span)
+    diags = list(system.diagnostics) + _unmodelled(net, regulators, span)
+    kernel = KERNELS[method]
+    tol_eff = max(tol, roundoff_floor(system))
+    regs = find_regulators(net, system) if regulators == "control" else []
+    v = start_voltages(system)
+    iterations, history, rounds = 0, [], 0
+    at_limit: set[str] = set()
+    while True:
+        out = kernel(system, v, tol_eff, max_iter)
+        iterations += out.iterations
+        history += out.history
+        v = out.v
+        if not out.converged or not regs:
+            break
+        changes, stuck = control_round(regs, system, system.v_full(v))
+        at_limit.update(stuck)
+        if not changes:
+            break
+        rounds += 1
+        if rounds > MAX_CONTROL_ROUNDS:
+            diags.append(warning(codes.REG_NOT_SETTLED, f"the regulator control loop did not settle in "
+                                 f"{MAX_CONTROL_ROUNDS} rounds; the last taps are reported", span,
+                                 help="widen the regulators' band or solve with regulators = fixed"))
+            break
+        system.set_taps(changes)
+    if at_limit:
+        diags.append(warning(codes.REG_AT_LIMIT, f"{len(at_limit)} regulator(s) are at a tap limit with the "
+                             f"voltage still out of band: {', '.join(sorted(at_limit)[:5])}", span,
+                             help="the feeder needs more regulation range here, or less load"))
+    if out.failure is not None:
+        diags.append(replace(out.failure, span=span))
+    elif not out.converged:
+        diags.append(_not_converged(system, out, method, max_iter, span))
+    v_full = system.v_full(v)
+    taps_now = {row["transformer"]: list(row["taps_pu"]) for row in system.regulated.rows}
+    flows = branch_flows(net, system.nodes, v_full, taps_now)
+    losses = complex(np.sum(flows.power_kva))
+    all_regs = find_regulators(net, system)
+    taps, positions = final_taps(all_regs, system)
+    return PF3Result(
+        converged=out.converged, iterations=iterations, max_mismatch=history[-1] if history else 0.0,
+        method=method, nodes=list(system.names), v=v_full, vbase_v=system.vbase, flows=flows,
+        losses_kw=losses.real, losses_kvar=losses.imag, taps=taps, tap_positions=positions,
+        control_iterations=rounds, diagnostics=diags, wall_time=time.perf_counter() - started,
+        mismatch_history=history)
