@@ -88,7 +88,8 @@ def check_pass(c: Compilation) -> None:
     for form in c.program.formulations.values():
         form_scopes[form.name] = checker.check_block(form.items, base.child())
     for run in c.program.runs.values():
-        form = c.resolved.formulations.get(run.name)
+        compared = c.resolved.compared.get(run.name) or [None]
+        form = c.resolved.formulations.get(run.name) or compared[0]
         outer = form_scopes[form.name] if form is not None and form.name in form_scopes else base
         scope = outer.child()
         model_items = [i for i in run.items if not isinstance(i, (ast.Option, ast.OptionBlock))]
@@ -137,8 +138,9 @@ def capabilities_pass(c: Compilation) -> None:
     for run in c.program.runs.values():
         form = c.resolved.formulations.get(run.name)
         kind = RUN_KINDS.get(run.kind)
-        if form is not None and kind is not None:
-            check_static(form, kind.problem, run.kind_span or run.span, c.sink)
+        for f in ([form] if form is not None else []) + c.resolved.compared.get(run.name, []):
+            if kind is not None:
+                check_static(f, kind.problem, run.kind_span or run.span, c.sink)
 
 
 # ---------------------------------------------------------------- step passes
@@ -179,6 +181,8 @@ def _step_parts(c: Compilation, step: Step) -> dict[str, Any]:
         parts["network_decl"] = repr(decl)
     if step.formulation is not None:
         parts["formulation"] = hash_parts({"text": repr(step.formulation)})
+    for form in c.resolved.compared.get(run.name, []):
+        parts[f"formulation:{form.name}"] = hash_parts({"text": repr(form)})
     if step.scenario is not None:
         sc = c.program.scenarios.get(step.scenario)
         parts["scenario"] = repr(sc)

@@ -35,6 +35,7 @@ class Resolved:
     scenario_options: dict[str, dict[str, Value]] = field(default_factory=dict)
     formulations: dict[str, ast.FormulationDecl] = field(default_factory=dict)   # run name -> formulation
     input_files: dict[str, Path] = field(default_factory=dict)                     # network/table name -> file
+    compared: dict[str, list[ast.FormulationDecl]] = field(default_factory=dict)   # `run compare` -> formulations
 
 
 def resolve(prog: Program, sink: DiagnosticSink) -> Resolved:
@@ -119,6 +120,18 @@ def _resolve_run(prog: Program, run: ast.RunDecl, res: Resolved, sink: Diagnosti
         form = load_formulation(prog, fname, sink, fv.span if fv else span)
         if form is not None:
             res.formulations[run.name] = form
+    if "formulations" in kind.options:
+        fv = values.get("formulations")
+        if fv is None:
+            sink.error("GAT0402", f"`run {run.kind}` needs `formulations = [...]`", span,
+                       help="e.g. `formulations = [acp, dcp]`")
+        else:
+            forms = [load_formulation(prog, name, sink, fv.span) for name in as_names(fv)]
+            res.compared[run.name] = [f for f in forms if f is not None]
+            ref = values.get("reference")
+            if ref is not None and ref.value not in as_names(fv):
+                sink.error("GAT0402", f"the reference `{ref.value}` is not one of the compared formulations",
+                           ref.span, help=f"compared: {', '.join(as_names(fv))}")
     if not kind.implemented:
         sink.error("GAT0405", f"run kind `{run.kind}` is not implemented yet", span,
                    help="implemented run kinds: " + ", ".join(k for k, v in RUN_KINDS.items() if v.implemented))

@@ -59,6 +59,9 @@ def workflow_for(kind: str) -> Workflow | None:
     if kind == "opf":
         from gatlang.workflows import opf
         return opf.OPF()
+    if kind == "compare":
+        from gatlang.workflows import compare
+        return compare.Compare()
     if kind == "pf":
         from gatlang.workflows import pf
         return pf.PowerFlow()

@@ -111,6 +111,20 @@ class OPF:
                 step.failed = True
 
     def emit(self, c: "Compilation", step: Step) -> None:
+        self.emit_record(step)
+        result = step.state.get("result")
+        builder: ModelBuilder | None = step.state.get("builder")
+        if builder is None or result is None or not result.has_solution:
+            return
+        started = time.perf_counter()
+        for kind, table in element_tables(builder).items():
+            data, units = table
+            c.store.write_table(step.run.name, step.scenario, TABLES.get(kind, kind), pa.table(data), units=units)
+        step.record.setdefault("timings", {})["write_tables"] = time.perf_counter() - started
+
+    @staticmethod
+    def emit_record(step: Step) -> None:
+        """The solve's outcome in the step's run.json record, objective in its declared unit."""
         result = step.state.get("result")
         builder: ModelBuilder | None = step.state.get("builder")
         if result is not None:
@@ -123,13 +137,6 @@ class OPF:
                                                                   builder.view.base_mva))
                 step.record["objective_unit"] = U.format_unit(unit) if unit is not None else ""
                 step.record["objective_model_scale"] = result.objective
-        if builder is None or result is None or not result.has_solution:
-            return
-        started = time.perf_counter()
-        for kind, table in element_tables(builder).items():
-            data, units = table
-            c.store.write_table(step.run.name, step.scenario, TABLES.get(kind, kind), pa.table(data), units=units)
-        step.record.setdefault("timings", {})["write_tables"] = time.perf_counter() - started
 
 
 def element_tables(builder: ModelBuilder) -> dict[str, tuple[dict[str, Any], dict[str, str]]]:

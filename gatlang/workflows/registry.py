@@ -57,8 +57,12 @@ RUN_KINDS: dict[str, RunKind] = {k.name: k for k in [
         OptionSpec("q_limits", "bool", "switch PV buses to PQ at generator reactive limits", default=False),
         OptionSpec("init", "name", "starting point", ("flat", "case", "dc"), "flat"),
     ]),
-    _kind("compare", "solve one problem under several formulations and compare", [
-        OptionSpec("formulations", "names", "formulations to compare")], implemented=False),
+    _kind("compare", "solve one OPF problem under several formulations and compare them", [
+        OptionSpec("formulations", "names", "formulations to compare, e.g. [acp, dcp]"),
+        OptionSpec("reference", "name", "the formulation the others are compared with "
+                                        "(default: the most exact one given)"),
+        OptionSpec("objective", "expr", "a named objective of the formulations, or an expression"),
+    ], problem="opf"),
     _kind("hostcap", "hosting capacity", [
         OptionSpec("at", "expr", "locations"), OptionSpec("method", "name", "sweep or opf", ("sweep", "opf")),
         OptionSpec("step", "quantity", "injection step"), OptionSpec("limits", "block", "limits"),
