@@ -177,9 +177,16 @@ def main() -> None:
     net = network(n_bus)
     ref = highspy_direct(net)
     print(f"LP: {n_bus} buses, {len(net['f'])} lines -> {n_bus + len(net['f'])} rows")
+    from gatlang.backends.classify import classify
+
     t0 = time.perf_counter()
-    pyomo_model(net)
+    model = pyomo_model(net)
     print(f"(building the Pyomo model itself: {time.perf_counter() - t0:.2f} s, not counted below)")
+    t0 = time.perf_counter()
+    pc = classify(model)
+    print(f"classify() alone: {pc.name} in {time.perf_counter() - t0:.2f} s "
+          "(solve() skips it for LP/QP/MILP: it reads the class off the HiGHS load)")
+    del model
     print(f"{'method':<10} {'hand-off s':>10} {'ratio':>7} {'solve s':>8}  objective")
     print(f"{'highspy':<10} {ref[0]:10.2f} {1.0:7.1f} {ref[1]:8.2f}  {ref[2]}   (reference: numpy arrays in bulk)",
           flush=True)

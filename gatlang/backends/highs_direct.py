@@ -168,8 +168,10 @@ def load(model: Any, highs: highspy.Highs | None = None) -> HighsInstance:
     cost = np.zeros(n)
     if lin:
         cost[np.fromiter(lin.keys(), dtype=np.int64)] = np.fromiter(lin.values(), dtype=np.float64)
-    lb_col = np.array([-_INF if v.lb is None else v.lb for v in col.vars], dtype=np.float64)
-    ub_col = np.array([_INF if v.ub is None else v.ub for v in col.vars], dtype=np.float64)
+    # One .bounds call per variable (.lb and .ub each resolve the domain again); None -> -inf/+inf.
+    bounds = np.array([v.bounds for v in col.vars], dtype=np.float64).reshape(n, 2)
+    lb_col = np.nan_to_num(bounds[:, 0], nan=-_INF)
+    ub_col = np.nan_to_num(bounds[:, 1], nan=_INF)
     fixed = np.array([v.fixed for v in col.vars], dtype=bool)
     if fixed.any():  # a fixed variable met in the objective only (rows fold them into constants)
         vals = np.array([v.value if v.fixed else 0.0 for v in col.vars])
