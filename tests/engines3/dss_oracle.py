@@ -47,7 +47,7 @@ def solve_engine(path: Path, *, commands: tuple[str, ...] = (), tight: bool = Tr
     for c in commands:
         dss.Text.Command(c)
     if tight:
-        dss.Text.Command("set tolerance=1e-12")
+        dss.Text.Command("set tolerance=1e-11")
         dss.Text.Command("set maxiterations=500")
     if not control:
         dss.Text.Command("set controlmode=off")
@@ -127,6 +127,8 @@ def import_feeder(path: Path, engine: EngineSolution | None = None) -> Network:
 
 def fix_taps(net: Network, taps: dict[str, list[float]]) -> None:
     """Give every transformer the engine's taps (for the comparison at fixed taps)."""
+    if "transformers" not in net.tables:
+        return
     xf = net.tables["transformers"]
     set_column(net, "transformers", "taps_pu",
                [taps.get(n, t) for n, t in zip(xf.column("transformer").to_pylist(),
