@@ -12,7 +12,7 @@ import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from gatlang.diagnostics import DiagnosticSink
+from gatlang.diagnostics import DiagnosticSink, Span
 
 from .. import codes
 from ..script import Circuit
@@ -82,6 +82,25 @@ def islands(bus_names: list[str], tables: dict[str, pa.Table], only_in_service: 
     return ~np.isin(labels, list(fed))
 
 
+def _first_naming(tables: dict[str, pa.Table], buses: set[str]) -> Span | None:
+    """Where the first element naming one of `buses` was written."""
+    for name, bcol, _ in BUS_COLUMNS:
+        t = tables.get(name)
+        if t is None or not t.num_rows:
+            continue
+        for bus, f, line in zip(t.column(bcol).to_pylist(), t.column("source_file").to_pylist(),
+                                t.column("source_line").to_pylist()):
+            if bus in buses and f:
+                return Span.point(f, line)
+    t = tables.get("transformers")
+    if t is not None:
+        for bl, f, line in zip(t.column("buses").to_pylist(), t.column("source_file").to_pylist(),
+                               t.column("source_line").to_pylist()):
+            if set(bl) & buses and f:
+                return Span.point(f, line)
+    return None
+
+
 def check_islands(bus_names: list[str], tables: dict[str, pa.Table], sink: DiagnosticSink,
                   circuit: Circuit) -> np.ndarray:
     """Error for buses cut off from every source; warning when only open/disabled elements join them."""
@@ -92,6 +111,7 @@ def check_islands(bus_names: list[str], tables: dict[str, pa.Table], sink: Diagn
     span = circuit.span
     if cut.any():
         lost = [bus_names[i] for i in np.flatnonzero(cut)]
+        span = _first_naming(tables, set(lost)) or span
         sink.error(codes.DISCONNECTED_ISLAND, f"{len(lost)} bus(es) are not connected to any source: "
                    f"{', '.join(lost[:8])}{' ...' if len(lost) > 8 else ''}", span,
                    help="connect them with a line or transformer, or remove the elements that name them "

@@ -49,9 +49,10 @@ def _terminal(r: Reader, default_phases: int = 3) -> dict:
         r.sink.error(codes.BAD_BUS, f"{r.obj.cls} `{r.obj.display}` has no `bus1`", r.span,
                      help="connect it: `bus1=<bus>.<nodes>`")
     if ref is not None and len([n for n in ref.nodes if n != 0]) > nph + 1:
-        r.sink.error(codes.INCONSISTENT_PHASES, f"bus `{r.text('bus1')}` lists more nodes than the "
-                     f"{nph} phase(s) of {r.obj.cls} `{r.obj.display}`", r.where("bus1"),
-                     help="make `phases=` match the nodes after the bus name")
+        r.sink.warning(codes.INCONSISTENT_PHASES, f"bus `{r.text('bus1')}` lists more nodes than the "
+                       f"{nph} phase(s) of {r.obj.cls} `{r.obj.display}`; as in OpenDSS the node after "
+                       "the phases is its neutral and the rest are ignored", r.where("bus1"),
+                       help="make `phases=` match the nodes after the bus name")
     conn = element_conductors(ref, nph, connection)
     return dict(bus=ref.bus if ref else "", conn=conn, phases=phases_of(conn), connection=connection,
                 nphases=nph)

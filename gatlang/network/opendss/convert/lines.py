@@ -157,8 +157,22 @@ def convert_lines(circuit: Circuit, sink: DiagnosticSink, freq: float) -> Rows:
         else:
             state: dict = {"length": 1.0, "units": "none"}
             pl = _apply(PerLength(3, dict(_LINE_SEQ_DEFAULTS)), obj, sink, freq, codes_, state)
-            rows.add(**_line_row(obj, r_, pl, state, omega))
+            row = _line_row(obj, r_, pl, state, omega)
+            if _invertible(row, obj, sink):
+                rows.add(**row)
     return rows
+
+
+def _invertible(row: dict, obj: DssObject, sink: DiagnosticSink) -> bool:
+    """A series impedance the network equations can invert (zero-length or all-zero data cannot)."""
+    n = len(row["f_conn"])
+    z = (np.asarray(row["r_ohm"]) + 1j * np.asarray(row["x_ohm"])).reshape(n, n)
+    if np.all(np.isfinite(z)) and np.linalg.matrix_rank(z) == n:
+        return True
+    sink.error(codes.SINGULAR_IMPEDANCE, f"line `{obj.display}` has a singular series impedance "
+               "(zero length or zero impedance data)", obj.span,
+               help="give the line a length and non-zero r/x; model a closed tie as `switch=y`")
+    return False
 
 
 def _line_row(obj: DssObject, r_: Reader, pl: PerLength, state: dict, omega: float) -> dict:
