@@ -117,13 +117,17 @@ def _objective_type() -> Any:
     return Objective
 
 
-def _resolve_inf_or_unbd(model: Any, make_opt: Any, native: dict[str, Any]) -> tuple[SolveStatus, str]:
-    verdict = _zero_objective_feasible(model, make_opt, native)
-    if verdict is True:
+def _verdict(feasible_without_objective: bool | None) -> tuple[SolveStatus, str]:
+    """Status for an 'infeasible or unbounded' answer, given the zero-objective re-solve."""
+    if feasible_without_objective is True:
         return SolveStatus.UNBOUNDED, "unbounded (the model is feasible and the objective is unbounded)"
-    if verdict is False:
+    if feasible_without_objective is False:
         return SolveStatus.INFEASIBLE, "infeasible (no point satisfies all constraints)"
     return SolveStatus.ERROR, "the solver could not decide between infeasible and unbounded"
+
+
+def _resolve_inf_or_unbd(model: Any, make_opt: Any, native: dict[str, Any]) -> tuple[SolveStatus, str]:
+    return _verdict(_zero_objective_feasible(model, make_opt, native))
 
 
 # ---------------------------------------------------------------- HiGHS
@@ -196,13 +200,11 @@ def run_highs(model: Any, native: dict[str, Any], warmstart: bool, tee: bool = F
         h.changeColsCost(n, np.arange(n, dtype=np.int32), np.zeros(n))
         h.clearSolver()
         if h.getModel().hessian_.dim_:
+            import highspy
+
             h.passHessian(highspy.HighsHessian())
         zero = _highs_run(inst, native, tee)
-        status = {SolveStatus.OPTIMAL: SolveStatus.UNBOUNDED,
-                  SolveStatus.INFEASIBLE: SolveStatus.INFEASIBLE}.get(zero, SolveStatus.ERROR)
-        message = {SolveStatus.UNBOUNDED: "unbounded (the model is feasible and the objective is unbounded)",
-                   SolveStatus.INFEASIBLE: "infeasible (no point satisfies all constraints)"}.get(
-            status, "the solver could not decide between infeasible and unbounded")
+        status, message = _verdict({SolveStatus.OPTIMAL: True, SolveStatus.INFEASIBLE: False}.get(zero))
         has_solution = False
     else:
         has_solution = h.getInfo().primal_solution_status == 2 and status is not SolveStatus.UNBOUNDED

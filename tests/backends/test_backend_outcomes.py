@@ -203,3 +203,26 @@ def test_lp_iteration_limit_with_highs():
     m = bm.wyndor_lp()
     r = solve(m, options={"max_iter": 0, "presolve": "off"})
     assert r.status is S.ITERATION_LIMIT and r.diagnostic().code == "GAT0604"
+
+
+@pytest.mark.parametrize("build, expected", [
+    (bm.unbounded_lp, S.UNBOUNDED),
+    (bm.infeasible_balance_lp, S.INFEASIBLE),
+    # A (feasible, bounded) QP made to look 'infeasible or unbounded': the zero-objective solve,
+    # which must drop the Hessian to run at all, finds it feasible, so HiGHS's answer means unbounded.
+    (bm.projection_qp, S.UNBOUNDED),
+])
+def test_highs_infeasible_or_unbounded_is_decided_by_a_zero_objective_solve(monkeypatch, build, expected):
+    """Force HiGHS's 'infeasible or unbounded' answer twice (with and without presolve)."""
+    from gatlang.backends import solver_adapters as sa
+
+    real, calls = sa._highs_status, []
+
+    def undecided_twice(h):
+        calls.append(1)
+        return None if len(calls) <= 2 else real(h)
+
+    monkeypatch.setattr(sa, "_highs_status", undecided_twice)
+    r = solve(build(), explain_infeasible=False)
+    assert r.status is expected and not r.has_solution
+    assert len(calls) == 3
