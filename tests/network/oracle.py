@@ -51,6 +51,22 @@ def pandapower_case(path: str):
     return net
 
 
+@functools.lru_cache(maxsize=4)
+def pandapower_unsolved(path: str):
+    """pandapower's conversion with its Ybus built (one Newton step; convergence not needed)."""
+    import pandapower as pp
+    from pandapower.converter.matpower import from_mpc
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = from_mpc(path, f_hz=60)
+        try:
+            pp.runpp(net, numba=False, max_iteration=1)
+        except pp.LoadflowNotConverged:
+            pass   # the admittance matrix is built before the iterations
+    return net
+
+
 def pandapower_ybus_in_file_order(net) -> sp.csr_matrix:
     """pandapower's internal Ybus permuted to the order of the buses in the file."""
     perm = net._pd2ppc_lookups["bus"][net.bus.index.values]
