@@ -16,6 +16,19 @@ binding is installed, how each names its options, or how each reports
 
 It never raises for solver-side problems: anything a solver or its binding
 throws becomes an ``ERROR`` result with a GAT0606 diagnostic.
+
+Hand-off per class (the slow part on large models, see DESIGN.md):
+
+* LP, QP, MILP -> HiGHS through :mod:`.highs_direct`, gatlang's bulk loader,
+  about 10x faster than Pyomo's persistent interface and 3x faster than its
+  LP writer at 100k rows (``benchmarks/handoff_lp.py``).  When no solver is
+  named the model is loaded first and the class read off the loaded matrix,
+  so the rows are walked once, not twice;
+* MIQP, MIQCP, MINLP (and the NLP fallback) -> SCIP through
+  ``pyomo.contrib.solver``'s ``scip_direct``, the only Pyomo route to
+  pyscipopt;
+* NLP, QCP, SOCP -> Ipopt through PyNumero (the NL writer and the ASL), the
+  only Ipopt route on this machine (no ``ipopt`` executable).
 """
 from __future__ import annotations
 
