@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
+import pyarrow as pa
 
 from gatlang.diagnostics import Diagnostic, DiagnosticSink, Severity, Span
 from gatlang.network.model import Network, SchemaError, build_table, list_array
@@ -629,16 +630,11 @@ class _Case:
             models.append(m)
         if not ok:
             return None
-        pad = ng - len(coeffs)
+        pad = ng - len(coeffs)   # generators without a gencost row: no cost (null)
         return {
             "cost_model": models + [None] * pad,
-            "cost_startup": np.concatenate([a[:, 1], np.full(pad, np.nan)]),
-            "cost_shutdown": np.concatenate([a[:, 2], np.full(pad, np.nan)]),
-            "cost_coeffs": coeffs + [None] * pad,
-        } if pad == 0 else {
-            "cost_model": models + [None] * pad,
-            "cost_startup": a[:, 1].tolist() + [None] * pad,
-            "cost_shutdown": a[:, 2].tolist() + [None] * pad,
+            "cost_startup": _nan_to_null(np.concatenate([a[:, 1], np.full(pad, np.nan)])),
+            "cost_shutdown": _nan_to_null(np.concatenate([a[:, 2], np.full(pad, np.nan)])),
             "cost_coeffs": coeffs + [None] * pad,
         }
 
@@ -752,9 +748,9 @@ class _Case:
                                          block.span))
 
 
-def _nan_to_null(v: np.ndarray) -> list:
-    """MATPOWER's 0 = unlimited becomes null (computed as NaN first, vectorised)."""
-    return [None if x != x else x for x in v.tolist()]
+def _nan_to_null(v: np.ndarray) -> pa.Array:
+    """NaN -> null in one Arrow call (MATPOWER's rate 0 = unlimited is computed as NaN first)."""
+    return pa.array(np.asarray(v, dtype=np.float64), from_pandas=True)
 
 
 # ------------------------------------------------------------------ entry point
