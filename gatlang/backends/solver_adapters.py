@@ -24,7 +24,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import solver_env  # noqa: F401  (before Pyomo)
-from .solver_types import ProblemClass, SolveStatus
+from .solver_types import SolveStatus
 
 
 @dataclass
