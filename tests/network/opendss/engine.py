@@ -58,6 +58,10 @@ def totals(path: Path) -> dict[str, float]:
         "transformer_kva": sum(_each(dss.Transformers.First, dss.Transformers.Next, winding_kva)),
         "capacitors": dss.Capacitors.Count(),
         "regcontrols": dss.RegControls.Count(),
+        "generators": dss.Generators.Count(),
+        "pv": dss.PVsystems.Count(),
+        "storage": dss.Storages.Count(),
+        "gen_kw": sum(_each(dss.Generators.First, dss.Generators.Next, dss.Generators.kW)),
         "switches": sum(_each(dss.Lines.First, dss.Lines.Next, lambda: bool(dss.Lines.IsSwitch()))),
     }
 

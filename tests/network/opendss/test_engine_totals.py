@@ -75,3 +75,19 @@ def test_ieee13_bus_coordinates_match_engine(imported: dict[str, Network]) -> No
     for b in with_xy:
         dss.Circuit.SetActiveBus(b["bus"])
         assert (b["x"], b["y"]) == (dss.Bus.X(), dss.Bus.Y())
+
+
+@pytest.mark.parametrize("feeder", sorted(FEEDERS))
+def test_planning_view_totals_match_engine(feeder: str, imported: dict[str, Network]) -> None:
+    """dist_nodes carries every load once (split over its phases); dist_branches one row per phase."""
+    engine = totals(FEEDERS[feeder])
+    nodes = imported[feeder].table("dist_nodes")
+    assert float(np.sum(nodes.column("load_p").to_numpy())) * 1e3 == pytest.approx(engine["kw"])
+    assert float(np.sum(nodes.column("load_q").to_numpy())) * 1e3 == pytest.approx(engine["kvar"])
+    branches = imported[feeder].table("dist_branches")
+    ids = set(nodes.column("node_id").to_pylist())
+    assert set(branches.column("from_node").to_pylist()) <= ids
+    assert set(branches.column("to_node").to_pylist()) <= ids
+    lines = imported[feeder].table("lines")
+    phases = sum(sum(1 for k in fc if k) for fc in lines.column("f_conn").to_pylist())
+    assert sum(1 for b in branches.column("branch_id").to_pylist() if b.startswith("line.")) == phases
