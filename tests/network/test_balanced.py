@@ -20,8 +20,8 @@ def _path(name: str, data_dir: Path, shared_data: Path) -> Path:
     return local if local.exists() else shared_data / "pglib-opf" / name
 
 
-@pytest.mark.parametrize("name", CASES + [pytest.param("pglib_opf_case1354_pegase.m",
-                                                       marks=pytest.mark.slow)])
+@pytest.mark.parametrize("name", CASES + [pytest.param(n, marks=pytest.mark.slow) for n in
+                                           ("pglib_opf_case1354_pegase.m", "pglib_opf_case2869_pegase.m")])
 def test_ybus_matches_pandapower(name, data_dir, shared_data):
     path = _path(name, data_dir, shared_data)
     case = lowered(path)
