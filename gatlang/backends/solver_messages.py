@@ -6,6 +6,7 @@ lets the code pages (gatlang/explain/GAT06xx.md) be checked against one place.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from ..diagnostics import Diagnostic, Span, error, warning
@@ -28,12 +29,17 @@ def _conflict_notes(result: "SolveResult") -> list[str]:
     return [f"these constraints and bounds {kind}: {shown}{more}"]
 
 
+def located(diag: Diagnostic, span: Span | None) -> Diagnostic:
+    """``diag`` placed at ``span`` when it has no location of its own (the solver layer knows none)."""
+    if span is None or diag.span is not None:
+        return diag
+    return dataclasses.replace(diag, span=span)
+
+
 def outcome_diagnostic(result: "SolveResult", span: Span | None) -> Diagnostic | None:
     """The diagnostic for ``result``; None when it is (locally) optimal without caveats."""
     if result.errors:
-        first = result.errors[0]
-        return first if span is None or first.span is not None else \
-            error(first.code, first.message, span, first.help, first.notes)
+        return located(result.errors[0], span)
     st = result.status
     who = f"{result.solver} {result.solver_version or ''}".strip()
     base_notes = [f"{who}: {result.message}"] if result.message else []

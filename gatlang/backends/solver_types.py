@@ -135,6 +135,20 @@ class SolveResult:
 
         return outcome_diagnostic(self, span)
 
+    def diagnostics(self, span: Span | None = None) -> list[Diagnostic]:
+        """Everything the user should see about this solve, located at ``span``.
+
+        The warnings, then every error that stopped the solve (two misspelt
+        options give two errors) or else the outcome's own diagnostic.
+        """
+        from .solver_messages import located
+
+        out = [located(w, span) for w in self.warnings]
+        if self.errors:
+            return out + [located(e, span) for e in self.errors]
+        outcome = self.diagnostic(span)
+        return out + ([outcome] if outcome is not None else [])
+
     def solver_dict(self) -> dict[str, Any]:
         """The ``solver`` entry of a run.json step."""
         return {"name": self.solver, "version": self.solver_version, "options": dict(self.options),

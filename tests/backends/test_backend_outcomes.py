@@ -226,3 +226,12 @@ def test_highs_infeasible_or_unbounded_is_decided_by_a_zero_objective_solve(monk
     r = solve(build(), explain_infeasible=False)
     assert r.status is expected and not r.has_solution
     assert len(calls) == 3
+
+
+def test_all_diagnostics_located_at_the_run():
+    span = Span("study.gat", 3, 1, 3, 10)
+    r = solve(bm.wyndor_lp(), options={"max_itr": 1, "presolv": "off", "mip_gap": 0.1})
+    codes = [(d.code, d.severity) for d in r.diagnostics(span)]
+    assert codes == [("GAT0608", Severity.WARNING), ("GAT0607", Severity.ERROR), ("GAT0607", Severity.ERROR)]
+    assert all(d.span == span for d in r.diagnostics(span))
+    assert solve(bm.wyndor_lp()).diagnostics(span) == []
