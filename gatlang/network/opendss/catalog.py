@@ -52,6 +52,7 @@ def display_name(cls: str, prop: str) -> str:
     return _display(cls).get(prop, prop)
 
 
+@lru_cache(maxsize=4096)
 def resolve_property(cls: str, written: str) -> str | None:
     """Exact name first, then the first property that starts with `written` (engine rule)."""
     names = property_names(cls)
@@ -72,5 +73,10 @@ def positional_property(cls: str, index: int) -> str | None:
     return names[index] if 0 <= index < len(names) else None
 
 
+@lru_cache(maxsize=None)
+def _indices(cls: str) -> dict[str, int]:
+    return {n: i for i, n in enumerate(property_names(cls))}
+
+
 def property_index(cls: str, prop: str) -> int:
-    return property_names(cls).index(prop)
+    return _indices(cls)[prop]

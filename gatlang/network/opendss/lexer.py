@@ -40,6 +40,9 @@ class Param:
 
 def strip_comment(text: str) -> str:
     """Cut a trailing ``!`` or ``//`` comment that is not inside quotes."""
+    if not any(q in text for q in QUOTES):           # fast path: no quotes, first marker wins
+        cut = [k for k in (text.find("!"), text.find("//")) if k >= 0]
+        return text[:min(cut)] if cut else text
     depth: list[str] = []
     i, n = 0, len(text)
     while i < n:

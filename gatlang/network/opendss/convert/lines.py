@@ -145,6 +145,7 @@ def linecodes(circuit: Circuit, sink: DiagnosticSink, freq: float) -> dict[str, 
 def convert_lines(circuit: Circuit, sink: DiagnosticSink, freq: float) -> Rows:
     codes_ = linecodes(circuit, sink, freq)
     rows = Rows()
+    objs: list[DssObject] = []
     omega = 2 * math.pi * freq
     for obj in circuit.of("line"):
         r_ = Reader(obj, sink)
@@ -157,22 +158,34 @@ def convert_lines(circuit: Circuit, sink: DiagnosticSink, freq: float) -> Rows:
         else:
             state: dict = {"length": 1.0, "units": "none"}
             pl = _apply(PerLength(3, dict(_LINE_SEQ_DEFAULTS)), obj, sink, freq, codes_, state)
-            row = _line_row(obj, r_, pl, state, omega)
-            if _invertible(row, obj, sink):
-                rows.add(**row)
+            rows.add(**_line_row(obj, r_, pl, state, omega))
+            objs.append(obj)
+    keep = _invertible(rows, objs, sink)
+    rows.rows = [r for r, ok in zip(rows.rows, keep) if ok]
     return rows
 
 
-def _invertible(row: dict, obj: DssObject, sink: DiagnosticSink) -> bool:
-    """A series impedance the network equations can invert (zero-length or all-zero data cannot)."""
-    n = len(row["f_conn"])
-    z = (np.asarray(row["r_ohm"]) + 1j * np.asarray(row["x_ohm"])).reshape(n, n)
-    if np.all(np.isfinite(z)) and np.linalg.matrix_rank(z) == n:
-        return True
-    sink.error(codes.SINGULAR_IMPEDANCE, f"line `{obj.display}` has a singular series impedance "
-               "(zero length or zero impedance data)", obj.span,
-               help="give the line a length and non-zero r/x; model a closed tie as `switch=y`")
-    return False
+def _invertible(rows: Rows, objs: list[DssObject], sink: DiagnosticSink) -> np.ndarray:
+    """Which lines have a series impedance the network equations can invert.
+
+    Zero length or all-zero impedance data cannot be inverted; checked in one
+    batched singular-value computation per matrix size.
+    """
+    size = np.asarray([len(r["f_conn"]) for r in rows.rows], dtype=int)
+    keep = np.ones(len(rows.rows), dtype=bool)
+    for n in np.unique(size):
+        idx = np.flatnonzero(size == n)
+        z = np.asarray([np.asarray(rows.rows[i]["r_ohm"]) + 1j * np.asarray(rows.rows[i]["x_ohm"])
+                        for i in idx]).reshape(len(idx), n, n)
+        finite = np.isfinite(z).all(axis=(1, 2))
+        sv = np.linalg.svd(np.where(finite[:, None, None], z, 0), compute_uv=False)
+        ok = finite & (sv[:, -1] > sv[:, 0] * 1e-15) & (sv[:, 0] > 0)
+        keep[idx] = ok
+        for i in idx[~ok]:
+            sink.error(codes.SINGULAR_IMPEDANCE, f"line `{objs[i].display}` has a singular series impedance "
+                       "(zero length or zero impedance data)", objs[i].span,
+                       help="give the line a length and non-zero r/x; model a closed tie as `switch=y`")
+    return keep
 
 
 def _line_row(obj: DssObject, r_: Reader, pl: PerLength, state: dict, omega: float) -> dict:
