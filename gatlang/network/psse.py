@@ -117,10 +117,10 @@ def split_fields(text: str) -> tuple[list[str], list[int], list[bool]] | int:
         elif ch == "/":
             break
         elif ch in "'\"":
-            end = text.find(ch, i + 1)
+            end = _closing_quote(text, i)
             if end < 0:
                 return i
-            values.append(text[i + 1:end])
+            values.append(text[i + 1:end].replace(ch + ch, ch))   # '' inside a string is '
             cols.append(i + 1)
             quoted.append(True)
             expect_value = False
@@ -135,6 +135,23 @@ def split_fields(text: str) -> tuple[list[str], list[int], list[bool]] | int:
             expect_value = False
             i = j
     return values, cols, quoted
+
+
+def _closing_quote(text: str, start: int) -> int:
+    """Index of the quote that closes the string opened at `start`; -1 if none.
+
+    Names in real files contain the quote character (``'26' Drop '``): the string
+    ends at the first matching quote followed by a separator (comma, ``/``, end of
+    line), falling back to the first matching quote.
+    """
+    q = text[start]
+    first = end = text.find(q, start + 1)
+    while end >= 0:
+        rest = text[end + 1:].lstrip(" \t\r")
+        if not rest or rest[0] in ",/":
+            return end
+        end = text.find(q, end + 1)
+    return first
 
 
 class Reader:
