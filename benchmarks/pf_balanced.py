@@ -1,0 +1,94 @@
+"""Balanced Newton power flow on case9241pegase: gatlang against pandapower's Newton (numba on).
+
+Run:  python benchmarks/pf_balanced.py [--repeat N] [--case PATH]
+
+What is timed (best of N, after one warm-up run of each, so numba's JIT and
+imports are not counted):
+
+* gatlang: ``solve_balanced(case, method="newton")`` - Ybus, bus roles, start
+  point, the Newton iterations and the result (flows, generator outputs).
+  Reading the MATPOWER file is timed separately.
+* pandapower: ``pp.runpp(net, algorithm="nr", numba=True)`` in full, and the
+  power-flow part pandapower itself reports (``net._ppc["et"]``), which leaves
+  out its conversion of the network tables.
+
+Both are also checked to give the same answer on the same data: gatlang solves
+pandapower's own internal case (``net._ppc``) and the largest complex voltage
+difference is printed.  (pandapower's bundled copy of case9241pegase converts
+four tap-changing branches differently from the MATPOWER file, so the file and
+pandapower's network are not the same data; gatlang follows MATPOWER.)
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DEFAULT_CASE = ROOT.parent / "shared" / "data" / "matpower" / "data" / "case9241pegase.m"
+
+
+def best_of(repeat: int, fn) -> tuple[float, object]:
+    out, best = None, float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--case", type=Path, default=DEFAULT_CASE)
+    args = ap.parse_args()
+
+    import pandapower as pp
+    import pandapower.networks as pn
+
+    from gatlang.diagnostics import DiagnosticSink
+    from gatlang.engines.pf_balanced import solve_balanced
+    from gatlang.network.balanced import from_network
+    from gatlang.network.matpower import load_matpower
+    from tests.engines.pf_ppc_case import case_from_ppc
+
+    sink = DiagnosticSink()
+    t_load, case = best_of(1, lambda: from_network(load_matpower(args.case, sink), sink))
+    solve_balanced(case)                                            # warm-up
+    t_ours, res = best_of(args.repeat, lambda: solve_balanced(case, method="newton"))
+    assert res.converged, [d.message for d in res.diagnostics]
+
+    net = pn.case9241pegase()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pp.runpp(net, algorithm="nr", numba=True)                  # warm-up (numba JIT)
+        et: list[float] = []
+
+        def run_pp():
+            pp.runpp(net, algorithm="nr", numba=True)
+            et.append(net._ppc["et"])
+        t_pp, _ = best_of(args.repeat, run_pp)
+    t_pp_pf = min(et)
+
+    # same data, same answer: gatlang on pandapower's internal case
+    same = case_from_ppc(net._ppc, "case9241pegase (pandapower ppc)")
+    v_pp = net._ppc["bus"][:, 7] * np.exp(1j * np.deg2rad(net._ppc["bus"][:, 8]))
+    diff = np.max(np.abs(solve_balanced(same).v - v_pp))
+
+    print(f"case: {args.case.name}  buses {case.n_bus}  branches {case.n_branch}  generators {case.n_gen}")
+    print(f"gatlang read + lower MATPOWER file      {t_load * 1e3:8.1f} ms")
+    print(f"gatlang solve_balanced (newton, {res.iterations} it)    {t_ours * 1e3:8.1f} ms")
+    print(f"pandapower runpp (nr, numba)            {t_pp * 1e3:8.1f} ms")
+    print(f"pandapower power-flow part (_ppc['et']) {t_pp_pf * 1e3:8.1f} ms")
+    print(f"ratio gatlang / pandapower runpp        {t_ours / t_pp:8.2f}")
+    print(f"ratio gatlang / pandapower pf part      {t_ours / t_pp_pf:8.2f}")
+    print(f"max |V_gatlang - V_pandapower| on pandapower's own case: {diff:.2e} pu")
+
+
+if __name__ == "__main__":
+    main()
