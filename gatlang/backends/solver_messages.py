@@ -24,6 +24,9 @@ def _conflict_notes(result: "SolveResult") -> list[str]:
         return []
     shown = ", ".join(f"`{n}`" for n in items[:_MAX_LISTED])
     more = f" and {len(items) - _MAX_LISTED} more" if len(items) > _MAX_LISTED else ""
+    if result.conflict_method == "elastic":
+        return [f"at the point closest to feasibility that {result.solver} found, these constraints are "
+                f"violated or pinned against each other (a local explanation, not a proof): {shown}{more}"]
     kind = "cannot all hold together" if result.conflict_is_minimal else \
         "include a conflict (the set could not be narrowed down to a minimal one in time)"
     return [f"these constraints and bounds {kind}: {shown}{more}"]
@@ -47,10 +50,11 @@ def outcome_diagnostic(result: "SolveResult", span: Span | None) -> Diagnostic |
         return None
     if st is SolveStatus.LOCALLY_OPTIMAL:
         return None
-    proven = bool(result.conflicting_constraints or result.conflicting_bounds)
+    proven = bool(result.conflicting_constraints or result.conflicting_bounds) \
+        and result.conflict_method != "elastic"
     if st is SolveStatus.INFEASIBLE and result.solver == "ipopt" and not proven:
         return error("GAT0612", "Ipopt converged to a point of local infeasibility", span,
-                     notes=base_notes,
+                     notes=base_notes + _conflict_notes(result),
                      help="the model may still be feasible: try a different starting point "
                           "(e.g. a flat start), check limits and data, or try `solver = scip`, which proves "
                           "infeasibility globally")

@@ -116,6 +116,7 @@ class SolveResult:
     conflicting_constraints: list[str] = field(default_factory=list)
     conflicting_bounds: list[str] = field(default_factory=list)
     conflict_is_minimal: bool = False
+    conflict_method: str = ""  # highs-iis | deletion-filter | elastic
     warnings: list[Diagnostic] = field(default_factory=list)
     errors: list[Diagnostic] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -166,5 +167,5 @@ class SolveResult:
         if self.conflicting_constraints or self.conflicting_bounds:
             out["conflict"] = {"constraints": list(self.conflicting_constraints),
                                "bounds": list(self.conflicting_bounds),
-                               "minimal": self.conflict_is_minimal}
+                               "minimal": self.conflict_is_minimal, "method": self.conflict_method}
         return out

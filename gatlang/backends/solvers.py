@@ -38,6 +38,7 @@ from typing import Any, Callable, Mapping
 from . import solver_env  # noqa: F401  (before Pyomo)
 from ..diagnostics import Diagnostic, error, warning
 from .classify import classify
+from .elastic import elastic_conflict
 from .iis import FeasibilityCheck, default_name, explain_infeasibility
 from .solver_adapters import ADAPTERS, RawOutcome
 from .solver_options import map_options
@@ -48,6 +49,9 @@ from .solver_types import ProblemClass, SolveResult, SolveStatus
 CONFLICT_TIME_BUDGET = 30.0
 #: Time limit of each feasibility check inside the deletion filter.
 CHECK_TIME_LIMIT = 5.0
+#: Largest NLP whose Ipopt infeasibility is explained by a deletion filter with SCIP (one global
+#: solve per row); larger ones get the one-solve elastic explanation.
+DELETION_FILTER_MAX_ROWS = 200
 
 
 def solve(model: Any, *, problem_class: ProblemClass | None = None, solver: str | None = None,
@@ -170,16 +174,36 @@ def _failed(pc: ProblemClass, solver: str, version: str | None, started: float,
 
 def _explain(model: Any, result: SolveResult, pc: ProblemClass, solver: str,
              name_of: Callable[[Any], str], instance: Any = None) -> None:
-    """Fill ``result``'s conflict fields; a failure here only loses the explanation."""
+    """Fill ``result``'s conflict fields; a failure here only loses the explanation.
+
+    Ipopt's (local) infeasibility on a model too large for a deletion filter
+    with SCIP gets the elastic explanation (:mod:`.elastic`) instead.
+    """
     try:
-        conflict = explain_infeasibility(model, linear=pc.is_linear, check=_feasibility_check(pc, solver),
-                                         name_of=name_of, time_budget=CONFLICT_TIME_BUDGET, instance=instance)
+        check = _feasibility_check(pc, solver)
+        if solver == "ipopt" and not pc.is_linear and (check is None or _row_count(model) > DELETION_FILTER_MAX_ROWS):
+            conflict = elastic_conflict(model, _ipopt_converges, name_of)
+        else:
+            conflict = explain_infeasibility(model, linear=pc.is_linear, check=check, name_of=name_of,
+                                             time_budget=CONFLICT_TIME_BUDGET, instance=instance)
     except Exception:
         conflict = None
     if conflict:
         result.conflicting_constraints = list(conflict.constraints)
         result.conflicting_bounds = list(conflict.bounds)
         result.conflict_is_minimal = conflict.minimal
+        result.conflict_method = conflict.method
+
+
+def _row_count(model: Any) -> int:
+    from pyomo.environ import Constraint
+
+    return sum(1 for _ in model.component_data_objects(Constraint, active=True))
+
+
+def _ipopt_converges(model: Any) -> bool:
+    native = map_options("ipopt", ProblemClass.NLP, {"time_limit": CONFLICT_TIME_BUDGET}).native
+    return ADAPTERS["ipopt"](model, native, False, False).status.is_success
 
 
 def _feasibility_check(pc: ProblemClass, solver: str) -> FeasibilityCheck | None:

@@ -235,3 +235,45 @@ def test_all_diagnostics_located_at_the_run():
     assert codes == [("GAT0608", Severity.WARNING), ("GAT0607", Severity.ERROR), ("GAT0607", Severity.ERROR)]
     assert all(d.span == span for d in r.diagnostics(span))
     assert solve(bm.wyndor_lp()).diagnostics(span) == []
+
+
+def _disc_and_far() -> pe.ConcreteModel:
+    """x^2 + y^2 <= 1 and x + y >= 3 cannot meet: on the disc x + y is at most sqrt(2)."""
+    m = pe.ConcreteModel()
+    m.I = pe.RangeSet(1, 3)
+    m.x = pe.Var(initialize=0.5)
+    m.y = pe.Var(initialize=0.5)
+    m.z = pe.Var(m.I, bounds=(0, 4), initialize=1.0)
+    m.disc = pe.Constraint(expr=m.x ** 2 + m.y ** 2 <= 1)
+    m.far = pe.Constraint(expr=m.x + m.y >= 3)
+    m.spare = pe.Constraint(m.I, rule=lambda m, i: m.z[i] ** 2 + m.x <= 10 + i)
+    m.obj = pe.Objective(expr=pe.exp(m.x) + m.y + sum(m.z[i] for i in m.I))
+    return m
+
+
+def test_large_nlp_infeasibility_gets_the_elastic_explanation(monkeypatch):
+    """Least total violation: on the line x + y = t, violations are (3 - t) and (t^2/2 - 1)+,
+    minimal at t = sqrt(2): `far` is violated and `disc` is tight against it; `spare` rows are slack."""
+    monkeypatch.setattr(solvers, "DELETION_FILTER_MAX_ROWS", 0)
+    m = _disc_and_far()
+    r = solve(m)
+    assert (r.solver, r.status, r.conflict_method) == ("ipopt", S.INFEASIBLE, "elastic")
+    assert r.conflicting_constraints == ["far", "disc"] and not r.conflict_is_minimal
+    d = r.diagnostic()
+    assert d.code == "GAT0612" and any("not a proof" in n and "`far`, `disc`" in n for n in d.notes)
+    assert m.find_component("_gat_elastic") is None and m.far.active  # the caller's model is untouched
+
+
+def test_elastic_explanation_names_the_bounds_that_hold_a_row_back(monkeypatch):
+    """x + y^2 >= 2 with x <= 1 and |y| <= 0.5: at best x + y^2 = 1.25, pinned at x = 1, |y| = 0.5."""
+    monkeypatch.setattr(solvers, "DELETION_FILTER_MAX_ROWS", 0)
+    m = pe.ConcreteModel()
+    m.x = pe.Var(bounds=(0, 1), initialize=0.5)
+    m.y = pe.Var(bounds=(-0.5, 0.5), initialize=0.1)
+    m.need = pe.Constraint(expr=m.x + m.y ** 2 >= 2)
+    m.obj = pe.Objective(expr=pe.exp(m.x) + m.y ** 4)
+    r = solve(m)
+    assert r.status is S.INFEASIBLE and r.conflict_method == "elastic"
+    assert r.conflicting_constraints == ["need"]
+    assert "x <= 1" in r.conflicting_bounds and len(r.conflicting_bounds) == 2
+    assert {b.split()[0] for b in r.conflicting_bounds} == {"x", "y"}
