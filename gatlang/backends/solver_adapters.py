@@ -1,7 +1,7 @@
 """One adapter per solver: hand a Pyomo model over, run it, translate the outcome.
 
-Why separate adapters: each Pyomo plugin reports results in its own
-vocabulary (``pyomo.contrib.solver`` Results for HiGHS and SCIP, legacy
+Why separate adapters: each route reports results in its own vocabulary
+(HiGHS model statuses, ``pyomo.contrib.solver`` Results for SCIP, legacy
 SolverResults for cyipopt) and needs its own care (HiGHS's presolve answers
 "infeasible or unbounded", Ipopt wants its banner silenced and its
 iterations counted through a callback).  Each adapter returns a

@@ -1,6 +1,6 @@
 """Solver options: one common vocabulary mapped onto each solver, raw options checked.
 
-Why: a study should be able to say ``max_iter = 200`` or ``mip_rel_gap = 1e-3``
+Why: a study should be able to say ``max_iter = 200`` or ``mip_gap = 1e-3``
 without knowing that HiGHS calls the gap ``mip_rel_gap`` and SCIP
 ``limits/gap``; and a misspelt raw option must be a compile-time-style
 diagnostic with a did-you-mean, not a solver crash or, worse, silently
