@@ -157,6 +157,10 @@ def _highs_run(inst: Any, native: dict[str, Any], tee: bool) -> SolveStatus | No
     h.setOptionValue("output_flag", bool(tee))
     for key, value in native.items():
         h.setOptionValue(key, value)
+    if "threads" in native:
+        # HiGHS sizes one process-wide thread pool at its first run and refuses (status error)
+        # a later, different `threads`; solves here never overlap, so rebuilding the pool is safe.
+        h.resetGlobalScheduler(True)
     if h.run() == highspy.HighsStatus.kError and h.getModel().hessian_.dim_ \
             and h.getModelStatus() == highspy.HighsModelStatus.kNotset:
         raise NonconvexQPError("HiGHS refused the quadratic objective: it solves convex QPs only")

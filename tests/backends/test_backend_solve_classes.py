@@ -89,3 +89,10 @@ def test_milp_warm_start_keeps_the_optimum():
     m.x.value, m.y.value = 3, 1  # feasible, objective 19
     r = solve(m, warm_start=True)
     assert r.status is S.OPTIMAL and r.objective == pytest.approx(20.0)
+
+
+def test_threads_option_can_change_between_solves():
+    """HiGHS keeps one thread pool per process; a different `threads` later must still solve."""
+    for threads in (None, 2, None, 1, 2):
+        r = solve(bm.wyndor_lp(), options={} if threads is None else {"threads": threads})
+        assert r.status is S.OPTIMAL and r.objective == pytest.approx(36.0)
