@@ -34,7 +34,7 @@ new_uuids
 """.split())
 #: commands that would change the circuit but that gatlang does not execute
 _UNSUPPORTED = frozenset("""
-batchedit select rotate disable enable open close undo capacity alignfile
+batchedit select rotate disable enable undo capacity alignfile
 tocsv loadshapemax zscrefresh swapnames seteng
 """.split())
 _MAX_DEPTH = 40
@@ -118,7 +118,7 @@ class Interpreter:
         self.circuit.files.append(path)
         self._depth += 1
         try:
-            self.run_text(raw.decode("utf-8", errors="replace"), path)
+            self.run_text(decode(raw), path)
         finally:
             self._depth -= 1
 
@@ -172,6 +172,8 @@ class Interpreter:
             self._redirect(head, rest, path)
         elif verb in ("buscoords", "latlongcoords"):
             self._buscoords(head, rest, path)
+        elif verb in ("open", "close"):
+            self._open_close(head, rest, fname, verb == "open")
         elif verb in _PASSIVE:
             return
         elif verb in _UNSUPPORTED:
@@ -260,6 +262,17 @@ class Interpreter:
             self.sink.error(codes.UNKNOWN_OBJECT, f"{cls} `{name}` is not defined (yet)", _span(fname, p),
                             help=did_you_mean(name, known) or "define it with `New` before editing it")
         return obj
+
+    def _open_close(self, head: Param, rest: list[Param], fname: str, opening: bool) -> None:
+        """``Open Line.sw 1``: the element is taken out of service (a switch's open state)."""
+        if not rest:
+            self.sink.error(codes.UNKNOWN_OBJECT, f"`{head.value}` needs an element", _span(fname, head),
+                            help=f"write `{head.value} Line.<name> <terminal>`")
+            return
+        split = self._split_object(rest[0].value, rest[0], fname)
+        obj = self._existing(*split, rest[0], fname) if split else None
+        if obj is not None:
+            obj.enabled = not opening
 
     def _dotted_select(self, head: Param, rest: list[Param], fname: str) -> None:
         split = self._split_object(head.value, head, fname)
@@ -360,13 +373,22 @@ class Interpreter:
             return
         target, span = found
         try:
-            text = target.read_text(encoding="utf-8", errors="replace")
+            text = decode(target.read_bytes())
         except OSError as exc:
             self.sink.error(codes.FILE_NOT_FOUND, f"cannot read bus coordinates `{target}`: "
                             f"{exc.strerror or exc}", span, help="check the path of the BusCoords file")
             return
         self.circuit.files.append(target)
         self.circuit.coords.update(read_coords(text, str(target), self.sink))
+
+
+def decode(raw: bytes) -> str:
+    """Text of a script: UTF-16 when it has a BOM or NUL bytes (Windows tools write it), else UTF-8."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16", errors="replace")
+    if b"\x00" in raw[:200]:
+        return raw.decode("utf-16-le", errors="replace")
+    return raw.decode("utf-8-sig", errors="replace")
 
 
 def read_coords(text: str, fname: str, sink: DiagnosticSink) -> dict[str, Coord]:

@@ -27,7 +27,7 @@ CASES = [  # (id, body from line 3, code, line, column, severity)
     ("extra-nodes", "new line.l1 bus1=sourcebus bus2=b\nnew load.x bus1=b.1.2.3 phases=1\n",
      codes.INCONSISTENT_PHASES, 4, 17, "warning"),
     ("island", "new line.l1 bus1=sourcebus bus2=b\nnew line.l2 bus1=z1 bus2=z2\n",
-     codes.DISCONNECTED_ISLAND, 4, 1, "error"),
+     codes.DISCONNECTED_ISLAND, 4, 1, "warning"),
     ("unknown-command", "nwe line.l1 bus1=sourcebus bus2=b\n", codes.UNKNOWN_COMMAND, 3, 1, "error"),
     ("truncated-bracket", "new line.l1 bus1=sourcebus bus2=b\n~ rmatrix=(0.3 | 0.1", codes.UNTERMINATED_QUOTE,
      4, 3, "error"),
@@ -44,14 +44,16 @@ CASES = [  # (id, body from line 3, code, line, column, severity)
     ("bad-unit", "new line.l1 bus1=sourcebus bus2=b units=furlong\n", codes.UNKNOWN_UNIT, 3, 41, "error"),
     ("bad-rpn", "new line.l1 bus1=sourcebus bus2=b\nnew load.x bus1=b kw=(1 0 /)\n", codes.BAD_RPN, 4, 22,
      "error"),
-    ("command-ignored", "new line.l1 bus1=sourcebus bus2=b\nopen line.l1 1\n", codes.COMMAND_IGNORED, 4, 1,
-     "warning"),
+    ("command-ignored", "new line.l1 bus1=sourcebus bus2=b\nbatchedit line..* r1=1\n", codes.COMMAND_IGNORED,
+     4, 1, "warning"),
     ("bad-value", "new line.l1 bus1=sourcebus bus2=b\nnew load.x bus1=b model=12\n", codes.BAD_VALUE, 4, 25,
      "error"),
     ("bad-winding", "new transformer.t windings=2 buses=[sourcebus b]\n~ wdg=3 kv=1\n", codes.BAD_WINDING, 4,
      7, "error"),
-    ("geometry", "new line.l1 bus1=sourcebus bus2=b geometry=g1\n", codes.GEOMETRY_NOT_COMPUTED, 3, 44,
+    ("cable", "new line.l1 bus1=sourcebus bus2=b cncables=[c1 c1 c1]\n", codes.GEOMETRY_NOT_COMPUTED, 3, 5,
      "warning"),
+    ("unknown-geometry", "new line.l1 bus1=sourcebus bus2=b geometry=g1\n", codes.UNKNOWN_OBJECT, 3, 44,
+     "error"),
     ("array-length", "new transformer.t windings=2 buses=[sourcebus b] kvs=[12.47 4.16 0.48]\n",
      codes.BAD_ARRAY_LENGTH, 3, 54, "error"),
     ("singular", "new line.l1 bus1=sourcebus bus2=b r1=0 x1=0 r0=0 x0=0\n", codes.SINGULAR_IMPEDANCE, 3, 5,
@@ -114,3 +116,19 @@ def test_every_code_has_an_explain_page() -> None:
         page = code_page(code)
         assert page is not None and page.name.startswith("opendss-"), code
         assert "## Example" in page.text and "## How to fix" in page.text
+
+
+def test_open_command_takes_the_switch_out_of_service(tmp_path: Path) -> None:
+    net, sink, _ = _run(tmp_path, HEAD + "new line.l1 bus1=sourcebus bus2=b switch=y\n"
+                        "new line.l2 bus1=sourcebus bus2=b\nopen line.l1 1\n")
+    assert net is not None, [d.render() for d in sink.errors]
+    lines = net.table("lines")
+    status = dict(zip(lines.column("line").to_pylist(), lines.column("status").to_pylist()))
+    assert status == {"l1": False, "l2": True}
+
+
+def test_island_buses_are_kept_isolated(tmp_path: Path) -> None:
+    net, sink, _ = _run(tmp_path, HEAD + "new line.l1 bus1=sourcebus bus2=b\nnew line.l2 bus1=z1 bus2=z2\n")
+    buses = net.table("buses")
+    kinds = dict(zip(buses.column("bus").to_pylist(), buses.column("kind").to_pylist()))
+    assert kinds["z1"] == kinds["z2"] == "isolated" and kinds["b"] == "pq"

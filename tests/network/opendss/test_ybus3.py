@@ -81,13 +81,27 @@ _LINES = {
     "linecode_then_r1": "bus1=b bus2=x linecode=lc r1=0.3 length=0.5",
     "switch": "bus1=b bus2=x switch=y",
     "b1_microsiemens": "bus1=b bus2=x r1=0.1 x1=0.3 r0=0.3 x0=0.9 b1=3.0 b0=1.5 length=3",
+    "geometry_ft": "bus1=b bus2=x geometry=g length=1200 units=ft",
+    "geometry_no_units": "bus1=b bus2=x geometry=g length=300",
+    "geometry_one_phase": "bus1=b.2 bus2=x.2 geometry=g1 length=0.4 units=km",
+    "spacing_wires": "bus1=b bus2=x spacing=s wires=[w1 w1 w1 w2] length=2 units=kft rho=30",
     "two_phase_matrix": "bus1=b.3.1 bus2=x.3.1 phases=2 rmatrix=[0.3 | 0.1 0.35] xmatrix=[1.0 | 0.4 1.1] "
                         "cmatrix=(12 | -3 11) length=0.2 units=mi",
 }
 _HEAD = ("clear\nnew circuit.t basekv=12.47 bus1=b\n"
          "new xfmrcode.c1 phases=3 windings=2 kvs=[12.47 4.16] kvas=[750 750] xhl=6 %r=0.5\n"
          "new linecode.lc nphases=3 rmatrix=[0.35 | 0.15 0.34 | 0.16 0.15 0.34] "
-         "xmatrix=[1.02 | 0.50 1.05 | 0.42 0.38 1.03] cmatrix=[6.3 | -1.9 5.9 | -1.2 -0.8 5.6] units=mi\n")
+         "xmatrix=[1.02 | 0.50 1.05 | 0.42 0.38 1.03] cmatrix=[6.3 | -1.9 5.9 | -1.2 -0.8 5.6] units=mi\n"
+         # Kersting's 4-wire overhead example (336,400 26/7 ACSR phases, 4/0 6/1 ACSR neutral)
+         "new wiredata.w1 rac=0.306 runits=mi gmrac=0.0244 gmrunits=ft radius=0.0255 radunits=ft\n"
+         "new wiredata.w2 rac=0.592 runits=mi gmrac=0.00814 gmrunits=ft radius=0.0198 radunits=ft\n"
+         "new wiredata.w3 rdc=0.5 rac=0.52 runits=km diam=1.2 radunits=cm\n"
+         "new linegeometry.g nconds=4 nphases=3 reduce=y\n"
+         "~ cond=1 wire=w1 x=-4 h=28 units=ft\n~ cond=2 wire=w1 x=-1.5 h=28 units=ft\n"
+         "~ cond=3 wire=w1 x=3 h=28 units=ft\n~ cond=4 wire=w2 x=0 h=24 units=ft\n"
+         "new linegeometry.g1 nconds=2 nphases=1 reduce=y\n"
+         "~ cond=1 wire=w3 x=0 h=12.192 units=m\n~ cond=2 wire=w2 x=0 h=10.668 units=m\n"
+         "new linespacing.s nconds=4 nphases=3 units=m x=[-1 0 1 0.5] h=[10 10 10 8]\n")
 
 
 def _single(tmp: Path, cls: str, props: str) -> tuple[np.ndarray, dict]:

@@ -103,7 +103,11 @@ def _first_naming(tables: dict[str, pa.Table], buses: set[str]) -> Span | None:
 
 def check_islands(bus_names: list[str], tables: dict[str, pa.Table], sink: DiagnosticSink,
                   circuit: Circuit) -> np.ndarray:
-    """Error for buses cut off from every source; warning when only open/disabled elements join them."""
+    """Warn about buses cut off from every source (or joined only through open/disabled elements).
+
+    A warning, not an error: real feeder exports often carry dead substation
+    stubs, and the engine accepts them; the buses are kept with kind ``isolated``.
+    """
     if not bus_names:
         return np.zeros(0, dtype=bool)
     cut = islands(bus_names, tables, only_in_service=False)
@@ -112,9 +116,10 @@ def check_islands(bus_names: list[str], tables: dict[str, pa.Table], sink: Diagn
     if cut.any():
         lost = [bus_names[i] for i in np.flatnonzero(cut)]
         span = _first_naming(tables, set(lost)) or span
-        sink.error(codes.DISCONNECTED_ISLAND, f"{len(lost)} bus(es) are not connected to any source: "
-                   f"{', '.join(lost[:8])}{' ...' if len(lost) > 8 else ''}", span,
-                   help="connect them with a line or transformer, or remove the elements that name them "
+        sink.warning(codes.DISCONNECTED_ISLAND, f"{len(lost)} bus(es) are not connected to any source "
+                     "(kept with kind `isolated`): "
+                     f"{', '.join(lost[:8])}{' ...' if len(lost) > 8 else ''}", span,
+                     help="connect them with a line or transformer, or remove the elements that name them "
                         "(a bus name typo creates a new, isolated bus)")
     only_open = off & ~cut
     if only_open.any():

@@ -19,6 +19,7 @@ from .. import codes
 from ..script import Circuit, DssObject
 from ..values import matrix, number
 from .common import Reader, Rows, conductor_nodes, provenance
+from .geometry import geometry_impedance, wires_of
 
 #: length unit -> km
 UNITS_KM = {"none": None, "mi": 1.609344, "kft": 0.3048, "km": 1.0, "m": 1e-3, "ft": 3.048e-4,
@@ -147,19 +148,21 @@ def convert_lines(circuit: Circuit, sink: DiagnosticSink, freq: float) -> Rows:
     rows = Rows()
     objs: list[DssObject] = []
     omega = 2 * math.pi * freq
+    wires = wires_of(circuit, sink) if circuit.of("wiredata") else {}
     for obj in circuit.of("line"):
         r_ = Reader(obj, sink)
-        for geo in ("geometry", "spacing", "wires", "cncables", "tscables"):
-            if r_.has(geo):
-                sink.warning(codes.GEOMETRY_NOT_COMPUTED, f"line `{obj.display}` uses `{geo}=`: impedances "
-                             "from conductor geometry are not computed; the line is not imported",
-                             r_.where(geo), help="give the line a `linecode=` or `rmatrix=`/`xmatrix=` instead")
-                break
-        else:
-            state: dict = {"length": 1.0, "units": "none"}
-            pl = _apply(PerLength(3, dict(_LINE_SEQ_DEFAULTS)), obj, sink, freq, codes_, state)
-            rows.add(**_line_row(obj, r_, pl, state, omega))
-            objs.append(obj)
+        state: dict = {"length": 1.0, "units": "none"}
+        pl = _apply(PerLength(3, dict(_LINE_SEQ_DEFAULTS)), obj, sink, freq, codes_, state)
+        if any(r_.has(g) for g in ("geometry", "spacing", "cncables", "tscables")):
+            geo = geometry_impedance(obj, circuit, sink, freq, wires)
+            if geo is None:
+                continue
+            r, x, c, amps, units = geo
+            pl = PerLength(r.shape[0], dict(pl.seq), r, x, c, "m", amps, amps * 1.5, True)
+            state["linecode"] = None
+            state["geometry_units"] = units
+        rows.add(**_line_row(obj, r_, pl, state, omega))
+        objs.append(obj)
     keep = _invertible(rows, objs, sink)
     rows.rows = [r for r, ok in zip(rows.rows, keep) if ok]
     return rows
@@ -191,7 +194,9 @@ def _invertible(rows: Rows, objs: list[DssObject], sink: DiagnosticSink) -> np.n
 def _line_row(obj: DssObject, r_: Reader, pl: PerLength, state: dict, omega: float) -> dict:
     n = pl.nphases
     length, units = state["length"], state["units"]
-    code_units = pl.units if state.get("linecode") else "none"
+    code_units = pl.units if state.get("linecode") or "geometry_units" in state else "none"
+    if "geometry_units" in state and units == "none":     # engine: a length without units is in metres
+        units = "m"
     factor = 1.0
     if code_units != "none" and units != "none":
         factor = UNITS_KM[units] / UNITS_KM[code_units]
