@@ -52,6 +52,12 @@ def test_system_y_matches_engine_ieee8500(shared_data: Path) -> None:
     _compare(shared_data / "opendss-ieee" / "IEEETestCases" / "8500-Node" / "Master.dss")
 
 
+@pytest.mark.slow
+def test_system_y_matches_engine_epri_ckt5(shared_data: Path) -> None:
+    """3,437 nodes, overhead lines given by LineGeometry + WireData (Deri earth model)."""
+    _compare(shared_data / "opendss-ieee" / "EPRITestCircuits" / "ckt5" / "Master_ckt5.dss")
+
+
 # ------------------------------------------------------------------ element by element
 
 _TRANSFORMERS = {
