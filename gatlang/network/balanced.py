@@ -260,11 +260,12 @@ def _lower_transformers(low: _Lowering) -> tuple[dict[str, np.ndarray], np.ndarr
     on = _bool(tbl, "status")
     windings = _num(tbl, "windings", 2.0)
     three = on & (windings != 2)
-    for i in np.flatnonzero(three)[:10]:
+    for i in np.flatnonzero(on & (windings != 2) & (windings != 3))[:10]:
         low.sink.error(NOT_BALANCED, f"transformer `{tbl.column('transformer')[int(i)]}` has "
-                       f"{int(windings[i])} windings; the balanced case takes two-winding transformers",
-                       _origin(tbl, int(i), low.net.name),
+                       f"{int(windings[i])} windings; the balanced case takes two- and three-winding "
+                       "transformers", _origin(tbl, int(i), low.net.name),
                        help="split it into two-winding transformers around a star bus")
+        low.ok = False
     phases = _num(tbl, "phases", 1.0)
     if (on & (phases > 1)).any() and not low.net.balanced:
         i = int(np.flatnonzero(on & (phases > 1))[0])
@@ -272,8 +273,6 @@ def _lower_transformers(low: _Lowering) -> tuple[dict[str, np.ndarray], np.ndarr
                        f"{int(phases[i])}-phase in an unbalanced network",
                        _origin(tbl, i, low.net.name),
                        help="use the unbalanced (multi-phase) formulations for this network")
-        low.ok = False
-    if three.any():
         low.ok = False
     rows = np.flatnonzero(on & ~three)
     tbl = tbl.take(pa.array(rows, pa.int64()))
@@ -314,6 +313,58 @@ def _lower_transformers(low: _Lowering) -> tuple[dict[str, np.ndarray], np.ndarr
         "id": _strs(tbl, "transformer"), "src": rows, "line_no": _num(tbl, "source_line", np.inf),
     }
     return branch, gs, bs
+
+
+def _lower_three_winding(low: _Lowering) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray,
+                                                   np.ndarray]:
+    """Three-winding transformers -> a star bus each and three branches winding bus -> star.
+
+    Star impedances: z_1 = (z_12 + z_13 - z_23) / 2 (and cyclically), from the
+    pairwise reactances (xhl, xht, xlt) and per-winding resistances (r_pct), all in
+    % on the winding-1 kVA; the star bus is in per unit of the rated voltages, so
+    each branch has the ratio kv_w * tap_w / Vb_w and no voltage rescaling of z.
+    Returns (branches, gs, bs, star bus ids); star buses get indices n, n+1, ...
+    """
+    tbl = low.net.table("transformers")
+    rows = np.flatnonzero(_bool(tbl, "status") & (_num(tbl, "windings", 2.0) == 3))
+    tbl = tbl.take(pa.array(rows, pa.int64()))
+    k = tbl.num_rows
+    empty = np.zeros(0)
+    if k == 0:
+        return ({key: empty for key in ("f", "t", "r", "x", "b", "rate_a", "tap", "shift", "angmin",
+                                        "angmax", "line_no")}
+                | {"g_ends": np.zeros((2, 0)), "id": np.zeros(0, dtype=object),
+                   "src": np.zeros(0, dtype=np.int64)}, np.zeros(low.n), np.zeros(low.n),
+                np.zeros(0, dtype=object))
+    import pyarrow.compute as pc
+    buses = tbl.column("buses").combine_chunks()
+    idx = [low.index(pa.table({"b": pc.list_element(buses, w)}), "b", "transformer") for w in range(3)]
+    s_mva = _list_item(tbl, "kva", 0, low.base * 1000.0) / 1000.0
+    s_mva = np.where(s_mva > 0, s_mva, low.base)
+    scale = low.base / s_mva / 100.0
+    x12, x13, x23 = (_num(tbl, c, 0.0) for c in ("xhl_pct", "xht_pct", "xlt_pct"))
+    x_star = [(x12 + x13 - x23) / 2, (x12 + x23 - x13) / 2, (x13 + x23 - x12) / 2]
+    star = low.n + np.arange(k)
+    ids = _strs(tbl, "transformer")
+    parts = []
+    for w in range(3):
+        vb = low.vb[idx[w]]
+        kv = _list_item(tbl, "kv", w, 0.0)
+        kv = np.where(kv > 0, kv, vb)
+        parts.append({
+            "f": idx[w], "t": star, "r": _list_item(tbl, "r_pct", w, 0.0) * scale, "x": x_star[w] * scale,
+            "b": np.zeros(k), "rate_a": _num(tbl, "rate_a_mva", 0.0) / low.base,
+            "tap": kv * _list_item(tbl, "taps_pu", w, 1.0) / vb,
+            "shift": np.deg2rad(_num(tbl, "shift_deg", 0.0)) if w == 0 else np.zeros(k),
+            "angmin": np.full(k, -2 * np.pi), "angmax": np.full(k, 2 * np.pi),
+            "id": np.array([f"{i}:{w + 1}" for i in ids], dtype=object), "src": rows,
+            "line_no": _num(tbl, "source_line", np.inf) + w * 1e-3,
+        })
+    branch = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    branch["g_ends"] = np.zeros((2, 3 * k))
+    gs = low.per_bus(idx[0], _num(tbl, "noloadloss_pct", 0.0) / 100.0 * s_mva / low.base)
+    bs = low.per_bus(idx[0], -_num(tbl, "imag_pct", 0.0) / 100.0 * s_mva / low.base)
+    return branch, gs, bs, np.array([f"{i}:star" for i in ids], dtype=object)
 
 
 def _costs(tbl: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
@@ -374,16 +425,17 @@ def from_network(net: Network, sink: DiagnosticSink | None = None) -> BalancedCa
     gs = low.per_bus(si[on], _num(shunts, "g_mw", 0.0)[on]) / low.base
     bs = low.per_bus(si[on], _num(shunts, "b_mvar", 0.0)[on]) / low.base
 
-    parts = [_lower_lines(low)]
+    lines = _lower_lines(low)
     xf, xgs, xbs = _lower_transformers(low)
-    parts.append(xf)
-    gs, bs = gs + xgs, bs + xbs
-    for end, part in enumerate(parts[:1]):
-        g_ends = part["g_ends"]
-        gs = gs + low.per_bus(part["f"], g_ends[0]) + low.per_bus(part["t"], g_ends[1])
+    x3, x3gs, x3bs, star_id = _lower_three_winding(low)
+    gs = gs + xgs + x3gs + low.per_bus(lines["f"], lines["g_ends"][0]) + low.per_bus(lines["t"], lines["g_ends"][1])
+    bs = bs + xbs + x3bs
+    parts = [lines, xf, x3]
     cat = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k != "g_ends"}
-    is_xf = np.r_[np.zeros(len(parts[0]["f"]), bool), np.ones(len(parts[1]["f"]), bool)]
+    is_xf = np.r_[np.zeros(len(lines["f"]), bool), np.ones(len(xf["f"]) + len(x3["f"]), bool)]
     order = np.argsort(cat["line_no"], kind="stable")
+    ns = len(star_id)   # star buses of three-winding transformers, after the network's buses
+    pad = lambda a, v=0.0: np.concatenate([a, np.full(ns, v, dtype=np.asarray(a).dtype)])  # noqa: E731
 
     gens = net.table("generators")
     on = np.flatnonzero(_bool(gens, "status"))
@@ -424,9 +476,10 @@ def from_network(net: Network, sink: DiagnosticSink | None = None) -> BalancedCa
         raise GatError(own.errors)
     return BalancedCase(
         name=net.name, base_mva=low.base,
-        bus_id=low.bus_id, bus_type=bus_type, pd=pd, qd=qd, gs=gs, bs=bs,
-        vm=_num(buses, "vm_pu", 1.0), va=np.deg2rad(_num(buses, "va_deg", 0.0)),
-        base_kv=low.base_kv, vmin=_num(buses, "vmin_pu", 0.9), vmax=_num(buses, "vmax_pu", 1.1),
+        bus_id=np.concatenate([low.bus_id, star_id]), bus_type=pad(bus_type, PQ), pd=pad(pd), qd=pad(qd),
+        gs=pad(gs), bs=pad(bs), vm=pad(_num(buses, "vm_pu", 1.0), 1.0),
+        va=pad(np.deg2rad(_num(buses, "va_deg", 0.0))), base_kv=pad(low.base_kv, 1.0),
+        vmin=pad(_num(buses, "vmin_pu", 0.9), 0.9), vmax=pad(_num(buses, "vmax_pu", 1.1), 1.1),
         gen_id=g["gen_id"], gen_bus=g["gen_bus"], pg=g["pg"], qg=g["qg"], pmin=g["pmin"],
         pmax=g["pmax"], qmin=g["qmin"], qmax=g["qmax"], vg=g["vg"],
         cost_c2=g["c2"], cost_c1=g["c1"], cost_c0=g["c0"], cost_pwl=pwl,

@@ -7,10 +7,9 @@ number, a file cut in the middle of a section) must come back as a coded
 diagnostic at file:line:column, not as a wrong network.
 
 Imported: buses, loads, fixed shunts, switched shunts (as fixed shunts at their
-initial value BINIT, as PowerModels does), generators, branches and two-winding
-transformers.  Three-winding transformers and the later sections (areas, DC
-lines, FACTS, ...) are counted and reported as not imported (GAT0526), never
-dropped silently.
+initial value BINIT, as PowerModels does), generators, branches, two- and
+three-winding transformers.  The later sections (DC lines, FACTS, ...) are
+counted and reported as not imported (GAT0526), never dropped silently.
 
 Units kept (docs/network-model.md): branch R, X, B are per unit on the system
 base and the from-bus base voltage, stored in ohm/siemens; transformer data are
@@ -72,6 +71,15 @@ XF3 = (("WINDV1", F, 1.0), ("NOMV1", F, 0.0), ("ANG1", F, 0.0), ("RATA1", F, 0.0
        ("RATB1", F, 0.0), ("RATC1", F, 0.0), ("COD1", I, 0), ("CONT1", I, 0), ("RMA1", F, 1.1),
        ("RMI1", F, 0.9), ("VMA1", F, 1.1), ("VMI1", F, 0.9), ("NTP1", I, 33))
 XF4 = (("WINDV2", F, 1.0), ("NOMV2", F, 0.0))
+XF2_3W = (("R1-2", F, 0.0), ("X1-2", F, None), ("SBASE1-2", F, 0.0), ("R2-3", F, 0.0), ("X2-3", F, None),
+          ("SBASE2-3", F, 0.0), ("R3-1", F, 0.0), ("X3-1", F, None), ("SBASE3-1", F, 0.0),
+          ("VMSTAR", F, 1.0), ("ANSTAR", F, 0.0))
+
+
+def _winding(w: int) -> tuple:
+    """Fields of the line of winding `w` (2 and 3) of a three-winding transformer."""
+    return ((f"WINDV{w}", F, 1.0), (f"NOMV{w}", F, 0.0), (f"ANG{w}", F, 0.0), (f"RATA{w}", F, 0.0),
+            (f"RATB{w}", F, 0.0), (f"RATC{w}", F, 0.0))
 SWSHUNT = (("I", I, None), ("MODSW", I, 1), ("ADJM", I, 0), ("STAT", I, 1), ("VSWHI", F, 1.0),
            ("VSWLO", F, 1.0), ("SWREM", I, 0), ("RMPCT", F, 100.0), ("RMIDNT", S, ""),
            ("BINIT", F, 0.0))
@@ -349,10 +357,8 @@ def _transformer(rd: Reader, rec: Record) -> dict | None:
         return None
     if first is None:
         return None
-    if three:
-        first["_three"] = True
-        return first
-    parts = [rd.convert(m, spec, "transformer") for m, spec in zip(more, (XF2, XF3, XF4))]
+    specs = (XF2_3W, XF3, _winding(2), _winding(3)) if three else (XF2, XF3, XF4)
+    parts = [rd.convert(m, spec, "transformer") for m, spec in zip(more, specs)]
     if any(p is None for p in parts):
         return None
     for p in parts:
@@ -535,29 +541,27 @@ class _Build:
         })
 
     def transformers(self, net: Network, kv: dict[int, float]) -> None:
-        all_ = self.raw.data["transformer"]
-        three = [r for r in all_ if r.get("_three")]
-        if three:
-            self.sink.warning(NOT_IMPORTED, f"{len(three)} three-winding transformer(s) are not imported",
-                              self.span(three[0], 2), help="only two-winding transformers are read; "
-                              "model a three-winding unit as three two-winding transformers around a star bus")
-        recs = self.known([r for r in all_ if not r.get("_three")], kv, "transformer", ("I", "J"))
+        recs = self.raw.data["transformer"]
+        two = self.known([r for r in recs if r["K"] == 0], kv, "transformer", ("I", "J"))
+        three = self.known([r for r in recs if r["K"] != 0], kv, "transformer", ("I", "J", "K"))
         rows = []
         base = self.raw.sbase
-        for r in recs:   # a few fields per transformer; the codes make each row its own case
+        # a few fields per transformer; the CW/CZ/CM codes make each record its own case
+        for r in sorted(two + three, key=lambda r: r["_line"]):
             got = self._transformer_row(r, kv, base)
             if got is not None:
                 rows.append(got)
         k = len(rows)
         g = lambda n, dt=np.float64: np.array([x[n] for x in rows], dtype=dt)  # noqa: E731
         net.set_table("transformers", {
-            "transformer": self.ids([x["id"] for x in rows], [x["rec"] for x in rows], "transformer"), "phases": np.ones(k, dtype=np.int64),
-            "windings": np.full(k, 2, dtype=np.int64),
-            "buses": [[x["f"], x["t"]] for x in rows], "conns": [[[1], [1]]] * k,
-            "connections": [["wye", "wye"]] * k,
-            "kv": g("kv").reshape(k, 2), "kva": np.full((k, 2), base * 1000.0),
-            "taps_pu": g("taps").reshape(k, 2), "r_pct": g("r_pct").reshape(k, 2),
-            "xhl_pct": g("x_pct"), "noloadloss_pct": g("nll_pct"), "imag_pct": g("imag_pct"),
+            "transformer": self.ids([x["id"] for x in rows], [x["rec"] for x in rows], "transformer"),
+            "phases": np.ones(k, dtype=np.int64), "windings": [len(x["buses"]) for x in rows],
+            "buses": [x["buses"] for x in rows], "conns": [[[1]] * len(x["buses"]) for x in rows],
+            "connections": [["wye"] * len(x["buses"]) for x in rows],
+            "kv": [x["kv"] for x in rows], "kva": [[base * 1000.0] * len(x["buses"]) for x in rows],
+            "taps_pu": [x["taps"] for x in rows], "r_pct": [x["r_pct"] for x in rows],
+            "xhl_pct": g("x12"), "xht_pct": [x.get("x13") for x in rows], "xlt_pct": [x.get("x23") for x in rows],
+            "noloadloss_pct": g("nll_pct"), "imag_pct": g("imag_pct"),
             "shift_deg": g("shift"), "rate_a_mva": [x["rate"][0] for x in rows],
             "rate_b_mva": [x["rate"][1] for x in rows], "rate_c_mva": [x["rate"][2] for x in rows],
             "tap_max_pu": g("rma"), "tap_min_pu": g("rmi"), "num_taps": g("ntp", np.int64),
@@ -565,8 +569,28 @@ class _Build:
             "source_file": [self.path] * k, "source_line": g("line", np.int64),
         })
 
+    def _pair(self, r: dict, a: int, b: int, nom: list[float], vb: list[float], base: float,
+              ) -> tuple[float, float]:
+        """Impedance between windings a and b (1-based) in pu on the system base (PowerModels' CZ rules)."""
+        key = f"{a}-{b}"
+        sb = r[f"SBASE{key}"] if r[f"SBASE{key}"] > 0 else base
+        rr, xx = r[f"R{key}"], r[f"X{key}"]
+        if r["CZ"] == 3:   # load loss in W, |Z| in pu
+            rr = 1e-6 * rr / sb
+            xx = float(np.sqrt(max(xx * xx - rr * rr, 0.0)))
+        if r["CZ"] in (2, 3):   # pu on SBASEa-b and NOMVa -> system base
+            scale = (nom[a - 1] / vb[a - 1]) ** 2 * base / sb
+            rr, xx = rr * scale, xx * scale
+        return rr, xx
+
     def _transformer_row(self, r: dict, kv: dict[int, float], base: float) -> dict | None:
-        """Convert one two-winding record (CW/CZ/CM codes) to canonical units (PowerModels' rules)."""
+        """Convert one transformer record (CW/CZ/CM codes) to canonical units (PowerModels' rules).
+
+        Canonical: % on kva = system base and the winding kV (NOMV, or the bus base).
+        Two windings: the lowering puts the series impedance on the winding-2 side,
+        z_sys = z%/100 * (nom2/vb2)^2.  Three windings: star impedances per winding
+        (r_pct) and pairwise reactances (xhl, xht, xlt) on the star (rated) side.
+        """
         for name in ("CW", "CZ", "CM"):
             if r[name] not in (1, 2, 3) and not (name == "CM" and r[name] == 2):
                 self.sink.warning(BAD_VALUE, f"transformer {name} = {r[name]} is not 1, 2 or 3; read as 1",
@@ -574,41 +598,45 @@ class _Build:
                                   help="CW: winding voltage units, CZ: impedance units, "
                                        "CM: magnetising admittance units")
                 r[name] = 1
-        i, j = abs(r["I"]), abs(r["J"])
-        vb1 = kv[i] if kv[i] > 0 else 1.0
-        vb2 = kv[j] if kv[j] > 0 else 1.0
-        nom1 = r["NOMV1"] if r["NOMV1"] > 0 else vb1
-        nom2 = r["NOMV2"] if r["NOMV2"] > 0 else vb2
-        w1, w2 = ((r["WINDV1"] * vb1, r["WINDV2"] * vb2) if r["CW"] == 1 else
-                  (r["WINDV1"], r["WINDV2"]) if r["CW"] == 2 else
-                  (r["WINDV1"] * nom1, r["WINDV2"] * nom2))
-        if w1 <= 0 or w2 <= 0:
-            self.err(BAD_VALUE, f"transformer {i}-{j} has a winding voltage <= 0", self.span(r),
-                     help="WINDV1 and WINDV2 are positive (pu or kV per CW)")
+        three = r["K"] != 0
+        buses = [abs(r["I"]), abs(r["J"])] + ([abs(r["K"])] if three else [])
+        vb = [kv[b] if kv[b] > 0 else 1.0 for b in buses]
+        nom = [r[f"NOMV{w}"] if r[f"NOMV{w}"] > 0 else vb[w - 1] for w in range(1, len(buses) + 1)]
+        windv = [r[f"WINDV{w}"] for w in range(1, len(buses) + 1)]
+        wkv = ([v * b for v, b in zip(windv, vb)] if r["CW"] == 1 else windv if r["CW"] == 2
+               else [v * n for v, n in zip(windv, nom)])
+        ident = "-".join(map(str, buses)) + f"-{r['CKT'].strip()}"
+        if min(wkv) <= 0:
+            self.err(BAD_VALUE, f"transformer {ident} has a winding voltage <= 0", self.span(r),
+                     help="WINDV1, WINDV2 (, WINDV3) are positive (pu or kV per CW)")
             return None
-        sb = r["SBASE1-2"] if r["SBASE1-2"] > 0 else base
-        rr, xx = r["R1-2"], r["X1-2"]
-        if r["CZ"] == 3:
-            rr = 1e-6 * rr / sb
-            xx = float(np.sqrt(max(xx * xx - rr * rr, 0.0)))
-        if r["CZ"] in (2, 3):   # pu on SBASE1-2 and NOMV1 -> system base (PowerModels)
-            scale = (nom1 / vb1) ** 2 * base / sb
-            rr, xx = rr * scale, xx * scale
         g_m, b_m = r["MAG1"], r["MAG2"]
         if r["CM"] == 2:   # no-load loss (W) and excitation current (pu on SBASE1-2, NOMV1)
+            sb = r["SBASE1-2"] if r["SBASE1-2"] > 0 else base
             g_m = 1e-6 * r["MAG1"] / base
             b_m = -float(np.sqrt(max(r["MAG2"] ** 2 - (1e-6 * r["MAG1"] / sb) ** 2, 0.0))) * sb / base
-        # canonical: % on kva = system base and winding kV (nom1, nom2); the lowering puts the
-        # series impedance on the winding-2 side: z_sys = z%/100 * (nom2/vb2)^2
-        zconv = 100.0 * (vb2 / nom2) ** 2
-        rate = [v if v > 0 else None for v in (r["RATA1"], r["RATB1"], r["RATC1"])]
-        return {
-            "id": f"{i}-{j}-{r['CKT'].strip()}", "f": str(i), "t": str(j),
-            "kv": [nom1, nom2], "taps": [w1 / nom1, w2 / nom2], "r_pct": [rr * zconv, 0.0],
-            "x_pct": xx * zconv, "nll_pct": g_m * 100.0, "imag_pct": -b_m * 100.0,
-            "shift": r["ANG1"], "rate": rate, "rma": r["RMA1"], "rmi": r["RMI1"], "ntp": r["NTP1"],
-            "status": r["STAT"] == 1, "line": r["_line"], "rec": r,
+        out = {
+            "id": ident, "buses": [str(b) for b in buses], "kv": nom,
+            "taps": [w / n for w, n in zip(wkv, nom)], "nll_pct": g_m * 100.0, "imag_pct": -b_m * 100.0,
+            "shift": r["ANG1"], "rate": [v if v > 0 else None for v in (r["RATA1"], r["RATB1"], r["RATC1"])],
+            "rma": r["RMA1"], "rmi": r["RMI1"], "ntp": r["NTP1"], "line": r["_line"], "rec": r,
         }
+        if not three:
+            rr, xx = self._pair(r, 1, 2, nom, vb, base)
+            zconv = 100.0 * (vb[1] / nom[1]) ** 2
+            out.update(r_pct=[rr * zconv, 0.0], x12=xx * zconv, status=r["STAT"] == 1)
+            return out
+        (r12, x12), (r23, x23), (r31, x31) = (self._pair(r, 1, 2, nom, vb, base),
+                                              self._pair(r, 2, 3, nom, vb, base),
+                                              self._pair(r, 3, 1, nom, vb, base))
+        if r["ANG2"] or r["ANG3"] or r["STAT"] in (2, 3, 4):
+            self.sink.warning(NOT_IMPORTED, f"transformer {ident}: phase shifts of windings 2 and 3 "
+                              "and per-winding status (STAT 2-4) are not kept; the transformer is "
+                              "imported with all windings in service and winding 1's shift",
+                              self.span(r), help="the canonical transformer has one shift and one status")
+        out.update(r_pct=[50.0 * (r12 + r31 - r23), 50.0 * (r12 + r23 - r31), 50.0 * (r23 + r31 - r12)],
+                   x12=100.0 * x12, x13=100.0 * x31, x23=100.0 * x23, status=r["STAT"] != 0)
+        return out
 
 
 def parse_psse_text(text: str, path: str, sink: DiagnosticSink, name: str | None = None) -> Network | None:
@@ -633,7 +661,7 @@ def parse_psse_text(text: str, path: str, sink: DiagnosticSink, name: str | None
         for section, (count, line) in raw.skipped.items():
             local.warning(NOT_IMPORTED, f"{count} record(s) of {section} data are not imported",
                           Span.point(path, line),
-                          help="only buses, loads, shunts, generators, branches and two-winding "
+                          help="only buses, loads, shunts, generators, branches and "
                                "transformers are read")
     sink.extend(local.items)
     if net is None or local.has_errors:

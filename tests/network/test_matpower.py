@@ -92,8 +92,9 @@ def test_missing_file(tmp_path):
 SEEDS = {
     "m": PJM,
     "raw": (DATA / "psse" / "case5_withload.raw").read_text(),
+    "raw3": (DATA / "psse" / "three_winding_test.raw").read_text(),
 }
-PARSERS = {"m": parse_matpower_text, "raw": parse_psse_text}
+PARSERS = {"m": parse_matpower_text, "raw": parse_psse_text, "raw3": parse_psse_text}
 JUNK = st.sampled_from(["", "x", "]", "[", ";", "'", "\"", ",", "/", "0", "-", "1e999", "NaN", "Inf",
                         "...", "%", "\n", "mpc.bus = [", "}", "{", "Q", " 0 / END", "\t", "9999999"])
 

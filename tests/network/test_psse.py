@@ -63,9 +63,28 @@ def test_case5_withload_imports(data_dir):
     assert bad == [("GAT0528", 31), ("GAT0528", 35), ("GAT0528", 39)]
 
 
-def test_three_winding_transformers_are_reported_not_dropped(data_dir):
+def test_three_winding_transformers_become_star_equivalents(data_dir):
+    """PowerModels' three_winding_test.raw: five 3-winding units, STAT 0..4.
+
+    Star impedances must add up to the pairwise impedances written in the file
+    (R1-2 = 4.5e-3, X1-2 = 0.2; R2-3 = 7e-4, X2-3 = 0.3; R3-1 = 7e-4, X3-1 = 0.2, pu on
+    100 MVA, CZ = 1), winding 1's ratio is WINDV1 = 1.1 (CW = 1).
+    """
     net, sink = _load(data_dir / "psse" / "three_winding_test.raw")
-    assert any(d.code == "GAT0526" and "three-winding" in d.message for d in sink)
+    xf = net.table("transformers")
+    assert xf.column("windings").to_pylist() == [3] * 5
+    assert xf.column("status").to_pylist() == [False, True, True, True, True]
+    assert any(d.code == "GAT0526" and "STAT 2-4" in d.message for d in sink)   # partial status reported
+    case = from_network(net)
+    assert case.n_bus == 3 + 4 and list(case.bus_id[3:]) == ["1001-1002-1003-B:star", "1001-1002-1003-C:star",
+                                                              "1001-1002-1003-D:star", "1001-1002-1003-E:star"]
+    k = {b: i for i, b in enumerate(case.branch_id)}
+    w1, w2, w3 = (k[f"1001-1002-1003-B:{w}"] for w in (1, 2, 3))
+    assert case.r[w1] + case.r[w2] == pytest.approx(4.5e-3) and case.x[w1] + case.x[w2] == pytest.approx(0.2)
+    assert case.r[w2] + case.r[w3] == pytest.approx(7e-4) and case.x[w2] + case.x[w3] == pytest.approx(0.3)
+    assert case.r[w3] + case.r[w1] == pytest.approx(7e-4) and case.x[w3] + case.x[w1] == pytest.approx(0.2)
+    assert (case.tap[w1], case.tap[w2], case.tap[w3]) == pytest.approx((1.1, 1.0, 1.0))
+    assert case.is_transformer[[w1, w2, w3]].all() and (case.t[[w1, w2, w3]] == 3).all()
 
 
 HEADER = " 0, 100.00, 33, 0, 0, 60.00 / header\ntitle\nsubtitle\n"

@@ -23,7 +23,8 @@ def _same(a, b) -> None:
 
 
 @pytest.mark.parametrize("rel", ["matpower/pglib_opf_case118_ieee.m", "matpower/case5_dc.m",
-                                 "psse/case5_withload.raw", "psse/case30.raw"])
+                                 "psse/case5_withload.raw", "psse/case30.raw",
+                                 "psse/three_winding_test.raw"])
 def test_import_export_import_is_lossless(rel, data_dir, tmp_path):
     sink = DiagnosticSink()
     first = import_network(None, data_dir / rel, {}, sink, None)
