@@ -42,7 +42,7 @@ def fixed_point(system: System3, v0: np.ndarray, tol: float, max_iter: int) -> S
     """Iterate from ``v0`` until ``max |F| <= tol`` (pu)."""
     yload, yeq = nominal_load_matrix(system)
     try:
-        lu = spla.splu((system.ypu + yload).tocsc(), permc_spec="COLAMD")
+        lu = spla.splu((system.ypu + yload).tocsc(), permc_spec="MMD_AT_PLUS_A")
     except RuntimeError as exc:
         return Solve3Outcome(v0, False, 0, [], error(
             codes.SINGULAR, f"the network admittance matrix is singular ({exc})", None,

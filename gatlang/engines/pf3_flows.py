@@ -13,7 +13,8 @@ import numpy as np
 
 from gatlang.engines.pf3_result import BranchFlows
 from gatlang.network.model import Network
-from gatlang.network.ybus3 import NodeIndex, transformer_primitive
+from gatlang.engines.pf3_cache import primitive
+from gatlang.network.ybus3 import NodeIndex
 
 
 def _volts(v_full: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -64,7 +65,7 @@ def _transformer_flows(net: Network, nodes: NodeIndex, v_full: np.ndarray, out: 
             continue
         if row["transformer"] in taps:
             row = dict(row, taps_pu=taps[row["transformer"]])
-        prim, terms = transformer_primitive(row)
+        prim, terms = primitive(row)
         idx = np.asarray([nodes(row["buses"][w], [row["conns"][w][c]])[0] for w, c in terms])
         vt = _volts(v_full, idx)
         cur = prim @ vt

@@ -23,6 +23,10 @@ from gatlang.engines import pf3_result as codes
 from gatlang.engines.pf3_result import Solve3Outcome
 from gatlang.engines.pf3_system import System3
 
+#: SuperLU settings for the (structurally symmetric) real Jacobian: minimum degree on A^T + A
+#: with relaxed diagonal pivoting keeps the fill near that of the complex matrix (8500-node
+#: feeder: 16 ms per factorisation instead of 110 ms with COLAMD and strict partial pivoting)
+LU_OPTIONS = dict(permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.1, options=dict(SymmetricMode=True))
 #: backtracking: halve the step at most this often when the mismatch grows
 MAX_HALVINGS = 6
 
@@ -86,7 +90,7 @@ def newton(system: System3, v0: np.ndarray, tol: float, max_iter: int) -> Solve3
         k = system.load_scale_pu
         jac = jy + lj.matrix(d_dr * k, d_di * k)
         try:
-            step = spla.splu(jac.tocsc(), permc_spec="COLAMD").solve(-_to_real(f))
+            step = spla.splu(jac.tocsc(), **LU_OPTIONS).solve(-_to_real(f))
         except RuntimeError as exc:
             return Solve3Outcome(v, False, it, history, error(
                 codes.SINGULAR, f"the Newton Jacobian is singular ({exc})", None,

@@ -27,7 +27,8 @@ import numpy as np
 
 from gatlang.engines.pf3_system import System3
 from gatlang.network.model import Network
-from gatlang.network.ybus3 import transformer_primitive, winding_vbase
+from gatlang.engines.pf3_cache import primitive
+from gatlang.network.ybus3 import winding_vbase
 
 #: the engine's default ``maxtapchange`` (steps per control round)
 MAX_TAP_CHANGE = 16
@@ -80,7 +81,7 @@ def control_voltage(reg: Regulator, system: System3, v_full: np.ndarray) -> floa
     row = system.regulated.rows[reg.xf]
     nph = int(row["phases"] or 3)
     ncond = nph + 1
-    prim, _ = transformer_primitive(row)
+    prim, _ = primitive(row)
     idx = system.regulated.terminals[reg.xf]
     vt = np.where(idx >= 0, v_full[np.maximum(idx, 0)], 0.0)
     base = reg.winding * ncond

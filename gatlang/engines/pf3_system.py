@@ -34,7 +34,8 @@ from gatlang.engines import pf3_result as codes
 from gatlang.engines.pf3_loads import LoadBranches, build_load_branches
 from gatlang.network.model import Network
 from gatlang.network.perunit3 import voltage_bases
-from gatlang.network.ybus3 import NodeIndex, build_ybus3, sequence_matrix, transformer_primitive
+from gatlang.engines.pf3_cache import primitive, ybus
+from gatlang.network.ybus3 import NodeIndex, sequence_matrix
 
 SQRT3 = math.sqrt(3.0)
 SBASE = 1e6   # VA
@@ -107,7 +108,7 @@ class System3:
         for k, taps in changes.items():
             old = self.regulated.rows[k]
             new = dict(old, taps_pu=list(taps))
-            dprim = transformer_primitive(new)[0] - transformer_primitive(old)[0]
+            dprim = primitive(new)[0] - primitive(old)[0]
             idx = self.regulated.terminals[k]
             r = np.repeat(idx, len(idx))
             c = np.tile(idx, len(idx))
@@ -119,10 +120,15 @@ class System3:
         if not rows:
             return
         n_all = len(self.names)
-        delta = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                              shape=(n_all, n_all)).tocsc()
-        self.y_phys = (self.y_phys + delta).tocsc()
-        self.ypu = _per_unit(self.y_phys, self.vbase, self.live)
+        r, c, x = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+        self.y_phys = (self.y_phys + sp.coo_matrix((x, (r, c)), shape=(n_all, n_all))).tocsc()
+        # the same change in per unit over the live nodes, without rebuilding the whole matrix
+        remap = np.full(n_all, -1)
+        remap[self.live] = np.arange(self.n)
+        lr, lc = remap[r], remap[c]
+        ok = (lr >= 0) & (lc >= 0)
+        scale = self.vbase[r[ok]] * self.vbase[c[ok]] / SBASE
+        self.ypu = (self.ypu + sp.coo_matrix((x[ok] * scale, (lr[ok], lc[ok])), shape=(self.n, self.n))).tocsc()
 
 
 def _per_unit(y: sp.csc_matrix, vbase: np.ndarray, live: np.ndarray) -> sp.csc_matrix:
@@ -179,7 +185,7 @@ def _regulated(net: Network, nodes: NodeIndex) -> Regulated:
     for row in xf.to_pylist():
         if row["transformer"] not in wanted or not row["status"]:
             continue
-        _, t = transformer_primitive(row)
+        _, t = primitive(row)
         rows.append(row)
         names.append(row["transformer"])
         terms.append(np.asarray([nodes(row["buses"][w], [row["conns"][w][c]])[0] for w, c in t]))
@@ -200,7 +206,7 @@ def build_system(net: Network, load_scale: float = 1.0, pv_scale: float = 1.0,
     """The per-unit equations of ``net``, or None with an error in ``diagnostics`` (see `last_errors`)."""
     diags: list[Diagnostic] = []
     nodes = NodeIndex(net)
-    y, names = build_ybus3(net)
+    y, names = ybus(net)
     if names != nodes.names:   # both number nodes the same way; guard against drift
         raise AssertionError("ybus3 node order differs from NodeIndex")
     vbase = node_bases(net, names)
