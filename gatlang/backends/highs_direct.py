@@ -17,12 +17,13 @@ several times cheaper than Pyomo's visitors); any other body goes through
 quadratic) always goes through ``generate_standard_repn``.
 
 Measured with ``benchmarks/handoff_lp.py --rows 100000 --handoff-only`` (a
-DC-OPF LP, 45k buses, 100k rows, on the shared 2-core machine): this loader
-3.5 s (including everything :func:`~gatlang.backends.solvers.solve` does
-around it), Pyomo's LP writer + ``Highs.readModel`` 12.0 s,
-``pyomo.contrib.solver`` 'highs' 36.7 s; the same matrix built from numpy
-arrays straight into highspy 0.12 s.  The remaining gap to numpy is the cost
-of touching ~100k Pyomo row objects in Python at all; closing it needs the
+DC-OPF LP, 45k buses, 100k rows, on the shared 2-core machine; timings vary
+by 2-3x with the machine's load, the ordering does not): this loader 1.0 s
+(including everything :func:`~gatlang.backends.solvers.solve` does around
+it), Pyomo's LP writer + ``Highs.readModel`` 11.1 s, ``pyomo.contrib.solver``
+'highs' 31.2 s, APPSI 'highs' 35.3 s; the same matrix built from numpy arrays
+straight into highspy 0.04 s.  The remaining gap to numpy is the cost of
+touching ~100k Pyomo row objects in Python at all; closing it needs the
 compiler's own IR (index arrays) to feed highspy, skipping Pyomo.
 
 The :class:`HighsInstance` keeps the column -> variable and row ->

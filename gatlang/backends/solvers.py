@@ -20,7 +20,7 @@ throws becomes an ``ERROR`` result with a GAT0606 diagnostic.
 Hand-off per class (the slow part on large models, see DESIGN.md):
 
 * LP, QP, MILP -> HiGHS through :mod:`.highs_direct`, gatlang's bulk loader,
-  about 10x faster than Pyomo's persistent interface and 3x faster than its
+  10-30x faster than Pyomo's persistent interfaces and 3-10x faster than its
   LP writer at 100k rows (``benchmarks/handoff_lp.py``).  When no solver is
   named the model is loaded first and the class read off the loaded matrix,
   so the rows are walked once, not twice;
