@@ -136,9 +136,10 @@ def solve_unbalanced(net: Network, *, method: str = "newton", tol: float = 1e-8,
     regs = find_regulators(net, system) if regulators == "control" else []
     v = start_voltages(system)
     iterations, history, rounds = 0, [], 0
+    reuse: dict = {}
     at_limit: set[str] = set()
     while True:
-        out = kernel(system, v, tol_eff, max_iter)
+        out = kernel(system, v, tol_eff, max_iter, reuse)
         iterations += out.iterations
         history += out.history
         v = out.v

@@ -38,8 +38,10 @@ def nominal_load_matrix(system: System3) -> tuple[sp.csc_matrix, np.ndarray]:
     return m, yeq
 
 
-def fixed_point(system: System3, v0: np.ndarray, tol: float, max_iter: int) -> Solve3Outcome:
-    """Iterate from ``v0`` until ``max |F| <= tol`` (pu)."""
+def fixed_point(system: System3, v0: np.ndarray, tol: float, max_iter: int,
+                reuse: dict | None = None) -> Solve3Outcome:
+    """Iterate from ``v0`` until ``max |F| <= tol`` (pu); ``reuse`` is accepted for a uniform
+    kernel signature (the matrix changes with every tap change, so nothing is kept)."""
     yload, yeq = nominal_load_matrix(system)
     try:
         lu = spla.splu((system.ypu + yload).tocsc(), permc_spec="MMD_AT_PLUS_A")
