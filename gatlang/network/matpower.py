@@ -477,7 +477,14 @@ class _Case:
         ok = not self.row_errors(BAD_VALUE, "bus", rows, bad, 0,
                                  "bus number `{tok}` is not a positive integer")
         typ = a[:, 1]
-        bad_t = ~np.isin(typ, (1, 2, 3, 4))
+        bad_t = ~np.isin(typ, (0, 1, 2, 3, 4))
+        unset = np.flatnonzero(typ == 0)
+        if len(unset):
+            self.sink.warning(BAD_VALUE, f"{len(unset)} bus(es) have type 0 (unset); each is taken as "
+                              "PV if an in-service generator is connected to it, else PQ",
+                              self.lexer.token_span(rows[int(unset[0])], 1),
+                              help="bus types are 1 (PQ), 2 (PV), 3 (ref), 4 (isolated); "
+                                   "PowerModels corrects type 0 the same way")
         ok &= not self.row_errors(BAD_VALUE, "bus", rows, bad_t, 1,
                                   "bus type `{tok}` is not 1 (PQ), 2 (PV), 3 (ref) or 4 (isolated)")
         for col in (6, 10):
@@ -508,7 +515,7 @@ class _Case:
         names = self.bus_names(nb)
         net.set_table("buses", {
             "bus": ids, "name": names if names is not None else [None] * nb,
-            "vn_kv": base_kv, "phases": one_phase, "kind": BUS_KIND[typ.astype(np.int64)],
+            "vn_kv": base_kv, "phases": one_phase, "kind": BUS_KIND[np.where(typ == 0, 1, typ).astype(np.int64)],
             "vmin_pu": a[:, 12], "vmax_pu": a[:, 11], "vm_pu": a[:, 7], "va_deg": a[:, 8],
             "area": a[:, 6].astype(np.int64), "zone": a[:, 10].astype(np.int64),
             "source_file": src, "source_line": lines,
@@ -748,6 +755,24 @@ class _Case:
                                          block.span))
 
 
+def _correct_unset_bus_types(net: Network, lexer: Lexer) -> None:
+    """Type-0 buses (read as PQ) become PV where an in-service generator is connected."""
+    block = lexer.blocks.get("bus")
+    if block is None or not any(r.tokens[1:2] in (["0"], ["0.0"]) for r in block.rows):
+        return
+    buses, gens = net.table("buses"), net.table("generators")
+    typ = np.array([float(r.tokens[1]) if len(r.tokens) > 1 else 1.0 for r in block.rows])
+    if len(typ) != buses.num_rows:
+        return
+    on = gens.column("status").to_numpy(zero_copy_only=False).astype(bool)
+    gen_buses = np.asarray(gens.column("bus").to_pylist(), dtype=object)[on]
+    ids = np.asarray(buses.column("bus").to_pylist(), dtype=object)
+    kind = np.asarray(buses.column("kind").to_pylist(), dtype=object)
+    kind[(typ == 0) & np.isin(ids, gen_buses)] = "pv"
+    net.tables["buses"] = buses.set_column(buses.schema.get_field_index("kind"),
+                                           buses.schema.field("kind"), pa.array(kind.tolist(), pa.string()))
+
+
 def _nan_to_null(v: np.ndarray) -> pa.Array:
     """NaN -> null in one Arrow call (MATPOWER's rate 0 = unlimited is computed as NaN first)."""
     return pa.array(np.asarray(v, dtype=np.float64), from_pandas=True)
@@ -770,7 +795,8 @@ def parse_matpower_text(text: str, path: str, sink: DiagnosticSink, name: str | 
         got = case.buses(net)
         if got is not None:
             numbers, base_kv = got
-            case.generators(net, numbers)
+            if case.generators(net, numbers):
+                _correct_unset_bus_types(net, lexer)
             if base is not None:
                 case.branches(net, numbers, base_kv, base)
             case.dclines(net, numbers)

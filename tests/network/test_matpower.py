@@ -143,3 +143,12 @@ def test_mutated_real_files_never_raise(case):
             assert all(d.code.startswith("GAT05") for d in exc.diagnostics)
         else:
             assert np.isfinite(case_.pd).all()
+
+
+def test_unset_bus_type_is_corrected_like_powermodels(data_dir):
+    """PowerModels' case5.m tests "bus type correction": bus 3 has type 0 and a generator -> PV."""
+    sink = DiagnosticSink()
+    net = load_matpower(data_dir / "matpower" / "case5.m", sink)
+    assert net.table("buses").column("kind").to_pylist() == ["pv", "pq", "pv", "ref", "pv"]
+    (w,) = [d for d in sink.warnings if d.code == "GAT0516"]
+    assert (w.span.line, w.span.column) == (18, 5)
