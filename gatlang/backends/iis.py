@@ -27,6 +27,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import numpy as np
+
 from . import solver_env  # noqa: F401  (before Pyomo)
 
 NameOf = Callable[[Any], str]
@@ -57,17 +59,26 @@ def _bound_text(name: str, which: str, value: float) -> str:
 # ---------------------------------------------------------------- HiGHS IIS
 
 def highs_iis(model: Any, name_of: NameOf = default_name, instance: Any = None) -> Conflict | None:
-    """Irreducible infeasible subset from HiGHS for a linear model; None if HiGHS finds none.
+    """Irreducible infeasible subset from HiGHS for a linear Pyomo model; None if HiGHS finds none.
 
     ``instance``: the :class:`~.highs_direct.HighsInstance` that just proved
     infeasibility, reused to avoid a second hand-off of a large model.
     """
-    import highspy
-
     from .highs_direct import load
 
     inst = instance if instance is not None else load(model)
-    h = inst.highs
+    return iis_of_loaded(inst.highs, lambda r: name_of(inst.constraints[r]),
+                         lambda c: name_of(inst.variables[c]))
+
+
+def iis_of_loaded(h: Any, row_name: Callable[[int], str], col_name: Callable[[int], str]) -> Conflict | None:
+    """HiGHS's IIS of the model loaded in ``h``, named by row and column index.
+
+    Shared by the Pyomo route and the matrix route (:mod:`.matrix`); bound
+    values are read from HiGHS's own copy of the model.
+    """
+    import highspy
+
     h.setOptionValue("output_flag", False)
     # from-LP (2) + irreducible (4): HiGHS's documented way to get a minimal set.
     h.setOptionValue("iis_strategy", int(highspy._core.IisStrategy.kIisStrategyFromLp)
@@ -75,16 +86,16 @@ def highs_iis(model: Any, name_of: NameOf = default_name, instance: Any = None) 
     status, iis = h.getIis()
     if status != highspy.HighsStatus.kOk or not iis.valid_ or not (iis.row_index_ or iis.col_index_):
         return None
+    lp = h.getLp()
     lower, upper, boxed = 2, 3, 4  # HighsIis bound status codes (kIisBoundStatusLower, ...)
     out = Conflict(method="highs-iis", minimal=True)
-    for row in iis.row_index_:
-        out.constraints.append(name_of(inst.constraints[row]))
+    out.constraints.extend(row_name(r) for r in iis.row_index_)
     for col, bstat in zip(iis.col_index_, iis.col_bound_):
-        v = inst.variables[col]
-        if bstat in (lower, boxed) and v.lb is not None:
-            out.bounds.append(_bound_text(name_of(v), "lb", v.lb))
-        if bstat in (upper, boxed) and v.ub is not None:
-            out.bounds.append(_bound_text(name_of(v), "ub", v.ub))
+        lo, hi = lp.col_lower_[col], lp.col_upper_[col]
+        if bstat in (lower, boxed) and np.isfinite(lo):
+            out.bounds.append(_bound_text(col_name(col), "lb", lo))
+        if bstat in (upper, boxed) and np.isfinite(hi):
+            out.bounds.append(_bound_text(col_name(col), "ub", hi))
     return out if out else None
 
 

@@ -181,13 +181,25 @@ def run_highs(model: Any, native: dict[str, Any], warmstart: bool, tee: bool = F
 
     started = time.perf_counter()
     inst = instance if instance is not None else load(model)
+    return run_loaded_highs(inst, native, warmstart, tee, started)
+
+
+def run_loaded_highs(inst: Any, native: dict[str, Any], warmstart: bool, tee: bool,
+                     started: float) -> RawOutcome:
+    """Run HiGHS on a loaded instance and translate the outcome.
+
+    ``inst`` needs ``highs`` (the Highs object), ``set_start()`` and
+    ``load_values()``: both :class:`.highs_direct.HighsInstance` (a Pyomo
+    model) and :class:`.matrix.MatrixInstance` (arrays from the compiler's IR)
+    provide them.
+    """
     h = inst.highs
     timings = {"handoff": time.perf_counter() - started}
     notes: list[str] = []
     if warmstart:
         try:
             if inst.set_start():
-                notes.append("started from the current variable values")
+                notes.append("started from the given values")
         except Exception as exc:  # a failed warm start must not fail the solve
             notes.append(f"warm start ignored: {exc}")
     t_solve = time.perf_counter()
@@ -200,13 +212,7 @@ def run_highs(model: Any, native: dict[str, Any], warmstart: bool, tee: bool = F
         status = _highs_run(inst, {**native, "presolve": "off"}, tee)
     message = h.modelStatusToString(h.getModelStatus())
     if status is None:
-        n = len(inst.variables)
-        h.changeColsCost(n, np.arange(n, dtype=np.int32), np.zeros(n))
-        h.clearSolver()
-        if h.getModel().hessian_.dim_:
-            import highspy
-
-            h.passHessian(highspy.HighsHessian())
+        _drop_objective(h)
         zero = _highs_run(inst, native, tee)
         status, message = _verdict({SolveStatus.OPTIMAL: True, SolveStatus.INFEASIBLE: False}.get(zero))
         has_solution = False
@@ -227,6 +233,17 @@ def run_highs(model: Any, native: dict[str, Any], warmstart: bool, tee: bool = F
                       has_solution=has_solution,
                       iterations=int(info.mip_node_count) if info.mip_node_count > 0 else max(int(i) for i in iters),
                       wall_time=time.perf_counter() - started, notes=notes, handle=inst, timings=timings)
+
+
+def _drop_objective(h: Any) -> None:
+    """Zero the costs and the Hessian: what remains is a pure feasibility problem."""
+    import highspy
+
+    n = h.getNumCol()
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), np.zeros(n))
+    h.clearSolver()
+    if h.getModel().hessian_.dim_:
+        h.passHessian(highspy.HighsHessian())
 
 
 # ---------------------------------------------------------------- SCIP
