@@ -206,6 +206,19 @@ def _kernel(method: str) -> Kernel:
     return sweep
 
 
+_INDEX_FIELDS = ("f", "t", "gen_bus")
+_FLOAT_FIELDS = ("pd", "qd", "gs", "bs", "vm", "va", "pg", "qg", "qmin", "qmax", "vg", "r", "x", "b", "tap", "shift")
+
+
+def _normalised(case: BalancedCase) -> BalancedCase:
+    """The case with index arrays as int64 and values as float64, whatever its producer used,
+    so that kernels can index and compute without checking (no copy when already so)."""
+    fix = {k: np.asarray(getattr(case, k), dtype=np.int64) for k in _INDEX_FIELDS}
+    fix.update({k: np.asarray(getattr(case, k), dtype=np.float64) for k in _FLOAT_FIELDS})
+    fix["bus_type"] = np.asarray(case.bus_type, dtype=np.int8)
+    return replace(case, **fix)
+
+
 def _options_error(method: str, init: str, tol: float, max_iter: int, span: Span | None) -> Diagnostic | None:
     if method not in METHODS:
         return error(codes.BAD_OPTION, f"unknown power-flow method `{method}`", span,
@@ -272,6 +285,7 @@ def solve_balanced(case: BalancedCase, *, method: str = "newton", tol: float = 1
     bad = _options_error(method, init, tol, max_iter, span)
     if bad is not None:
         return _failed(case, method, [bad], started)
+    case = _normalised(case)
     data_errors = _check_data(case, span)
     if data_errors:
         return _failed(case, method, data_errors, started)

@@ -101,7 +101,8 @@ def test_islanded_buses_are_de_energised_like_pandapower(shared_data):
     """case14 without branch 7-8 leaves bus 8 (a PV bus) alone: it is dropped, the rest solved."""
     path = pglib_path("case14", shared_data)
     case = cached_case(path)
-    cut = np.flatnonzero((case.bus_id[case.f] == "7") & (case.bus_id[case.t] == "8"))
+    f, t = case.f.astype(np.int64), case.t.astype(np.int64)
+    cut = np.flatnonzero((case.bus_id[f] == "7") & (case.bus_id[t] == "8"))
     keep = np.setdiff1d(np.arange(case.n_branch), cut)
     fields = ("branch_id", "f", "t", "r", "x", "b", "rate_a", "tap", "shift", "angmin", "angmax")
     island = dataclasses.replace(case, **{k: getattr(case, k)[keep] for k in fields})

@@ -31,6 +31,6 @@ def test_b_matrices_are_symmetric_without_shifters(shared_data):
         assert abs(m - m.T).max() < 1e-9
     # XB: B' = sum of 1/x on the off-diagonal
     k = 0
-    f, t = case.f[k], case.t[k]
+    f, t = int(case.f[k]), int(case.t[k])
     parallel = ((case.f == f) & (case.t == t)) | ((case.f == t) & (case.t == f))
     assert bp_xb[f, t] == pytest.approx(-np.sum(1 / case.x[parallel]))
