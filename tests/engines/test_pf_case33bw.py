@@ -58,3 +58,19 @@ def test_branch_flows_match_pandapower():
     assert np.allclose(res.pf * case.base_mva, net.res_line.p_from_mw[on], atol=1e-6)
     assert np.allclose(res.qt * case.base_mva, net.res_line.q_to_mvar[on], atol=1e-6)
     assert np.allclose(res.losses.real * case.base_mva, net.res_line.pl_mw[on], atol=1e-6)
+
+
+def test_sweep_handles_taps_phase_shift_and_charging():
+    """The sweep keeps the full two-port branch model: with an off-nominal, phase-shifting
+    transformer and line charging it still reaches Newton's answer (Newton's branch model is
+    checked against pandapower's Ybus in test_pf_ybus)."""
+    case, _ = baran_wu()
+    tap, shift, b = case.tap.copy(), case.shift.copy(), case.b.copy()
+    tap[0], shift[0] = 1.025, np.deg2rad(2.0)          # substation transformer at the head
+    tap[7] = 0.98                                       # a mid-feeder regulator, fixed tap
+    b[:] = 0.02 * case.x                                # some line charging everywhere
+    varied = type(case)(**{**case.__dict__, "tap": tap, "shift": shift, "b": b})
+    sweep, newton = solve_balanced(varied, method="sweep"), solve_balanced(varied)
+    assert sweep.converged and newton.converged
+    assert np.max(np.abs(newton.v - baran_wu()[1])) > 1e-3         # the changes do matter
+    assert np.max(np.abs(sweep.v - newton.v)) < 1e-6
