@@ -68,7 +68,15 @@ def start_voltages(system: System3) -> np.ndarray:
     """The network with every load at its nominal admittance, solved once: a start point that
     carries every transformer's phase shift and the regulators' present taps."""
     yload, _ = nominal_load_matrix(system)
-    return np.asarray(spla.spsolve((system.ypu + yload).tocsc(), system.isrc), dtype=complex)
+    lu = spla.splu((system.ypu + yload).tocsc(), permc_spec="MMD_AT_PLUS_A")
+    return np.asarray(lu.solve(system.isrc), dtype=complex)
+
+
+def _singular(exc: str, span: Span | None) -> Diagnostic:
+    return error(codes.SINGULAR, f"the network admittance matrix is singular ({exc}): some nodes have no "
+                 "path to ground or to the source", span,
+                 help="look for floating nodes: a delta winding or an ungrounded wye with nothing "
+                      "referencing it to ground, or a zero-impedance loop")
 
 
 def _not_converged(system: System3, out: Solve3Outcome, method: str, max_iter: int,
@@ -134,7 +142,12 @@ def solve_unbalanced(net: Network, *, method: str = "newton", tol: float = 1e-8,
     kernel = KERNELS[method]
     tol_eff = max(tol, roundoff_floor(system))
     regs = find_regulators(net, system) if regulators == "control" else []
-    v = start_voltages(system)
+    try:
+        v = start_voltages(system)
+    except RuntimeError as exc:
+        return _failed(method, diags + [_singular(str(exc), span)], started)
+    if not np.all(np.isfinite(v)):
+        return _failed(method, diags + [_singular("the start point is not finite", span)], started)
     iterations, history, rounds = 0, [], 0
     reuse: dict = {}
     at_limit: set[str] = set()
