@@ -110,3 +110,38 @@ def test_missing_directory(tmp_path):
     sink = DiagnosticSink()
     assert load_tables(tmp_path / "nothing", sink) is None
     assert [d.code for d in sink.errors] == ["GAT0501"]
+
+
+# ------------------------------------------------------------------ corruption fuzzing
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+_CLEAN: dict[str, bytes] = {}
+
+
+def _clean_export(data_dir: Path, tmp: Path) -> dict[str, bytes]:
+    if not _CLEAN:
+        net = import_network("matpower", data_dir / "matpower" / "pglib_opf_case5_pjm.m", {},
+                             DiagnosticSink(), None)
+        for p in write_tables(net, tmp / "clean"):
+            _CLEAN[p.name] = p.read_bytes()
+    return _CLEAN
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(["buses.parquet", "lines.parquet", "generators.parquet", "network.json"]),
+       cut=st.floats(0, 1), flips=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), max_size=4))
+def test_corrupted_tables_never_raise(name, cut, flips, data_dir, tmp_path_factory):
+    """Truncated or bit-flipped files: a Network or coded diagnostics, never a traceback."""
+    clean = _clean_export(data_dir, tmp_path_factory.mktemp("clean"))
+    d = tmp_path_factory.mktemp("t")
+    for fname, raw in clean.items():
+        (d / fname).write_bytes(raw)
+    raw = bytearray(clean[name][: max(1, int(len(clean[name]) * cut))] if cut < 0.9 else clean[name])
+    for pos, byte in flips:
+        raw[int(pos * (len(raw) - 1))] = byte
+    (d / name).write_bytes(bytes(raw))
+    sink = DiagnosticSink()
+    net = load_tables(d, sink)
+    assert all(x.code.startswith("GAT05") and x.span is not None for x in sink)
+    assert (net is None) == sink.has_errors
