@@ -5,7 +5,8 @@ Run:  python benchmarks/pf_balanced.py [--repeat N] [--case PATH]
 What is timed (best of N, after one warm-up run of each, so numba's JIT and
 imports are not counted):
 
-* gatlang: ``solve_balanced(case, method="newton")`` - Ybus, bus roles, start
+* gatlang: ``solve_balanced(case, method="newton")`` (flat start, tol 1e-8 pu) and
+  again with pandapower's defaults (DC start, 1e-8 MVA) - Ybus, bus roles, start
   point, the Newton iterations and the result (flows, generator outputs).
   Reading the MATPOWER file is timed separately.
 * pandapower: ``pp.runpp(net, algorithm="nr", numba=True)`` in full, and the
@@ -62,11 +63,16 @@ def main() -> None:
     solve_balanced(case)                                            # warm-up
     t_ours, res = best_of(args.repeat, lambda: solve_balanced(case, method="newton"))
     assert res.converged, [d.message for d in res.diagnostics]
+    # pandapower's defaults: tolerance 1e-8 MVA (1e-10 pu on 100 MVA) and a DC start ("auto")
+    tol_pp = 1e-8 / case.base_mva
+    t_dc, res_dc = best_of(args.repeat, lambda: solve_balanced(case, method="newton", init="dc", tol=tol_pp))
+    assert res_dc.converged
 
     net = pn.case9241pegase()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pp.runpp(net, algorithm="nr", numba=True)                  # warm-up (numba JIT)
+        pp_iterations = net._ppc["iterations"]
         et: list[float] = []
 
         def run_pp():
@@ -83,10 +89,11 @@ def main() -> None:
     print(f"case: {args.case.name}  buses {case.n_bus}  branches {case.n_branch}  generators {case.n_gen}")
     print(f"gatlang read + lower MATPOWER file      {t_load * 1e3:8.1f} ms")
     print(f"gatlang solve_balanced (newton, {res.iterations} it)    {t_ours * 1e3:8.1f} ms")
-    print(f"pandapower runpp (nr, numba)            {t_pp * 1e3:8.1f} ms")
+    print(f"pandapower runpp (nr, numba, {pp_iterations} it)      {t_pp * 1e3:8.1f} ms")
     print(f"pandapower power-flow part (_ppc['et']) {t_pp_pf * 1e3:8.1f} ms")
-    print(f"ratio gatlang / pandapower runpp        {t_ours / t_pp:8.2f}")
-    print(f"ratio gatlang / pandapower pf part      {t_ours / t_pp_pf:8.2f}")
+    print(f"gatlang newton, dc start, tol 1e-10 pu ({res_dc.iterations} it) {t_dc * 1e3:8.1f} ms")
+    print(f"ratio gatlang / pandapower runpp        {t_ours / t_pp:8.2f}   (dc start: {t_dc / t_pp:.2f})")
+    print(f"ratio gatlang / pandapower pf part      {t_ours / t_pp_pf:8.2f}   (dc start: {t_dc / t_pp_pf:.2f})")
     print(f"max |V_gatlang - V_pandapower| on pandapower's own case: {diff:.2e} pu")
 
 
