@@ -32,6 +32,15 @@ def _conflict_notes(result: "SolveResult") -> list[str]:
     return [f"these constraints and bounds {kind}: {shown}{more}"]
 
 
+def nonconvex_qp(detail: str) -> Diagnostic:
+    """GAT0615: HiGHS refused a QP whose objective is not convex."""
+    return error("GAT0615", "HiGHS cannot solve this QP: its quadratic objective is not convex",
+                 notes=(detail,),
+                 help="write `solver = scip` for a global optimum (slow on large models) or `solver = ipopt` "
+                      "for a local one; or check the sign of the quadratic terms (minimise a convex function, "
+                      "maximise a concave one)")
+
+
 def located(diag: Diagnostic, span: Span | None) -> Diagnostic:
     """``diag`` placed at ``span`` when it has no location of its own (the solver layer knows none)."""
     if span is None or diag.span is not None:

@@ -41,6 +41,7 @@ from .classify import classify
 from .elastic import elastic_conflict
 from .iis import FeasibilityCheck, default_name, explain_infeasibility
 from .solver_adapters import ADAPTERS, RawOutcome
+from .solver_messages import nonconvex_qp
 from .solver_options import map_options
 from .solver_registry import canonical_name, choose_solver, solver_info
 from .solver_types import ProblemClass, SolveResult, SolveStatus
@@ -105,12 +106,7 @@ def solve(model: Any, *, problem_class: ProblemClass | None = None, solver: str 
             help="the answer is usable but less accurate; raise `max_iter` or improve scaling, "
                  "or loosen `tolerance` if the acceptable accuracy is enough"))
     if raw.nonconvex:
-        return _failed(pc, name, info.version, started, *notes, error(
-            "GAT0615", "HiGHS cannot solve this QP: its quadratic objective is not convex",
-            notes=(raw.message,),
-            help="write `solver = scip` for a global optimum (slow on large models) or `solver = ipopt` "
-                 "for a local one; or check the sign of the quadratic terms (minimise a convex function, "
-                 "maximise a concave one)"), options=mapped.native)
+        return _failed(pc, name, info.version, started, *notes, nonconvex_qp(raw.message), options=mapped.native)
     if not _is_global(name, pc) and raw.status is SolveStatus.OPTIMAL:
         raw.status = SolveStatus.LOCALLY_OPTIMAL
 
