@@ -38,12 +38,14 @@ batchedit select rotate disable enable undo capacity alignfile
 tocsv loadshapemax zscrefresh swapnames seteng
 """.split())
 _MAX_DEPTH = 40
+_BUS_PROPS = frozenset({"bus1", "bus2", "bus", "buses"})
 
 
 @dataclass
 class Assignment:
     prop: str          # canonical lower-case property name
     value: Value
+    inherited: bool = False   # copied by ``like=`` (the engine copies values, not references)
 
 
 @dataclass
@@ -338,8 +340,9 @@ class Interpreter:
 
     def _like(self, obj: DssObject, value: Value, p: Param, fname: str) -> None:
         other = self._existing(obj.cls, value.text.strip(), p, fname)
-        if other is not None:
-            obj.assignments.extend(other.assignments)
+        if other is not None:   # as the engine: everything but the bus connections
+            obj.assignments.extend(Assignment(a.prop, a.value, True) for a in other.assignments
+                                   if a.prop not in _BUS_PROPS)
 
     # ------------------------------------------------------------------ Set, Redirect, BusCoords
 

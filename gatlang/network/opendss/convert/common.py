@@ -66,8 +66,11 @@ class Reader:
         return None if v is None else matrix(v, n, self.sink, prop)
 
     def bus(self, prop: str) -> BusRef | None:
+        """The bus of `prop`; unset, the engine's default ``<element name>_<terminal>``."""
         v = self.values.get(prop)
-        return None if v is None else bus_ref(v, self.sink)
+        if v is None:
+            return BusRef(f"{self.obj.name}_{prop[-1]}", ()) if prop in ("bus1", "bus2") else None
+        return bus_ref(v, self.sink)
 
     def choice(self, prop: str, options: dict[str, str], default: str) -> str:
         """A keyword value matched by prefix (``conn=d`` is delta), else BAD_VALUE."""

@@ -11,29 +11,50 @@ from gatlang.diagnostics import DiagnosticSink
 
 from .. import codes
 from ..script import Circuit, DssObject
+from ..values import number
 from .common import CONN, Reader, Rows, element_conductors, phases_of, provenance
 
 LOAD_MODELS = {1: "constant_power", 2: "constant_impedance", 5: "constant_current", 8: "zip"}
 _POWER_PROPS = ("kw", "kvar", "pf", "kva")
 
 
-def _q_from(r: Reader, p_kw: float, default_pf: float, default_kvar: float | None = None) -> float:
-    """Reactive power in kvar: from kvar if it was written after pf/kVA, else from pf (or kVA)."""
-    last = None
+def power(r: Reader, kw: float, pf: float, generator: bool) -> tuple[float, float]:
+    """(kW, kvar) as the engine leaves them after reading kW/kvar/PF/kVA in order.
+
+    Measured on the engine (opendssdirect): for a *load* the last of kW, kvar
+    and kVA decides how the power is specified (kW+PF, kW+kvar, kVA+PF) and
+    ``pf=`` only changes the power factor value; for a *generator* the last of
+    kW, kvar and PF decides, ``kvar=`` also resets the power factor to the
+    current kW/kvar ratio, and kVA does not change the power.
+    """
+    kvar, spec, kva = 0.0, "pf", 0.0
     for a in r.obj.assignments:
-        if a.prop in ("kvar", "pf", "kva"):
-            last = a.prop
-    if last == "kvar" or (last is None and default_kvar is not None):
-        return r.num("kvar", default_kvar if default_kvar is not None else 0.0) or 0.0
-    pf = r.num("pf", default_pf) or default_pf
-    if last == "kva" and r.has("kva"):
-        kva = r.num("kva", 0.0) or 0.0
-        return math.copysign(math.sqrt(max(kva * kva - p_kw * p_kw, 0.0)), pf)
-    if not -1.0 <= pf <= 1.0 or pf == 0:
-        r.sink.error(codes.BAD_VALUE, f"power factor `{pf}` must be in -1..1 and not 0", r.where("pf"),
-                     help="a power factor such as `pf=0.95` (negative: leading)")
-        return 0.0
-    return p_kw * math.sqrt(1.0 / (pf * pf) - 1.0) * math.copysign(1.0, pf)
+        if a.prop not in _POWER_PROPS:
+            continue
+        x = number(a.value, r.sink, a.prop)
+        if x is None:
+            continue
+        if a.prop == "pf":
+            if x == 0 or not -1.0 <= x <= 1.0:
+                r.sink.error(codes.BAD_VALUE, f"power factor `{a.value.text}` must be in -1..1 and not 0",
+                             a.value.span, help="a power factor such as `pf=0.95` (negative: leading)")
+                continue
+            pf = x
+            if generator:
+                spec = "pf"
+        elif a.prop == "kw":
+            kw, spec = x, "pf"
+        elif a.prop == "kvar":
+            kvar, spec = x, "kvar"
+            if generator and (kw or kvar):
+                pf = math.copysign(abs(kw) / math.hypot(kw, kvar), kvar if kvar else 1.0)
+        elif not generator:
+            kva, spec = x, "kva"
+    if spec == "kva":
+        kw = kva * abs(pf)
+    if spec != "kvar":
+        kvar = kw * math.sqrt(1.0 / (pf * pf) - 1.0) * math.copysign(1.0, pf)
+    return kw, kvar
 
 
 def _terminal(r: Reader, default_phases: int = 3) -> dict:
@@ -45,9 +66,6 @@ def _terminal(r: Reader, default_phases: int = 3) -> dict:
         nph = 1
     connection = r.choice("conn", CONN, "wye")
     ref = r.bus("bus1")
-    if ref is None and not r.has("bus1"):
-        r.sink.error(codes.BAD_BUS, f"{r.obj.cls} `{r.obj.display}` has no `bus1`", r.span,
-                     help="connect it: `bus1=<bus>.<nodes>`")
     if ref is not None and len([n for n in ref.nodes if n != 0]) > nph + 1:
         r.sink.warning(codes.INCONSISTENT_PHASES, f"bus `{r.text('bus1')}` lists more nodes than the "
                        f"{nph} phase(s) of {r.obj.cls} `{r.obj.display}`; as in OpenDSS the node after "
@@ -63,11 +81,7 @@ def convert_loads(circuit: Circuit, sink: DiagnosticSink) -> Rows:
     for obj in circuit.of("load"):
         r = Reader(obj, sink)
         t = _terminal(r)
-        p_kw = r.num("kw", 10.0) or 0.0
-        if r.has("kva") and not r.has("kw"):
-            kva = r.num("kva", 0.0) or 0.0
-            p_kw = kva * abs(r.num("pf", 0.88) or 0.88)
-        q_kvar = _q_from(r, p_kw, 0.88)
+        p_kw, q_kvar = power(r, 10.0, 0.88, generator=False)
         model = int(r.num("model", 1) or 1)
         if not 1 <= model <= 8:
             sink.error(codes.BAD_VALUE, f"load model {model} does not exist", r.where("model"),
@@ -86,8 +100,7 @@ def convert_generators(circuit: Circuit, sink: DiagnosticSink) -> Rows:
     for obj in circuit.of("generator"):
         r = Reader(obj, sink)
         t = _terminal(r)
-        p_kw = r.num("kw", 1000.0) or 0.0
-        q_kvar = _q_from(r, p_kw, 0.88)
+        p_kw, q_kvar = power(r, 1000.0, 0.88, generator=True)
         kva = r.num("kva", p_kw * 1.2) or 0.0
         rows.add(gen=obj.name, bus=t["bus"], conn=t["conn"], phases=t["phases"], p_mw=p_kw / 1e3,
                  q_mvar=q_kvar / 1e3, pmin_mw=0.0, pmax_mw=p_kw / 1e3,

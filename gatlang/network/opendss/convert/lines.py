@@ -97,7 +97,12 @@ def _apply(pl: PerLength, obj: DssObject, sink: DiagnosticSink, freq: float,
                                 "Redirect that should define it)")
                 continue
             pl = replace(code, seq=dict(code.seq))
-            state["linecode"], state["linecode_span"] = v.text.strip().lower(), v.span
+            if a.inherited:
+                # engine: `like=` copies the impedances per unit length, not the code and its units
+                pl.units = "none"
+                state.pop("linecode", None)
+            else:
+                state["linecode"], state["linecode_span"] = v.text.strip().lower(), v.span
         elif p in _SEQ:
             k = number(v, sink, p)
             if k is None:

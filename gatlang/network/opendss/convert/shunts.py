@@ -16,6 +16,8 @@ from ..values import conductor_nodes
 
 
 def _is_grounded_bus2(r: Reader) -> bool:
+    if not r.has("bus2"):                   # engine default: bus1 with every node grounded
+        return True
     b2 = r.bus("bus2")
     b1 = r.bus("bus1")
     return b2 is None or (b1 is not None and b2.bus == b1.bus and all(n == 0 for n in b2.nodes))

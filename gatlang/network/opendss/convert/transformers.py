@@ -148,11 +148,9 @@ def convert_transformers(circuit: Circuit, sink: DiagnosticSink) -> tuple[Rows, 
             sink.warning(codes.BAD_WINDING, f"transformer `{obj.display}` has {nw} windings; only the "
                          "reactances of the first three pairs are kept", obj.span,
                          help="split it into 2- and 3-winding transformers")
-        missing = [i + 1 for i, w in enumerate(st.windings) if w.bus is None]
-        if missing:
-            sink.error(codes.BAD_WINDING, f"transformer `{obj.display}`: winding {missing[0]} has no bus",
-                       obj.span, help="give every winding a bus: `buses=[b1 b2]` or `wdg=2 bus=b2`")
-            continue
+        for i, w in enumerate(st.windings):       # engine default: `<name>_<winding>`
+            if w.bus is None:
+                w.bus = BusRef(f"{obj.name}_{i + 1}", ())
         kva1 = st.windings[0].kva
         lead = obj.last().get("leadlag")
         if lead is not None and lead.text.strip().lower().startswith("lead"):
