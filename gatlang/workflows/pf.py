@@ -68,6 +68,7 @@ class PowerFlow:
             return
         opts = c.resolved.scenario_options.get(step.scenario, {}) if c.resolved and step.scenario else {}
         result = solve_unbalanced(step.state["network"], method=method, tol=tol, max_iter=max_iter,
+                                  regulators=step.option("regulators", "control"),
                                   load_scale=float(opts["load_scale"].value) if "load_scale" in opts else 1.0,
                                   pv_scale=float(opts["pv_scale"].value) if "pv_scale" in opts else 1.0,
                                   span=step.run.span)
@@ -132,18 +133,24 @@ def balanced_tables(case: "BalancedCase", res: "PFResult") -> dict[str, dict[str
 
 
 def emit_unbalanced(c: "Compilation", step: Step, res: Any) -> None:
-    """Tables of a three-phase power flow (one row per bus and phase)."""
+    """Tables of a three-phase power flow: one row per bus and phase, per element terminal and conductor."""
     step.record["summary"] = {"converged": res.converged, "iterations": res.iterations,
-                              "max_mismatch": res.max_mismatch, "method": res.method, "wall_time": res.wall_time}
+                              "max_mismatch": res.max_mismatch, "method": res.method, "wall_time": res.wall_time,
+                              "regulator_taps": dict(res.taps)}
     if not res.converged:
         return
     names = [str(n) for n in res.nodes]
-    bus = [n.split(".")[0] for n in names]
-    phase = [int(n.split(".")[1]) if "." in n else 0 for n in names]
-    table = {"bus": bus, "phase": np.asarray(phase, dtype=np.int8), "vm_pu": np.asarray(res.vm_pu),
+    bus = [n.rsplit(".", 1)[0] for n in names]
+    phase = [int(n.rsplit(".", 1)[1]) if "." in n else 0 for n in names]
+    vm = np.asarray(res.vm_pu)
+    table = {"bus": bus, "phase": np.asarray(phase, dtype=np.int8), "vm_pu": vm,
              "va_deg": np.asarray(res.va_deg), "v_kv": np.abs(np.asarray(res.v)) / 1000.0}
     c.store.write_table(step.run.name, step.scenario, "bus_voltages", pa.table(table))
-    for name in ("branch_flows", "losses"):
-        data = getattr(res, f"{name}_table", None)
-        if callable(data):
-            c.store.write_table(step.run.name, step.scenario, name, data())
+    step.record["summary"].update({"losses_kw": float(res.losses_kw), "losses_kvar": float(res.losses_kvar),
+                                   "min_vm_pu": float(np.nanmin(vm)), "max_vm_pu": float(np.nanmax(vm))})
+    if res.flows is not None:
+        c.store.write_table(step.run.name, step.scenario, "branch_flows", res.flows.table())
+        losses = res.flows.element_losses()
+        c.store.write_table(step.run.name, step.scenario, "losses", pa.table({
+            "element": list(losses), "p_loss_kw": [v.real for v in losses.values()],
+            "q_loss_kvar": [v.imag for v in losses.values()]}))

@@ -50,12 +50,15 @@ RUN_KINDS: dict[str, RunKind] = {k.name: k for k in [
     ], problem="opf"),
     _kind("pf", "power flow (balanced or unbalanced)", [
         OptionSpec("method", "name", "solution method",
-                   ("newton", "fast_decoupled", "fast_decoupled_xb", "fast_decoupled_bx", "sweep"), "newton"),
+                   ("newton", "fast_decoupled", "fast_decoupled_xb", "fast_decoupled_bx", "sweep", "fixed_point"),
+                   "newton"),
         OptionSpec("phases", "name", "balanced or unbalanced", ("balanced", "unbalanced"), "balanced"),
         OptionSpec("tolerance", "number", "largest power mismatch at the answer, pu", default=1e-8),
         OptionSpec("max_iter", "number", "iteration limit", default=30),
         OptionSpec("q_limits", "bool", "switch PV buses to PQ at generator reactive limits", default=False),
         OptionSpec("init", "name", "starting point", ("flat", "case", "dc"), "flat"),
+        OptionSpec("regulators", "name", "unbalanced: run the regulator control loop, or keep the taps of the file",
+                   ("control", "fixed"), "control"),
     ]),
     _kind("compare", "solve one OPF problem under several formulations and compare them", [
         OptionSpec("formulations", "names", "formulations to compare, e.g. [acp, dcp]"),
