@@ -31,7 +31,9 @@ def _factor(matrix, name: str, variant: str) -> tuple[spla.SuperLU | None, str |
     if matrix.shape[0] == 0:
         return None, None
     try:
-        return spla.splu(matrix.tocsc(), permc_spec="COLAMD"), None
+        # B' and B'' are symmetric without phase shifters, nearly so with them: order symmetrically
+        return spla.splu(matrix.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.1,
+                         options=dict(SymmetricMode=True)), None
     except RuntimeError as exc:
         return None, f"the fast-decoupled ({variant.upper()}) matrix {name} is singular ({exc})"
 
