@@ -10,6 +10,7 @@ in numpy (what the compiler's index arrays hold), then times
 * ``appsi``      : Pyomo's older APPSI 'highs' persistent interface,
 * ``lp-file``    : Pyomo's LP writer + ``Highs.readModel``,
 * ``highspy``    : the numpy matrix straight into highspy (the reference),
+* ``matrix``     : :func:`gatlang.backends.matrix.solve_matrix` on those arrays,
 
 splitting each into hand-off and solve, and prints the hand-off's ratio to
 the reference.  The optimal objectives are printed too: they must agree.
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -95,32 +97,50 @@ def _run(h: highspy.Highs) -> tuple[float, float]:
     return time.perf_counter() - started, h.getInfo().objective_function_value
 
 
-def highspy_direct(net: dict[str, np.ndarray]) -> Timing:
-    """The same LP assembled from the numpy arrays in bulk (the reference)."""
+def dc_opf_arrays(net: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The DC-OPF LP as arrays, built in bulk from the network's index arrays (what a compiler IR holds)."""
     import scipy.sparse as sp
 
-    started = time.perf_counter()
     n_bus, f, t, b = int(net["n_bus"]), net["f"], net["t"], net["b"]
     n_line, n_gen = len(f), len(net["gen_bus"])
     th, p, pg = 0, n_bus, n_bus + n_line  # column blocks: theta, p, pg
     n_col = n_bus + n_line + n_gen
-    lower = np.concatenate([np.r_[0.0, np.full(n_bus - 1, -100.0)], -net["rate"], np.zeros(n_gen)])
-    upper = np.concatenate([np.r_[0.0, np.full(n_bus - 1, 100.0)], net["rate"], net["pmax"]])
-    cost = np.concatenate([np.zeros(n_bus + n_line), net["cost"]])
     lines = np.arange(n_line)
     rows = np.concatenate([net["gen_bus"], f, t,                            # balance rows
                            n_bus + lines, n_bus + lines, n_bus + lines])     # flow rows
     cols = np.concatenate([pg + np.arange(n_gen), p + lines, p + lines, p + lines, th + f, th + t])
     vals = np.concatenate([np.ones(n_gen), -np.ones(n_line), np.ones(n_line), np.ones(n_line), -b, b])
-    A = sp.csr_matrix((vals, (rows, cols)), shape=(n_bus + n_line, n_col))
     rhs = np.concatenate([net["load"], np.zeros(n_line)])
+    return {"cost": np.concatenate([np.zeros(n_bus + n_line), net["cost"]]),
+            "A": sp.csr_matrix((vals, (rows, cols)), shape=(n_bus + n_line, n_col)),
+            "row_lower": rhs, "row_upper": rhs.copy(),
+            "col_lower": np.concatenate([np.r_[0.0, np.full(n_bus - 1, -100.0)], -net["rate"], np.zeros(n_gen)]),
+            "col_upper": np.concatenate([np.r_[0.0, np.full(n_bus - 1, 100.0)], net["rate"], net["pmax"]])}
+
+
+def highspy_direct(net: dict[str, np.ndarray]) -> Timing:
+    """The same LP assembled from the numpy arrays in bulk (the reference)."""
+    started = time.perf_counter()
+    lp = dc_opf_arrays(net)
+    A = lp["A"]
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     empty = np.array([], np.int32)
-    h.addCols(n_col, cost, lower, upper, 0, empty, empty, np.array([]))
-    h.addRows(A.shape[0], rhs, rhs, A.nnz, A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data)
+    h.addCols(A.shape[1], lp["cost"], lp["col_lower"], lp["col_upper"], 0, empty, empty, np.array([]))
+    h.addRows(A.shape[0], lp["row_lower"], lp["row_upper"], A.nnz, A.indptr.astype(np.int32),
+              A.indices.astype(np.int32), A.data)
     handoff = time.perf_counter() - started
     return (handoff, *_run(h))
+
+
+def via_matrix(net: dict[str, np.ndarray]) -> Timing:
+    """gatlang's array route (backends/matrix.py): the same arrays, with gatlang's checks and outcomes."""
+    from gatlang.backends.matrix import MatrixProgram, solve_matrix
+
+    started = time.perf_counter()
+    r = solve_matrix(MatrixProgram(**dc_opf_arrays(net)), options=HIGHS_OPTIONS)
+    total = time.perf_counter() - started
+    return total - r.timings["solve"], r.timings["solve"], r.objective
 
 
 def via_gatlang(model: pe.ConcreteModel) -> Timing:
@@ -191,6 +211,7 @@ def main() -> None:
         HIGHS_OPTIONS["time_limit"] = 0.0
     n_bus = int(args.rows / 2.2)  # rows = buses + lines ~ 2.2 buses
     net = network(n_bus)
+    highspy_direct(network(100))  # warm-up: first imports and HiGHS's one-time set-up are not hand-off
     ref = highspy_direct(net)
     print(f"LP: {n_bus} buses, {len(net['f'])} lines -> {n_bus + len(net['f'])} rows")
     from gatlang.backends.classify import classify
@@ -206,6 +227,9 @@ def main() -> None:
     print(f"{'method':<10} {'hand-off s':>10} {'ratio':>7} {'solve s':>8}  objective")
     print(f"{'highspy':<10} {ref[0]:10.2f} {1.0:7.1f} {ref[1]:8.2f}  {ref[2]}   (reference: numpy arrays in bulk)",
           flush=True)
+    handoff, solve_s, obj = via_matrix(net)
+    print(f"{'matrix':<10} {handoff:10.2f} {handoff / ref[0]:7.1f} {solve_s:8.2f}  {obj}   "
+          "(gatlang's array route, no Pyomo)", flush=True)
     for name, fn in METHODS.items():
         if name in args.skip.split(","):
             continue
