@@ -659,7 +659,7 @@ def parse_psse_text(text: str, path: str, sink: DiagnosticSink, name: str | None
             local.error(BAD_VALUE, f"PSS/E data do not fit the network model: {exc}", Span.point(path, 1),
                         help="please report this file: the importer should have said what is wrong")
         for section, (count, line) in raw.skipped.items():
-            local.warning(NOT_IMPORTED, f"{count} record(s) of {section} data are not imported",
+            local.warning(NOT_IMPORTED, f"{section} data ({count} line(s)) are not imported",
                           Span.point(path, line),
                           help="only buses, loads, shunts, generators, branches and "
                                "transformers are read")
