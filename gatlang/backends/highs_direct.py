@@ -23,8 +23,8 @@ by 2-3x with the machine's load, the ordering does not): this loader 1.0 s
 it), Pyomo's LP writer + ``Highs.readModel`` 11.1 s, ``pyomo.contrib.solver``
 'highs' 31.2 s, APPSI 'highs' 35.3 s; the same matrix built from numpy arrays
 straight into highspy 0.04 s.  The remaining gap to numpy is the cost of
-touching ~100k Pyomo row objects in Python at all; closing it needs the
-compiler's own IR (index arrays) to feed highspy, skipping Pyomo.
+touching ~100k Pyomo row objects in Python at all; :mod:`.matrix` closes it
+for callers that hold the model as arrays (the compiler's IR).
 
 The :class:`HighsInstance` keeps the column -> variable and row ->
 constraint maps, which the infeasibility explanation (:mod:`.iis`) uses to
