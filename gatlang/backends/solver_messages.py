@@ -81,7 +81,7 @@ def outcome_diagnostic(result: "SolveResult", span: Span | None) -> Diagnostic |
                      help="a variable in the objective probably lacks a bound (e.g. generation cost with no "
                           "`pmax`), or the objective sense is wrong")
     if st is SolveStatus.ITERATION_LIMIT:
-        kept = " the best point found is kept." if result.has_solution else ""
+        kept = " The best point found is kept." if result.has_solution else ""
         return warning("GAT0604", f"{result.solver} stopped at its iteration limit before converging.{kept}",
                        span, notes=base_notes + [f"options used: {result.options}"],
                        help="raise `max_iter`, or improve the starting point and scaling of the model")
@@ -89,11 +89,11 @@ def outcome_diagnostic(result: "SolveResult", span: Span | None) -> Diagnostic |
         gap = ""
         if result.has_solution and result.objective is not None and result.objective_bound is not None:
             denom = max(abs(result.objective), 1e-10)
-            gap = f" best objective {result.objective:g}, bound {result.objective_bound:g} " \
+            gap = f" Best objective {result.objective:g}, bound {result.objective_bound:g} " \
                   f"(gap {abs(result.objective - result.objective_bound) / denom:.2%})."
         return warning("GAT0605", f"{result.solver} stopped at its time limit before proving optimality.{gap}",
                        span, notes=base_notes,
-                       help="raise `time_limit`, or accept a looser `mip_rel_gap`")
+                       help="raise `time_limit`, or accept a looser `mip_gap`")
     return error("GAT0606", f"{result.solver} failed: {result.message}", span,
                  notes=[f"options used: {result.options}"] if result.options else [],
                  help="this is a solver failure, not a finding about the network: check the model for "

@@ -277,3 +277,23 @@ def test_elastic_explanation_names_the_bounds_that_hold_a_row_back(monkeypatch):
     assert r.conflicting_constraints == ["need"]
     assert "x <= 1" in r.conflicting_bounds and len(r.conflicting_bounds) == 2
     assert {b.split()[0] for b in r.conflicting_bounds} == {"x", "y"}
+
+
+def test_milp_node_limit_keeps_a_feasible_incumbent_and_a_valid_bound():
+    """A 60-item knapsack stopped after one node: incumbent <= optimum (SCIP's) <= HiGHS's bound."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    w = rng.integers(20, 100, 60)
+    v = w + rng.integers(-10, 10, 60)
+    m = pe.ConcreteModel()
+    m.I = pe.RangeSet(0, 59)
+    m.x = pe.Var(m.I, domain=pe.Binary)
+    m.cap = pe.Constraint(expr=sum(int(w[i]) * m.x[i] for i in m.I) <= int(w.sum() // 2))
+    m.obj = pe.Objective(expr=sum(int(v[i]) * m.x[i] for i in m.I), sense=pe.maximize)
+    r = solve(m, options={"max_iter": 1, "presolve": "off"})
+    assert r.status is S.ITERATION_LIMIT and r.has_solution and r.diagnostic().code == "GAT0604"
+    weight = sum(int(w[i]) * round(m.x[i].value) for i in m.I)
+    assert weight <= int(w.sum() // 2)
+    best = solve(m, solver="scip").objective
+    assert r.objective <= best + 1e-6 <= r.objective_bound + 2e-6
