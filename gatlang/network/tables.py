@@ -173,17 +173,17 @@ def _read_one(net: Network, path: Path, sink: DiagnosticSink) -> None:
         return
     try:
         tbl = pq.read_table(path)
-    except (pa.ArrowException, OSError) as exc:
-        sink.error(UNREADABLE, f"cannot read `{path.name}` as Parquet: {exc}", Span.point(str(path), 1),
-                   help="the file may be truncated or not Parquet; re-export it with `gatc import`")
-        return
-    try:
-        net.set_table(name, conform(name, tbl))
+        tbl = conform(name, tbl)
+        net.set_table(name, tbl)
     except SchemaError as exc:
         sink.error(SCHEMA, str(exc), _table_span(path.parent, exc),
                    help=did_you_mean(exc.column, SCHEMAS[name].names, "column")
                    if exc.column and exc.column not in SCHEMAS[name].names
                    else f"see the `{name}` table in docs/network-model.md")
+    except (pa.ArrowException, OSError, UnicodeDecodeError, ValueError) as exc:
+        # a damaged file can fail anywhere in Arrow (footer, pages, even undecodable column names)
+        sink.error(UNREADABLE, f"cannot read `{path.name}` as Parquet: {exc}", Span.point(str(path), 1),
+                   help="the file may be truncated or not Parquet; re-export it with `gatc import`")
 
 
 CODES = (METADATA, UNREADABLE, UNKNOWN_TABLE, SCHEMA, INCONSISTENT)
