@@ -102,11 +102,8 @@ class OPF:
                        time_limit=time_limit, warm_start=bool(step.option("warm_start", False)),
                        name_of=builder.name_of)
         step.state["result"] = result
-        step.sink.extend(result.warnings)
+        step.sink.extend(result.diagnostics(step.run.span))   # warnings, then what stopped the solve
         if not result.ok:
-            diag = result.diagnostic(step.run.span)
-            if diag is not None:
-                step.sink.add(diag)
             if not result.has_solution:
                 step.failed = True
 
