@@ -59,8 +59,6 @@ def resolve_property(cls: str, written: str) -> str | None:
     low = written.lower()
     if low in names:
         return low
-    # the engine accepts a few spellings the property list does not show
-    low = {"%loadloss": "%loadloss", "ppm": "ppm_antifloat", "phase": "phases"}.get(low, low)
     for n in names:
         if n.startswith(low):
             return n

@@ -29,7 +29,7 @@ closedi cleanup interpolate makebuslist fileedit help dump get var vars
 buildy totals voltages currents powers losses phaselosses cktlosses allocateloads
 estimate reprocessbuses formedit set_color zsc zsc10 zsc012 zsc_refresh
 fileedit about guids setloadandgenkv makeposseq reduce init nodediff rephase
-distribute di_plot comparecases yearlycurves cd relcalc var adddeltaloads uuids
+distribute di_plot comparecases yearlycurves cd relcalc adddeltaloads uuids
 new_uuids
 """.split())
 #: commands that would change the circuit but that gatlang does not execute
@@ -229,8 +229,6 @@ class Interpreter:
         if is_circuit:
             self.circuit.name, self.circuit.span = name, span
             name = "source"
-        elif cls == "vsource" and name.lower() == "source" and self.circuit.find(cls, name):
-            pass
         store = self.circuit.objects.setdefault(cls, {})
         if name.lower() in store and not is_circuit:
             self.sink.warning(codes.DUPLICATE_OBJECT, f"{cls} `{name}` is defined again; the new definition "

@@ -18,7 +18,7 @@ from . import codes
 from .lexer import split_params
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Value:
     """A property value as written, with where it was written."""
 

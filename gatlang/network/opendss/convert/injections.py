@@ -11,7 +11,7 @@ from gatlang.diagnostics import DiagnosticSink
 
 from .. import codes
 from ..script import Circuit, DssObject
-from ..values import number
+from ..values import Value, number
 from .common import CONN, Reader, Rows, element_conductors, phases_of, provenance
 
 LOAD_MODELS = {1: "constant_power", 2: "constant_impedance", 5: "constant_current", 8: "zip"}
@@ -184,8 +184,8 @@ def convert_sources(circuit: Circuit, sink: DiagnosticSink) -> Rows:
     rows = Rows()
     for obj in circuit.of("vsource"):
         r = Reader(obj, sink)
-        if not r.has("bus1"):
-            r.values["bus1"] = obj.span and _default_bus(obj)
+        if not r.has("bus1"):                    # the circuit's source sits on `sourcebus`
+            r.values["bus1"] = Value("sourcebus", "", obj.span)
         t = _terminal(r)
         r1, x1, r0, x0 = source_impedance(r)
         rows.add(source=obj.name, bus=t["bus"], conn=t["conn"][: t["nphases"]], phases=t["phases"],
@@ -193,7 +193,3 @@ def convert_sources(circuit: Circuit, sink: DiagnosticSink) -> Rows:
                  r1_ohm=r1, x1_ohm=x1, r0_ohm=r0, x0_ohm=x0, **provenance(obj))
     return rows
 
-
-def _default_bus(obj: DssObject):
-    from ..values import Value
-    return Value("sourcebus", "", obj.span)
