@@ -16,11 +16,11 @@ Why it is fast without compiled code of its own:
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-
-from typing import TYPE_CHECKING
 
 from gatlang.diagnostics import error
 from gatlang.engines.pf_result import DIVERGED as DIVERGED_CODE, SINGULAR, SolveOutcome
