@@ -9,6 +9,7 @@ of this project.
 from __future__ import annotations
 
 import functools
+import re
 import warnings
 from pathlib import Path
 
@@ -38,15 +39,48 @@ def lowered(path: Path) -> BalancedCase:
     return from_network(net, sink)
 
 
+def _ppc_from_m(path: str) -> dict:
+    """A minimal, independent reading of a .m case into a PYPOWER dict (fallback oracle input).
+
+    Used only when matpowercaseframes (pandapower's .m reader) is not installed;
+    pandapower still does the conversion and builds the admittances.
+    """
+    text = Path(path).read_text()
+    ppc: dict = {"version": "2"}
+    ppc["baseMVA"] = float(re.search(r"mpc\.baseMVA\s*=\s*([0-9.eE+-]+)", text).group(1))
+    for name in ("bus", "gen", "branch", "gencost"):
+        m = re.search(rf"mpc\.{name}\s*=\s*\[(.*?)\];", text, re.S)
+        if m is None:
+            continue
+        rows = []
+        for line in m.group(1).splitlines():
+            for part in line.split("%", 1)[0].split(";"):
+                if part.split():
+                    rows.append([float(v) for v in part.replace(",", " ").split()])
+        width = max(len(r) for r in rows)
+        ppc[name] = np.array([r + [0.0] * (width - len(r)) for r in rows])
+    return ppc
+
+
+def _from_mpc(path: str):
+    from pandapower.converter.pypower import from_ppc
+
+    try:
+        import matpowercaseframes  # noqa: F401
+    except ImportError:
+        return from_ppc(_ppc_from_m(path), f_hz=60)
+    from pandapower.converter.matpower import from_mpc
+    return from_mpc(path, f_hz=60)
+
+
 @functools.lru_cache(maxsize=8)
 def pandapower_case(path: str):
     """pandapower's conversion of the case file, solved with its Newton power flow."""
     import pandapower as pp
-    from pandapower.converter.matpower import from_mpc
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        net = from_mpc(path, f_hz=60)
+        net = _from_mpc(path)
         pp.runpp(net, tolerance_mva=1e-10, numba=False)
     return net
 
@@ -55,11 +89,10 @@ def pandapower_case(path: str):
 def pandapower_unsolved(path: str):
     """pandapower's conversion with its Ybus built (one Newton step; convergence not needed)."""
     import pandapower as pp
-    from pandapower.converter.matpower import from_mpc
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        net = from_mpc(path, f_hz=60)
+        net = _from_mpc(path)
         try:
             pp.runpp(net, numba=False, max_iteration=1)
         except pp.LoadflowNotConverged:

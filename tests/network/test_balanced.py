@@ -38,7 +38,7 @@ def test_pandapower_solution_satisfies_our_power_balance(name, data_dir, shared_
     path = _path(name, data_dir, shared_data)
     case = lowered(path)
     net = pandapower_case(str(path))
-    # from_mpc keeps the buses in file order (index 0..n-1), as does the lowering
+    # pandapower keeps the buses in file order, as does the lowering
     assert (net.bus.vn_kv.values == case.base_kv).all()
     res = net.res_bus.loc[net.bus.index.values]
     v = res.vm_pu.values * np.exp(1j * np.deg2rad(res.va_degree.values))
@@ -47,7 +47,8 @@ def test_pandapower_solution_satisfies_our_power_balance(name, data_dir, shared_
     inj = np.zeros(case.n_bus, dtype=complex)
     for table in ("gen", "ext_grid", "sgen"):
         el, r = net[table], net["res_" + table]
-        np.add.at(inj, el.bus.values, (r.p_mw.values + 1j * r.q_mvar.values) / case.base_mva)
+        np.add.at(inj, net.bus.index.get_indexer(el.bus.values),
+                  (r.p_mw.values + 1j * r.q_mvar.values) / case.base_mva)
     mismatch = s_calc - (inj - (case.pd + 1j * case.qd))
     assert np.abs(mismatch).max() < 1e-6
 
@@ -62,12 +63,12 @@ def test_bus_types_loads_and_costs_match_pandapower(name, data_dir, shared_data)
     assert case.n_branch == len(net.line) + len(net.trafo) + len(net.impedance)
     assert case.pd.sum() * case.base_mva == pytest.approx(net.load.p_mw.sum(), rel=1e-12)
     assert case.qd.sum() * case.base_mva == pytest.approx(net.load.q_mvar.sum(), rel=1e-12)
-    assert set(np.flatnonzero(case.bus_type == REF)) == set(net.ext_grid.bus)
+    assert set(np.flatnonzero(case.bus_type == REF)) == set(net.bus.index.get_indexer(net.ext_grid.bus))
     # costs: (bus, c2, c1, c0) multisets, pandapower's poly_cost keyed by element
     theirs = []
     for _, row in net.poly_cost.iterrows():
         bus = net[row.et].bus.at[row.element]
-        theirs.append((int(bus), row.cp2_eur_per_mw2, row.cp1_eur_per_mw, row.cp0_eur))
+        theirs.append((int(net.bus.index.get_loc(bus)), row.cp2_eur_per_mw2, row.cp1_eur_per_mw, row.cp0_eur))
     ours = list(zip(case.gen_bus.tolist(), case.cost_c2, case.cost_c1, case.cost_c0))
     assert np.allclose(np.array(sorted(ours)), np.array(sorted(theirs)), rtol=1e-12, atol=0)
     pmax = sum(net[t].max_p_mw.sum() for t in ("gen", "ext_grid", "sgen") if "max_p_mw" in net[t])
