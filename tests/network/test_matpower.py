@@ -152,3 +152,12 @@ def test_unset_bus_type_is_corrected_like_powermodels(data_dir):
     assert net.table("buses").column("kind").to_pylist() == ["pv", "pq", "pv", "ref", "pv"]
     (w,) = [d for d in sink.warnings if d.code == "GAT0516"]
     assert (w.span.line, w.span.column) == (18, 5)
+
+
+def test_unknown_fields_and_statements_are_reported_not_dropped():
+    text = PJM.replace("mpc.baseMVA = 100.0;", "mpc.baseMVA = 100.0;\nmpc.foo = [1 2; 3 4];\nmpc.bus(1, 3) = 0;")
+    sink = DiagnosticSink()
+    assert parse_matpower_text(text, "case.m", sink) is not None
+    got = {(d.code, d.severity.value, d.span.line) for d in sink if d.code == "GAT0519"}
+    assert ("GAT0519", "note", 29) in got           # mpc.foo: not part of the network model
+    assert ("GAT0519", "warning", 30) in got        # MATLAB code is not executed

@@ -129,3 +129,11 @@ def test_powermodels_parser_test_files_give_networks_or_located_errors(shared_da
             imported += 1
             assert not net.validate(), path.name
     assert imported >= 20
+
+
+def test_unknown_trailing_section_is_a_warning():
+    body = BUSES + "0\n" * 18 + "1, 2, 3 / a section v33 does not have\n"
+    sink = DiagnosticSink()
+    assert parse_psse_text(HEADER + body, "x.raw", sink) is not None
+    (w,) = [d for d in sink.warnings if d.code == "GAT0526"]
+    assert w.span.line == 6 + 18 + 1 and "after the last" in w.message
