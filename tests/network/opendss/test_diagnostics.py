@@ -50,7 +50,7 @@ CASES = [  # (id, body from line 3, code, line, column, severity)
      "error"),
     ("bad-winding", "new transformer.t windings=2 buses=[sourcebus b]\n~ wdg=3 kv=1\n", codes.BAD_WINDING, 4,
      7, "error"),
-    ("cable", "new line.l1 bus1=sourcebus bus2=b cncables=[c1 c1 c1]\n", codes.GEOMETRY_NOT_COMPUTED, 3, 5,
+    ("cable", "new line.l1 bus1=sourcebus bus2=b tscables=[c1 c1 c1]\n", codes.GEOMETRY_NOT_COMPUTED, 3, 5,
      "warning"),
     ("unknown-geometry", "new line.l1 bus1=sourcebus bus2=b geometry=g1\n", codes.UNKNOWN_OBJECT, 3, 44,
      "error"),

@@ -91,9 +91,17 @@ _LINES = {
     "geometry_no_units": "bus1=b bus2=x geometry=g length=300",
     "geometry_one_phase": "bus1=b.2 bus2=x.2 geometry=g1 length=0.4 units=km",
     "spacing_wires": "bus1=b bus2=x spacing=s wires=[w1 w1 w1 w2] length=2 units=kft rho=30",
+    "cn_cable_spacing": "phases=1 bus1=b.1 bus2=x.1 length=823.2 spacing=s1 units=ft cncables=[cn1]",
+    "cn_cable_geometry_606": "bus1=b bus2=x geometry=606 length=500 units=ft",
     "two_phase_matrix": "bus1=b.3.1 bus2=x.3.1 phases=2 rmatrix=[0.3 | 0.1 0.35] xmatrix=[1.0 | 0.4 1.1] "
                         "cmatrix=(12 | -3 11) length=0.2 units=mi",
 }
+CN606 = ("New CNDATA.250_1/3 k=13 DiaStrand=0.064 Rstrand=2.816666667 epsR=2.3\n"
+         "~ InsLayer=0.220 DiaIns=1.06 DiaCable=1.16 Rac=0.076705 GMRac=0.20568 diam=0.573\n"
+         "~ Runits=kft Radunits=in GMRunits=in\n"
+         "New LineGeometry.606 nconds=3 nphases=3 units=ft\n"
+         "~ cond=1 cncable=250_1/3 x=-0.5 h= -4\n~ cond=2 cncable=250_1/3 x=0 h= -4\n"
+         "~ cond=3 cncable=250_1/3 x=0.5 h= -4\n")
 _HEAD = ("clear\nnew circuit.t basekv=12.47 bus1=b\n"
          "new xfmrcode.c1 phases=3 windings=2 kvs=[12.47 4.16] kvas=[750 750] xhl=6 %r=0.5\n"
          "new linecode.lc nphases=3 rmatrix=[0.35 | 0.15 0.34 | 0.16 0.15 0.34] "
@@ -107,7 +115,13 @@ _HEAD = ("clear\nnew circuit.t basekv=12.47 bus1=b\n"
          "~ cond=3 wire=w1 x=3 h=28 units=ft\n~ cond=4 wire=w2 x=0 h=24 units=ft\n"
          "new linegeometry.g1 nconds=2 nphases=1 reduce=y\n"
          "~ cond=1 wire=w3 x=0 h=12.192 units=m\n~ cond=2 wire=w2 x=0 h=10.668 units=m\n"
-         "new linespacing.s nconds=4 nphases=3 units=m x=[-1 0 1 0.5] h=[10 10 10 8]\n")
+         "new linespacing.s nconds=4 nphases=3 units=m x=[-1 0 1 0.5] h=[10 10 10 8]\n"
+         # IEEE 9500's concentric-neutral cable, and the IEEE 13 feeder's cable for line code 606
+         "new CNData.cn1 gmr=0.003380 radius=0.004675 rac=0.000603 rdc=0.000591 Runits=m Radunits=m "
+         "gmrunits=m EpsR=2.30 Ins=0.004450 DiaIns=0.021100 DiaCable=0.027400 k=6 GmrStrand=0.000250 "
+         "DiaStrand=0.000640 Rstrand=0.002550\n"
+         "new linespacing.s1 nconds=1 nphases=1 units=m x=[0] h=[-1.22]\n"
+         + CN606)
 
 
 def _single(tmp: Path, cls: str, props: str) -> tuple[np.ndarray, dict]:
@@ -143,3 +157,22 @@ def test_line_primitive_matches_engine(case: str, tmp_path: Path) -> None:
     yt = 1j * np.asarray(row["b_to_s"]).reshape(n, n)
     ours = np.block([[ys + yf, -ys], [-ys, ys + yt]])
     np.testing.assert_allclose(ours, engine, rtol=1e-9, atol=1e-12 * np.abs(engine).max())
+
+
+def test_cable_606_reproduces_the_ieee13_line_code(tmp_path: Path) -> None:
+    """Published oracle: the IEEE 13 script's line code mtx606 (ohm/mi) was computed from this cable."""
+    f = tmp_path / "c.dss"
+    f.write_text("clear\nnew circuit.t basekv=4.16 bus1=b\n" + CN606 +
+                 "new line.e bus1=b bus2=x geometry=606 length=1 units=mi\n")
+    sink = DiagnosticSink()
+    net = load_opendss(f, sink)
+    row = net.table("lines").to_pylist()[0]
+    r = np.asarray(row["r_ohm"]).reshape(3, 3)
+    x = np.asarray(row["x_ohm"]).reshape(3, 3)
+    published_r = [[0.791721, 0.318476, 0.28345], [0.318476, 0.781649, 0.318476], [0.28345, 0.318476, 0.791721]]
+    published_x = [[0.438352, 0.0276838, -0.0184204], [0.0276838, 0.396697, 0.0276838],
+                   [-0.0184204, 0.0276838, 0.438352]]
+    np.testing.assert_allclose(r, published_r, atol=2e-4)
+    np.testing.assert_allclose(x, published_x, atol=2e-4)
+    c_nf = np.asarray(row["b_from_s"]).reshape(3, 3) * 2 / (2 * np.pi * 60) * 1e9
+    np.testing.assert_allclose(np.diag(c_nf), [383.948] * 3, rtol=1e-4)       # Cmatrix of mtx606

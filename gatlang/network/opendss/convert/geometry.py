@@ -27,6 +27,7 @@ from ..values import number, numbers, strings
 MU0 = 12.56637e-7          # the engine's value (4 pi 1e-7 rounded)
 EPS0 = 8.854e-12            # the engine's value
 #: length unit -> metres (``none`` taken as metres)
+_CN_PROPS = ("k", "diastrand", "gmrstrand", "rstrand", "epsr", "inslayer", "diains", "diacable")
 UNITS_M = {"none": 1.0, "mi": 1609.344, "kft": 304.8, "km": 1000.0, "m": 1.0, "ft": 0.3048,
            "in": 0.0254, "cm": 0.01, "mm": 0.001}
 
@@ -39,6 +40,21 @@ class Wire:
     radius: float
     capradius: float
     normamps: float
+    cn: "Concentric | None" = None
+
+
+@dataclass
+class Concentric:
+    """Concentric-neutral cable data (CNData), lengths in metres, resistance in ohm per metre."""
+
+    k: int
+    dia_strand: float
+    gmr_strand: float
+    r_strand: float
+    eps_r: float
+    ins_layer: float
+    dia_ins: float
+    dia_cable: float
 
 
 def _unit(v, sink: DiagnosticSink) -> str | None:
@@ -59,7 +75,7 @@ def read_wire(obj: DssObject, sink: DiagnosticSink) -> Wire:
             u = _unit(a.value, sink)
             if u:
                 units[a.prop] = u
-        elif a.prop in ("rdc", "rac", "gmrac", "radius", "diam", "capradius", "normamps"):
+        elif a.prop in ("rdc", "rac", "gmrac", "radius", "diam", "capradius", "normamps", *_CN_PROPS):
             x = number(a.value, sink, a.prop)
             if x is not None:
                 vals[a.prop] = x
@@ -71,7 +87,17 @@ def read_wire(obj: DssObject, sink: DiagnosticSink) -> Wire:
     radius = vals.get("radius", 0.0) * UNITS_M[units["radunits"]]
     gmr = vals["gmrac"] * UNITS_M[units["gmrunits"]] if "gmrac" in vals else 0.7788 * radius
     cap = vals["capradius"] * UNITS_M[units["radunits"]] if "capradius" in vals else radius
-    return Wire(rdc, rac, gmr, radius, cap, vals.get("normamps", 400.0))
+    cn = None
+    if obj.cls == "cndata":
+        rad = UNITS_M[units["radunits"]]
+        dia_strand = vals.get("diastrand", 0.0) * rad
+        cn = Concentric(int(vals.get("k", 2)), dia_strand,
+                        vals["gmrstrand"] * UNITS_M[units["gmrunits"]] if "gmrstrand" in vals
+                        else 0.7788 * dia_strand / 2,
+                        vals.get("rstrand", 0.0) * per_m, vals.get("epsr", 2.3),
+                        vals.get("inslayer", 0.0) * rad, vals.get("diains", 0.0) * rad,
+                        vals.get("diacable", 0.0) * rad)
+    return Wire(rdc, rac, gmr, radius, cap, vals.get("normamps", 400.0), cn)
 
 
 @dataclass
@@ -120,9 +146,9 @@ def _positions(obj: DssObject, sink: DiagnosticSink, wires: dict[str, Wire]) -> 
             if u:
                 units = u
                 unit_of[active] = u
-        elif p == "wire":
+        elif p in ("wire", "cncable", "tscable"):
             ws[active] = v.text.strip().lower()
-        elif p == "wires":
+        elif p in ("wires", "cncables", "tscables"):
             ws.update(enumerate(t.lower() for t in strings(v)))
         elif p == "reduce":
             reduce = v.text.strip().lower()[:1] in ("y", "t")
@@ -165,8 +191,12 @@ def line_constants(lay: Layout, freq: float, rho: float) -> tuple[np.ndarray, np
     n = len(x)
     eye = np.eye(n, dtype=bool)
     safe = np.where(eye, 1.0, dist)
-    earth = lf * np.log(np.sqrt((h[:, None] + h[None, :] + 2 * p) ** 2 + dx ** 2))
+    ha = np.abs(h)                                      # buried cables: depth below ground
+    earth = lf * np.log(np.sqrt((ha[:, None] + ha[None, :] + 2 * p) ** 2 + dx ** 2))
     z = np.where(eye, rint[:, None] + lf * np.log(1.0 / gmr)[:, None] + earth, lf * np.log(1.0 / safe) + earth)
+    cns = [wi.cn for wi in lay.wires[:lay.nphases]]
+    if any(c is not None for c in cns):
+        return _with_neutrals(z, earth, safe, lay, cns, lf, w)
     image = np.hypot(dx, h[:, None] + h[None, :])
     pm = np.where(eye, np.log(2 * h / np.where(cap > 0, cap, rad))[:, None] * np.ones(n), np.log(image / safe))
     pm = pm / (2 * math.pi * EPS0)
@@ -177,15 +207,52 @@ def line_constants(lay: Layout, freq: float, rho: float) -> tuple[np.ndarray, np
     return z.real, z.imag, c
 
 
+def _with_neutrals(z: np.ndarray, earth: np.ndarray, dist: np.ndarray, lay: Layout,
+                   cns: list["Concentric | None"], lf: complex, w: float
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Concentric-neutral cables: each neutral is an extra conductor (strands on a circle), reduced away.
+
+    The neutral's resistance is the strand's over k, its GMR the k-strand bundle
+    GMR on the circle of radius (D_cable - d_strand)/2; the distance from a
+    neutral to its own core is that radius, to another conductor the k-th root
+    of (D^k - R^k).  Capacitance is the coaxial insulation's, core to neutral.
+    """
+    n, nph = z.shape[0], lay.nphases
+    if any(c is None for c in cns):
+        raise ValueError("a geometry mixing bare phase wires and concentric-neutral cables")
+    m = n + nph
+    big = np.zeros((m, m), dtype=complex)
+    big[:n, :n] = z
+    rad = np.asarray([0.5 * (c.dia_cable - c.dia_strand) for c in cns])      # type: ignore[union-attr]
+    k = np.asarray([c.k for c in cns], dtype=float)                         # type: ignore[union-attr]
+    for i, c in enumerate(cns):
+        assert c is not None
+        gmr_cn = (c.gmr_strand * c.k * rad[i] ** (c.k - 1.0)) ** (1.0 / c.k)
+        big[n + i, n + i] = c.r_strand / c.k + lf * math.log(1.0 / gmr_cn) + earth[i, i]
+        for j in range(i):
+            big[n + i, n + j] = big[n + j, n + i] = lf * np.log(1.0 / dist[i, j]) + earth[i, j]
+        for j in range(n):
+            d = rad[i] if i == j else (dist[i, j] ** k[i] - rad[i] ** k[i]) ** (1.0 / k[i])
+            big[n + i, j] = big[j, n + i] = lf * np.log(1.0 / d) + earth[i, j]
+    zr = kron_eliminate(big, nph)
+    c_nf = np.diag([2 * math.pi * EPS0 * c.eps_r                            # type: ignore[union-attr]
+                    / math.log((0.5 * c.dia_ins) / (0.5 * c.dia_ins - c.ins_layer)) * 1e9 for c in cns])
+    return zr.real, zr.imag, c_nf
+
+
 def geometry_impedance(line: DssObject, circuit: Circuit, sink: DiagnosticSink, freq: float,
                        wires: dict[str, Wire]) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, str] | None:
     """(R, X, C per metre, normamps, units of the geometry) of a line given by geometry/spacing."""
     vals = line.last()
     span: Span = line.span
-    if "cncables" in vals or "tscables" in vals:
-        sink.warning(codes.GEOMETRY_NOT_COMPUTED, f"line `{line.display}` uses cable data (CN/TS); "
-                     "cable impedances are not computed, the line is not imported", span,
+    if "tscables" in vals:
+        sink.warning(codes.GEOMETRY_NOT_COMPUTED, f"line `{line.display}` uses tape-shielded cables; "
+                     "their impedances are not computed, the line is not imported", span,
                      help="give the line a `linecode=` instead")
+        return None
+    if "geometry" not in vals and "spacing" not in vals:
+        sink.warning(codes.GEOMETRY_NOT_COMPUTED, f"line `{line.display}` names cables but no `spacing=`; "
+                     "the line is not imported", span, help="give the line a `spacing=` or a `linecode=`")
         return None
     if "geometry" in vals:
         ref, cls = vals["geometry"], "linegeometry"
@@ -201,7 +268,8 @@ def geometry_impedance(line: DssObject, circuit: Circuit, sink: DiagnosticSink, 
     if lay is None:
         return None
     if cls == "linespacing":
-        names = strings(vals["wires"]) if "wires" in vals else []
+        names = [*(strings(vals["cncables"]) if "cncables" in vals else []),
+                 *(strings(vals["wires"]) if "wires" in vals else [])]
         lay.wires = [wires.get(nm.lower()) for nm in names[:len(lay.x)]]   # type: ignore[misc]
         lay.reduce = True
     if len(lay.wires) < len(lay.x) or any(w is None for w in lay.wires):
@@ -210,9 +278,16 @@ def geometry_impedance(line: DssObject, circuit: Circuit, sink: DiagnosticSink, 
                      help="define every conductor with `New WireData.<name>`")
         return None
     rho = number(vals["rho"], sink, "rho") if "rho" in vals else 100.0
-    r, x, c = line_constants(lay, freq, rho or 100.0)
+    try:
+        r, x, c = line_constants(lay, freq, rho or 100.0)
+    except (ValueError, np.linalg.LinAlgError, ZeroDivisionError, OverflowError) as exc:
+        sink.warning(codes.GEOMETRY_NOT_COMPUTED, f"line `{line.display}`: impedances of {cls} "
+                     f"`{obj.display}` cannot be computed ({exc}); the line is not imported", span,
+                     help="check the conductor positions and wire data, or give a `linecode=`")
+        return None
     return r, x, c, lay.wires[0].normamps, lay.units
 
 
 def wires_of(circuit: Circuit, sink: DiagnosticSink) -> dict[str, Wire]:
-    return {o.name: read_wire(o, sink) for o in circuit.of("wiredata")}
+    """WireData and CNData by name (tape-shielded cables are not computed)."""
+    return {o.name: read_wire(o, sink) for cls in ("wiredata", "cndata") for o in circuit.of(cls)}

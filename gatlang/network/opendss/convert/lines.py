@@ -153,7 +153,7 @@ def convert_lines(circuit: Circuit, sink: DiagnosticSink, freq: float) -> Rows:
     rows = Rows()
     objs: list[DssObject] = []
     omega = 2 * math.pi * freq
-    wires = wires_of(circuit, sink) if circuit.of("wiredata") else {}
+    wires = wires_of(circuit, sink) if circuit.of("wiredata") or circuit.of("cndata") else {}
     for obj in circuit.of("line"):
         r_ = Reader(obj, sink)
         state: dict = {"length": 1.0, "units": "none"}
