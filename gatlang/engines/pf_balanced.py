@@ -243,19 +243,33 @@ def _failed(case: BalancedCase, method: str, diags: list[Diagnostic], started: f
                     [], case.bus_id, case.gen_id, case.branch_id)
 
 
-def _not_converged(problem: PFProblem, outcome: SolveOutcome, method: str, max_iter: int) -> Diagnostic:
-    """GAT0800: name the buses where the equations are furthest from holding."""
-    mis = bus_mismatch(mismatch(problem.adm.ybus, outcome.v, problem.sbus), problem.pvpq, problem.pq)
+def _worst_buses(problem: PFProblem, v: np.ndarray) -> str:
+    """The five buses where the imposed P/Q balance is furthest from holding, worst first."""
+    mis = bus_mismatch(mismatch(problem.adm.ybus, v, problem.sbus), problem.pvpq, problem.pq)
     mis = np.nan_to_num(mis, nan=np.inf)
     worst = np.argsort(-mis)[:5]
     worst = worst[mis[worst] > 0]
+    return name_buses(problem.case, worst, mis[worst])
+
+
+def _not_converged(problem: PFProblem, outcome: SolveOutcome, method: str, max_iter: int) -> Diagnostic:
+    """GAT0800: name the buses where the equations are furthest from holding."""
     return error(
         codes.NOT_CONVERGED, f"{method} power flow did not converge in {outcome.iterations} iteration(s) "
-        f"(largest mismatch {outcome.history[-1]:.3g} pu); worst buses: "
-        f"{name_buses(problem.case, worst, mis[worst])}", problem.span,
+        f"(largest mismatch {outcome.history[-1]:.3g} pu); worst buses: {_worst_buses(problem, outcome.v)}",
+        problem.span,
         help=f"raise max_iter (now {max_iter}), " + ("try init = dc" if method == "newton" else "try method = newton")
         + "; if it still fails the loading may be beyond the network's capability: check the loads and "
         "impedances at those buses")
+
+
+def _breakdown(problem: PFProblem, outcome: SolveOutcome) -> Diagnostic:
+    """A kernel's numerical failure, located: divergence and singular matrices name the worst buses."""
+    failure = outcome.failure
+    assert failure is not None
+    if failure.code in (codes.DIVERGED, codes.SINGULAR):
+        failure = replace(failure, message=f"{failure.message}; worst buses: {_worst_buses(problem, outcome.v)}")
+    return replace(failure, span=problem.span)
 
 
 def _q_violations(problem: PFProblem, res: PFResult, fixed: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
@@ -326,7 +340,7 @@ def solve_balanced(case: BalancedCase, *, method: str = "newton", tol: float = 1
             f"{name_buses(case, idx)}", span,
             help="their voltages differ from the set points; this is expected when enforce_q_limits is on"))
     if outcome.failure is not None:
-        diags.append(replace(outcome.failure, span=span))
+        diags.append(_breakdown(problem, outcome))
     elif not outcome.converged:
         diags.append(_not_converged(problem, outcome, method, max_iter))
     res.iterations, res.mismatch_history = iterations, history

@@ -73,6 +73,7 @@ def test_overloaded_feeder_is_reported_not_returned_silently():
         res = solve_balanced(heavy, method=method, span=SPAN)
         assert not res.converged
         assert res.diagnostics[0].code in ("GAT0800", "GAT0801", "GAT0802")
+        assert "worst buses: bus " in res.diagnostics[0].message
         assert res.diagnostics[0].span == SPAN and res.diagnostics[0].help
 
 
