@@ -194,10 +194,6 @@ class _Lowering:
     def per_bus(self, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
         return np.bincount(idx, weights=values, minlength=self.n) if len(idx) else np.zeros(self.n)
 
-    def voltage_scale(self, tbl: pa.Table, idx: np.ndarray) -> np.ndarray:
-        """(element rated kV / bus base kV)^2 is not applied: powers are at nominal = bus base."""
-        return np.ones(len(idx))
-
     def not_modelled(self, table: str, what: str) -> None:
         tbl = self.net.table(table)
         if tbl.num_rows == 0:

@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from gatlang.diagnostics import Diagnostic, DiagnosticSink, Severity, Span
-from gatlang.network.model import Network, SchemaError, build_table, list_array
+from gatlang.network.model import Network, SchemaError
 
 # ------------------------------------------------------------------ diagnostic codes
 SYNTAX = "GAT0510"          # unterminated block, stray text
