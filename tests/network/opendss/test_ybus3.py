@@ -58,6 +58,12 @@ def test_system_y_matches_engine_epri_ckt5(shared_data: Path) -> None:
     _compare(shared_data / "opendss-ieee" / "EPRITestCircuits" / "ckt5" / "Master_ckt5.dss")
 
 
+@pytest.mark.slow
+def test_system_y_matches_engine_ieee9500(shared_data: Path) -> None:
+    """9,495 nodes: overhead geometry, concentric-neutral cables, open switches, PV and storage."""
+    _compare(shared_data / "opendss-ieee" / "IEEETestCases" / "ieee9500dss" / "ieee9500_base.dss")
+
+
 # ------------------------------------------------------------------ element by element
 
 _TRANSFORMERS = {
