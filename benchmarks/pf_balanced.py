@@ -13,6 +13,9 @@ imports are not counted):
   power-flow part pandapower itself reports (``net._ppc["et"]``), which leaves
   out its conversion of the network tables.
 
+With ``--feeder N`` (default 2000) the backward-forward sweep is also timed on a
+random radial feeder against pandapower's own sweep (``algorithm="bfsw"``).
+
 Both are also checked to give the same answer on the same data: gatlang solves
 pandapower's own internal case (``net._ppc``) and the largest complex voltage
 difference is printed.  (pandapower's bundled copy of case9241pegase converts
@@ -47,6 +50,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--case", type=Path, default=DEFAULT_CASE)
+    ap.add_argument("--feeder", type=int, default=2000, metavar="N",
+                    help="also time the sweep on a random radial feeder of N buses (0: skip)")
     args = ap.parse_args()
 
     import pandapower as pp
@@ -95,6 +100,41 @@ def main() -> None:
     print(f"ratio gatlang / pandapower runpp        {t_ours / t_pp:8.2f}   (dc start: {t_dc / t_pp:.2f})")
     print(f"ratio gatlang / pandapower pf part      {t_ours / t_pp_pf:8.2f}   (dc start: {t_dc / t_pp_pf:.2f})")
     print(f"max |V_gatlang - V_pandapower| on pandapower's own case: {diff:.2e} pu")
+    if args.feeder:
+        radial_feeder(args.feeder, args.repeat)
+
+
+def radial_feeder(n: int, repeat: int) -> None:
+    """Sweep on a random radial feeder (tests/engines) against pandapower's own sweep ("bfsw")."""
+    import pandapower as pp
+
+    from gatlang.engines.pf_balanced import solve_balanced
+    from tests.engines.pf_ppc_case import case_from_ppc
+    from tests.engines.test_pf_random_feeders import random_feeder
+
+    net = random_feeder(1, n)
+    net.line["length_km"] *= 0.02            # keep a feeder this long within a feasible voltage drop
+    net.load["p_mw"] *= 0.003
+    net.load["q_mvar"] *= 0.003
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pp.runpp(net, algorithm="bfsw", tolerance_mva=1e-8)     # warm-up
+        et: list[float] = []
+
+        def run_pp():
+            pp.runpp(net, algorithm="bfsw", tolerance_mva=1e-8)
+            et.append(net._ppc["et"])
+        t_pp, _ = best_of(repeat, run_pp)
+    case = case_from_ppc(net._ppc, f"random feeder ({n} buses)")
+    v_pp = net._ppc["bus"][:, 7] * np.exp(1j * np.deg2rad(net._ppc["bus"][:, 8]))
+    solve_balanced(case, method="sweep")
+    t_ours, res = best_of(repeat, lambda: solve_balanced(case, method="sweep"))
+    print(f"\nradial feeder: {case.n_bus} buses")
+    print(f"gatlang sweep ({res.iterations} it)                {t_ours * 1e3:8.1f} ms")
+    print(f"pandapower runpp (bfsw)                 {t_pp * 1e3:8.1f} ms")
+    print(f"pandapower power-flow part (_ppc['et']) {min(et) * 1e3:8.1f} ms")
+    print(f"ratio gatlang / pandapower runpp        {t_ours / t_pp:8.3g}")
+    print(f"max |V_gatlang - V_pandapower|          {np.max(np.abs(res.v - v_pp)):.2e} pu")
 
 
 if __name__ == "__main__":
