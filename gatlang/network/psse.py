@@ -18,6 +18,7 @@ so that the balanced lowering reproduces PowerModels' branch model.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,13 +100,44 @@ class Record:
     quoted: list[bool]
 
 
+#: one comma-separated field: optional blanks, a quoted or bare value, blanks, then `,`, `/` or the end
+_FIELD = re.compile(r"[ \t\r]*(?:'([^']*)'|\"([^\"]*)\"|([^,\s/'\"]*))[ \t\r]*(,|/|$)")
+
+
 def split_fields(text: str) -> tuple[list[str], list[int], list[bool]] | int:
     """Fields of one raw-file line, comment (after ``/``) removed.
 
     Separators are commas or blanks; an empty field between two commas means
     "default" and is kept as ``""``.  Returns the 0-based column of an
     unterminated quote instead, so that the caller can report it.
+
+    The common, comma-separated line is split by one regular expression; lines
+    with blank separators or quotes inside strings take the general scanner.
     """
+    values: list[str] = []
+    cols: list[int] = []
+    quoted: list[bool] = []
+    pos, n = 0, len(text)
+    while True:
+        m = _FIELD.match(text, pos)
+        if m is None:
+            return _scan_fields(text)
+        q1, q2, bare, sep = m.groups()
+        value = q1 if q1 is not None else q2 if q2 is not None else bare
+        is_q = q1 is not None or q2 is not None
+        if value or is_q or sep == ",":
+            values.append(value)
+            cols.append(m.start(1 if q1 is not None else 2 if q2 is not None else 3) + 1 - is_q)
+            quoted.append(is_q)
+        if sep != ",":
+            if sep == "" and m.end() < n:   # stopped before the end: blank-separated values
+                return _scan_fields(text)
+            return values, cols, quoted
+        pos = m.end()
+
+
+def _scan_fields(text: str) -> tuple[list[str], list[int], list[bool]] | int:
+    """The general scanner behind `split_fields` (blank separators, quotes inside strings)."""
     values: list[str] = []
     cols: list[int] = []
     quoted: list[bool] = []
@@ -216,22 +248,22 @@ class Reader:
             if kind == S:
                 out[name] = raw
                 continue
-            if j < len(rec.quoted) and rec.quoted[j] or not _NUMBER.match(raw):
+            val = _number(raw) if not (j < len(rec.quoted) and rec.quoted[j]) else None
+            if val is None:
                 self.error(BAD_NUMBER, f"{section} field {name} is `{raw}`, not a number",
                            self.span(rec.line, rec.cols[j], len(raw) + 2 * rec.quoted[j]),
                            help=_help(section))
                 ok = False
                 continue
-            val = float(raw.replace("D", "E").replace("d", "e"))
             if kind == I:
-                if not np.isfinite(val) or val != int(val):
+                if not math.isfinite(val) or val != int(val):
                     self.error(BAD_NUMBER, f"{section} field {name} is `{raw}`, not an integer",
                                self.span(rec.line, rec.cols[j], len(raw)), help=_help(section))
                     ok = False
                     continue
                 out[name] = int(val)
             else:
-                if not np.isfinite(val):
+                if not math.isfinite(val):
                     self.error(BAD_NUMBER, f"{section} field {name} `{raw}` is not finite",
                                self.span(rec.line, rec.cols[j], len(raw)))
                     ok = False
@@ -241,6 +273,20 @@ class Reader:
             out["_line"] = rec.line
             out["_cols"] = rec.cols
         return out if ok else None
+
+
+def _number(raw: str) -> float | None:
+    """`raw` as a number (Fortran `D` exponents allowed), or None; float() first, as it is fast."""
+    try:
+        val = float(raw)
+    except ValueError:
+        if not _NUMBER.match(raw):
+            return None
+        return float(raw.replace("D", "E").replace("d", "e"))
+    # float() also takes `inf`, `nan` and `1_000`, which a raw file does not write
+    if "_" in raw:
+        return None
+    return val if raw[-1].isdigit() or raw[-1] == "." or _NUMBER.match(raw) else None
 
 
 def _help(section: str) -> str:

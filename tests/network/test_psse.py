@@ -137,3 +137,14 @@ def test_unknown_trailing_section_is_a_warning():
     assert parse_psse_text(HEADER + body, "x.raw", sink) is not None
     (w,) = [d for d in sink.warnings if d.code == "GAT0526"]
     assert w.span.line == 6 + 18 + 1 and "after the last" in w.message
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from gatlang.network.psse import _scan_fields, split_fields  # noqa: E402
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=" \t,/'\"01.eE-abQ", max_size=40))
+def test_fast_field_splitter_agrees_with_the_general_scanner(line):
+    assert split_fields(line) == _scan_fields(line)
