@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -137,15 +138,20 @@ def _for(what: str) -> str:
 
 # ------------------------------------------------------------------ arrays
 
-def tokens(v: Value) -> list[Value]:
-    """Elements of an array value (``[a b c]``, ``"a, b"``, ``(1 2 3)``); `|` kept as a token."""
+@lru_cache(maxsize=8192)
+def tokens(v: Value) -> tuple[Value, ...]:
+    """Elements of an array value (``[a b c]``, ``"a, b"``, ``(1 2 3)``); `|` kept as a token.
+
+    Cached: a code's arrays (``kvs=[7.2 0.12 0.12]`` of an XfmrCode) are read
+    again for every element that uses the code.
+    """
     text = v.text.replace("|", " | ")
     out = []
     for p in split_params(text, v.span.line, v.span.column + 1):
         sp = Span.point(v.span.file, v.span.line, p.value_col)
         item = p.value if p.name is None else f"{p.name}={p.value}"
         out.append(Value(item, p.quote, sp))
-    return out
+    return tuple(out)
 
 
 def strings(v: Value) -> list[str]:
