@@ -174,6 +174,8 @@ def transformer_primitive(row: dict) -> tuple[np.ndarray, list[tuple[int, int]]]
     ncond = nph + 1
     prim = np.zeros((nw * ncond, nw * ncond), dtype=complex)
     step = -1 if conns[0] == "delta" and conns[1] == "wye" else 1
+    if (row.get("shift_deg") or 0.0) < 0:     # leading ("Euro", Dy11): the other way round
+        step = -step
     ppm = row.get("ppm_antifloat") or 0.0
     float_y = np.asarray([antifloat_y(row["kv"][w], conns[w], nph, row["kva"][0], ppm) for w in range(nw)])
     for ph in range(nph):
@@ -183,8 +185,9 @@ def transformer_primitive(row: dict) -> tuple[np.ndarray, list[tuple[int, int]]]
             if conns[w] == "wye":
                 lo = w * ncond + nph
             else:
-                # ANSI 30-degree lag (engine default): phase k's delta winding runs from
-                # conductor k to k+1, or to k-1 when a delta winding 1 feeds a wye winding 2
+                # ANSI 30-degree lag (engine default, shift_deg +30): phase k's delta winding
+                # runs from conductor k to k+1, or to k-1 when a delta winding 1 feeds a wye
+                # winding 2; reversed for a leading connection (shift_deg -30)
                 lo = w * ncond + ((ph + step) % nph if nph > 1 else 1)
             ends += [hi, lo]
         ends_a = np.asarray(ends)

@@ -84,6 +84,10 @@ _TRANSFORMERS = {
            "kvas=[1000 1000 1000] xhl=7 xht=9 xlt=4",
     "ddy": "phases=3 windings=3 buses=[b x y] conns=[delta delta wye] kvs=[12.47 4.16 0.48] "
            "kvas=[1000 1000 1000] xhl=7 xht=9 xlt=4",
+    "dy_lead": "phases=3 windings=2 buses=[b x] conns=[delta wye] kvs=[12.47 0.48] kvas=[500 500] xhl=5 "
+               "leadlag=lead",
+    "yd_euro": "phases=3 windings=2 buses=[b x] conns=[wye delta] kvs=[12.47 4.16] kvas=[1000 1000] xhl=7 "
+               "leadlag=euro",
     "xfmrcode_and_wdg": "xfmrcode=c1 buses=[b x] wdg=2 tap=1.05",
 }
 _LINES = {

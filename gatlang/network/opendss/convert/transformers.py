@@ -153,10 +153,10 @@ def convert_transformers(circuit: Circuit, sink: DiagnosticSink) -> tuple[Rows, 
                 w.bus = BusRef(f"{obj.name}_{i + 1}", ())
         kva1 = st.windings[0].kva
         lead = obj.last().get("leadlag")
-        if lead is not None and lead.text.strip().lower().startswith("lead"):
-            sink.warning(codes.PROPERTY_IGNORED, f"transformer `{obj.display}`: `leadlag=lead` is not "
-                         "represented; delta windings are taken as ANSI lagging", lead.span,
-                         help="swap two phases of the delta winding's bus to get the leading connection")
+        leading = lead is not None and lead.text.strip().lower()[:1] in ("l", "e") and \
+            lead.text.strip().lower()[:3] != "lag"          # `lead` or `euro`; `lag`/`ansi` default
+        mixed = len({w.conn for w in st.windings}) > 1 and st.phases == 3
+        shift = (-30.0 if leading else 30.0) if mixed else 0.0
         rows.add(
             transformer=obj.name, phases=st.phases, windings=nw,
             buses=[w.bus.bus for w in st.windings],            # type: ignore[union-attr]
@@ -167,7 +167,7 @@ def convert_transformers(circuit: Circuit, sink: DiagnosticSink) -> tuple[Rows, 
             xhl_pct=st.x["xhl"], xht_pct=st.x["xht"] if nw > 2 else None,
             xlt_pct=st.x["xlt"] if nw > 2 else None,
             noloadloss_pct=st.scalars["%noloadloss"], imag_pct=st.scalars["%imag"],
-            ppm_antifloat=st.scalars["ppm_antifloat"],
+            ppm_antifloat=st.scalars["ppm_antifloat"], shift_deg=shift,
             tap_min_pu=st.scalars["mintap"], tap_max_pu=st.scalars["maxtap"],
             num_taps=int(st.scalars["numtaps"]),
             rate_a_mva=(st.normhkva if st.normhkva is not None else 1.1 * kva1) / 1000.0,
