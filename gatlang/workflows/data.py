@@ -58,7 +58,15 @@ def balanced_case(c: "Compilation", step: Step) -> BalancedCase | None:
     case = c.networks[key]
     if case is None:
         return None
-    return apply_scenario(c, step, case)
+    return apply_scenario(c, step, _with_index_dtypes(case))
+
+
+def _with_index_dtypes(case: BalancedCase) -> BalancedCase:
+    """Index arrays as int64 whatever the lowering produced (they index other arrays)."""
+    import numpy as np
+
+    return dataclasses.replace(case, f=np.asarray(case.f, dtype=np.int64), t=np.asarray(case.t, dtype=np.int64),
+                               gen_bus=np.asarray(case.gen_bus, dtype=np.int64))
 
 
 def apply_scenario(c: "Compilation", step: Step, case: BalancedCase) -> BalancedCase:
