@@ -93,8 +93,11 @@ SEEDS = {
     "m": PJM,
     "raw": (DATA / "psse" / "case5_withload.raw").read_text(),
     "raw3": (DATA / "psse" / "three_winding_test.raw").read_text(),
+    "m_pwl": (DATA / "matpower" / "case5_pwlc.m").read_text(),
+    "m_dc": (DATA / "matpower" / "case5_dc.m").read_text(),
 }
-PARSERS = {"m": parse_matpower_text, "raw": parse_psse_text, "raw3": parse_psse_text}
+PARSERS = {"m": parse_matpower_text, "raw": parse_psse_text, "raw3": parse_psse_text,
+           "m_pwl": parse_matpower_text, "m_dc": parse_matpower_text}
 JUNK = st.sampled_from(["", "x", "]", "[", ";", "'", "\"", ",", "/", "0", "-", "1e999", "NaN", "Inf",
                         "...", "%", "\n", "mpc.bus = [", "}", "{", "Q", " 0 / END", "\t", "9999999"])
 
