@@ -60,12 +60,8 @@ def load_opendss(path: str | Path, sink: DiagnosticSink, *, kron_reduce: bool = 
 
 
 def frequency(circuit: Circuit, sink: DiagnosticSink) -> float:
-    for key, v in circuit.settings.items():
-        if key.startswith("defaultbasefr") or key == "basefrequency":
-            f = number(v, sink, key)
-            if f and f > 0:
-                return f
-    return 60.0
+    """The circuit's frequency: the last `Set DefaultBaseFrequency` (the engine solves at it)."""
+    return circuit.frequency
 
 
 def standard_bases(circuit: Circuit, sink: DiagnosticSink) -> list[float] | None:
@@ -121,13 +117,13 @@ def _build(circuit: Circuit, sink: DiagnosticSink, path: Path, kron: bool) -> Ne
         return None
     freq = frequency(circuit, sink)
     _warn_unmodelled(circuit, sink)
-    xf, regs = convert_transformers(circuit, sink)
-    cap_shunts = convert_capacitors(circuit, sink)
-    reactor_shunts, reactor_lines = convert_reactors(circuit, sink)
+    xf, regs = convert_transformers(circuit, sink, freq)
+    cap_shunts = convert_capacitors(circuit, sink, freq)
+    reactor_shunts, reactor_lines = convert_reactors(circuit, sink, freq)
     lines = convert_lines(circuit, sink, freq)
     lines.extend(reactor_lines)
     cap_shunts.extend(reactor_shunts)
-    rows = {"sources": convert_sources(circuit, sink), "lines": lines, "transformers": xf,
+    rows = {"sources": convert_sources(circuit, sink, freq), "lines": lines, "transformers": xf,
             "loads": convert_loads(circuit, sink), "generators": convert_generators(circuit, sink),
             "pv_systems": convert_pv(circuit, sink), "storage": convert_storage(circuit, sink),
             "shunts": cap_shunts, "regulators": regs, "cap_controls": convert_capcontrols(circuit, sink)}

@@ -20,7 +20,7 @@ from gatlang.diagnostics import DiagnosticSink, Span, did_you_mean
 
 from . import catalog, codes
 from .lexer import Param, lex
-from .values import Value
+from .values import Value, number
 
 #: commands that solve, report or plot: nothing to import, accepted silently
 _PASSIVE = frozenset("""
@@ -58,6 +58,7 @@ class DssObject:
     span: Span                      # the ``New`` command
     assignments: list[Assignment] = field(default_factory=list)
     enabled: bool = True
+    base_freq: float = 60.0         # `Set DefaultBaseFrequency` when the object was created
 
     def last(self) -> dict[str, Value]:
         """Property -> value of its last assignment."""
@@ -81,6 +82,7 @@ class Circuit:
 
     name: str = ""
     span: Span | None = None
+    frequency: float = 60.0         # the last default base frequency set (engine: solution frequency)
     objects: dict[str, dict[str, DssObject]] = field(default_factory=dict)
     settings: dict[str, Value] = field(default_factory=dict)
     coords: dict[str, Coord] = field(default_factory=dict)
@@ -101,6 +103,7 @@ class Interpreter:
         self.circuit = Circuit()
         self.active: DssObject | None = None
         self._depth = 0
+        self.default_freq = 60.0
 
     # ------------------------------------------------------------------ files
 
@@ -169,7 +172,7 @@ class Interpreter:
             self._set(rest, fname)
         elif verb in ("clear", "clearall"):
             self.circuit = Circuit(files=self.circuit.files)
-            self.active = None
+            self.active = None           # (the default base frequency is global: kept)
         elif verb in ("redirect", "compile"):
             self._redirect(head, rest, path)
         elif verb in ("buscoords", "latlongcoords"):
@@ -228,12 +231,13 @@ class Interpreter:
         span = _span(fname, target)
         if is_circuit:
             self.circuit.name, self.circuit.span = name, span
+            self.circuit.frequency = self.default_freq
             name = "source"
         store = self.circuit.objects.setdefault(cls, {})
         if name.lower() in store and not is_circuit:
             self.sink.warning(codes.DUPLICATE_OBJECT, f"{cls} `{name}` is defined again; the new definition "
                               "replaces the old one", span, help="rename one of them or use `Edit`")
-        obj = DssObject(cls, name.lower(), name, span)
+        obj = DssObject(cls, name.lower(), name, span, base_freq=self.default_freq)
         store.pop(name.lower(), None)
         store[name.lower()] = obj
         self.active = obj
@@ -348,8 +352,13 @@ class Interpreter:
         for p in params:
             if p.name is None:
                 continue
-            self.circuit.settings[p.name.lower()] = Value(
-                p.value, p.quote, Span(fname, p.line, p.value_col, p.line, p.end_col))
+            key = p.name.lower()
+            value = Value(p.value, p.quote, Span(fname, p.line, p.value_col, p.line, p.end_col))
+            self.circuit.settings[key] = value
+            if key.startswith("defaultbasefr"):     # applies to objects created from now on
+                f = number(value, self.sink, key)
+                if f is not None and f > 0:       # ... and is the circuit's frequency (engine)
+                    self.default_freq = self.circuit.frequency = f
 
     def _target(self, head: Param, rest: list[Param], path: Path) -> tuple[Path, Span] | None:
         if not rest:

@@ -20,8 +20,15 @@ FEEDERS = {"ieee13": IEEE / "13Bus" / "IEEE13Nodeckt.dss", "ieee34": IEEE / "34B
 _SOLVE = re.compile(r"^\s*(solve|calcv\w*)\b.*$", re.IGNORECASE | re.MULTILINE)
 
 
-def compile_dss(path: Path) -> None:
+def fresh() -> None:
+    """A cleared engine as in a new process: its default base frequency is global and survives Clear."""
     dss.Text.Command("clear")
+    dss.Text.Command("set defaultbasefrequency=60")
+    dss.Text.Command("clear")
+
+
+def compile_dss(path: Path) -> None:
+    fresh()
     dss.Text.Command(f'compile "{path}"')
     dss.Text.Command("makebuslist")
 
@@ -83,7 +90,7 @@ def copy_without_solve(feeder: Path, tmp: Path) -> Path:
 
 def system_y(path: Path) -> tuple[sp.csc_matrix, list[str]]:
     """The engine's system Y (siemens) of the network part: loads, generators, PV, storage disabled."""
-    dss.Text.Command("clear")
+    fresh()
     dss.Text.Command(f'compile "{path}"')
     for cls in ("load", "generator", "pvsystem", "storage"):
         dss.Text.Command(f"batchedit {cls}..* enabled=no")
@@ -101,3 +108,25 @@ def yprim(element: str) -> np.ndarray:
     y = np.asarray(dss.CktElement.YPrim())
     n = int(round(np.sqrt(len(y) / 2)))
     return (y[0::2] + 1j * y[1::2]).reshape(n, n)
+
+
+def assert_y_matches(path: Path, rtol: float = 1e-6) -> None:
+    """gatlang's ybus3 of the imported script equals the engine's system Y, entry by entry."""
+    from gatlang.diagnostics import DiagnosticSink
+    from gatlang.network.opendss.importer import load_opendss
+    from gatlang.network.ybus3 import build_ybus3
+
+    sink = DiagnosticSink()
+    net = load_opendss(path, sink)
+    assert net is not None, [d.render() for d in sink.errors]
+    y, nodes = build_ybus3(net)
+    e, enodes = system_y(path)
+    pos = {k: i for i, k in enumerate(nodes)}
+    extra = [pos[k] for k in set(nodes) - set(enodes)]
+    # nodes the engine leaves out are those only disabled elements touch: empty rows here
+    assert abs(y[extra]).sum() == 0, path
+    assert set(enodes) <= set(nodes), path
+    perm = np.asarray([pos[k] for k in enodes])
+    ours = y[perm][:, perm]
+    excess = abs(ours - e) - rtol * abs(e)          # elementwise |ours - engine| - rtol |engine|
+    assert excess.max() <= 1e-12 * abs(e).max(), path

@@ -13,6 +13,8 @@ import opendssdirect as dss
 from gatlang.diagnostics import DiagnosticSink
 from gatlang.network.opendss.importer import load_opendss
 
+from .engine import fresh
+
 R4 = "[0.2 | 0.06 0.21 | 0.05 0.06 0.2 | 0.05 0.05 0.06 0.35]"
 X4 = "[0.85 | 0.38 0.84 | 0.33 0.38 0.85 | 0.36 0.35 0.37 0.90]"
 SCRIPT = f"""clear
@@ -35,7 +37,7 @@ def test_kron_reduction_matches_engine(tmp_path: Path) -> None:
     assert line["f_conn"] == [1, 2, 3] and line["t_conn"] == [1, 2, 3]
     r, x = np.asarray(line["r_ohm"]).reshape(3, 3), np.asarray(line["x_ohm"]).reshape(3, 3)
 
-    dss.Text.Command("clear")
+    fresh()
     dss.Text.Command("new circuit.k basekv=0.4 bus1=src")
     dss.Text.Command(f"new linecode.four nphases=4 rmatrix={R4} xmatrix={X4} units=km")
     dss.Text.Command("~ kron=yes")

@@ -1,4 +1,4 @@
-"""Every PowerModelsITD test feeder imports without errors and matches the engine's counts.
+"""Every PowerModelsITD test feeder imports without errors and matches the engine's counts and Y.
 
 Oracle: opendssdirect compiling the same file.  The files are read from the
 shared data folder (``shared_data``), as PowerModelsITD ships them.
@@ -14,7 +14,7 @@ import pytest
 from gatlang.diagnostics import DiagnosticSink
 from gatlang.network.opendss.importer import load_opendss
 
-from .engine import totals
+from .engine import assert_y_matches, totals
 
 ITD = Path("PowerModelsITD.jl") / "test" / "data" / "distribution"
 
@@ -50,5 +50,6 @@ def test_every_itd_feeder_imports_and_matches_engine(shared_data: Path) -> None:
         assert net.table("storage").num_rows == engine["storage"], f.name
         gens = net.table("generators").column("p_mw").to_numpy()
         assert float(np.sum(gens)) * 1e3 == pytest.approx(engine["gen_kw"]), f.name
+        assert_y_matches(f)
         compared += 1
     assert compared >= 37

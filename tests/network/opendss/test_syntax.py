@@ -21,7 +21,7 @@ from gatlang.network.model import Network
 from gatlang.network.opendss.importer import load_opendss
 from gatlang.network.ybus3 import build_ybus3
 
-from .engine import IEEE, system_y
+from .engine import IEEE, fresh, system_y
 
 SCRIPT = IEEE.parent / "syntax" / "master.dss"
 
@@ -35,7 +35,7 @@ def net() -> Network:
 
 
 def _compile() -> None:
-    dss.Text.Command("clear")
+    fresh()
     dss.Text.Command(f'compile "{SCRIPT}"')
 
 
@@ -129,7 +129,7 @@ def test_power_specification_order_as_engine(tmp_path: Path) -> None:
     assert net is not None
     loads = {r["load"]: r for r in net.table("loads").to_pylist()}
     gens = {r["gen"]: r for r in net.table("generators").to_pylist()}
-    dss.Text.Command("clear")
+    fresh()
     dss.Text.Command(f'compile "{f}"')
     for i, order in enumerate(ORDERS):
         dss.Loads.Name(f"l{i}")

@@ -57,6 +57,10 @@ class Reader:
         v = self.values.get(prop)
         return None if v is None else strings(v)
 
+    def freq_ratio(self, freq: float) -> float:
+        """Network frequency over the element's base frequency (its data are given at the latter)."""
+        return freq / (self.num("basefreq", self.obj.base_freq) or freq)
+
     def flag(self, prop: str, default: bool = False) -> bool:
         v = self.values.get(prop)
         return default if v is None else v.text.strip().lower()[:1] in _TRUE

@@ -180,7 +180,8 @@ def source_impedance(r: Reader) -> tuple[float, float, float, float]:
     return r1, x1, r0, r0 * x0r0
 
 
-def convert_sources(circuit: Circuit, sink: DiagnosticSink) -> Rows:
+def convert_sources(circuit: Circuit, sink: DiagnosticSink, freq: float) -> Rows:
+    """Voltage sources; reactances at the network frequency `freq`."""
     rows = Rows()
     for obj in circuit.of("vsource"):
         r = Reader(obj, sink)
@@ -188,6 +189,8 @@ def convert_sources(circuit: Circuit, sink: DiagnosticSink) -> Rows:
             r.values["bus1"] = Value("sourcebus", "", obj.span)
         t = _terminal(r)
         r1, x1, r0, x0 = source_impedance(r)
+        fm = r.freq_ratio(freq)
+        x1, x0 = x1 * fm, x0 * fm
         rows.add(source=obj.name, bus=t["bus"], conn=t["conn"][: t["nphases"]], phases=t["phases"],
                  vn_kv=r.num("basekv", 115.0), pu=r.num("pu", 1.0), angle_deg=r.num("angle", 0.0),
                  r1_ohm=r1, x1_ohm=x1, r0_ohm=r0, x0_ohm=x0, **provenance(obj))

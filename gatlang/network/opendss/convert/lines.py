@@ -44,6 +44,19 @@ class PerLength:
     normamps: float = 400.0
     emergamps: float = 600.0
     from_matrices: bool = field(default=False)
+    basefreq: float = 60.0            # frequency the data are given at
+    rg: float = 0.01805               # earth-return correction when used at another frequency
+    xg: float = 0.155081
+    rho: float = 100.0
+
+    def at_frequency(self, r: np.ndarray, x: np.ndarray, freq: float) -> tuple[np.ndarray, np.ndarray]:
+        """R and X at `freq` with the engine's earth-return correction (identity at basefreq)."""
+        fm = freq / self.basefreq
+        if fm == 1.0:
+            return r, x
+        xgmod = 0.5 * self.xg / math.log(658.5 * math.sqrt(self.rho / self.basefreq)) * math.log(fm) \
+            if self.xg else 0.0
+        return r + self.rg * (fm - 1.0), (x - xgmod) * fm
 
     def matrices(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(R, X, C[nF]) per unit length; sequence data expanded as Zs=(2Z1+Z0)/3, Zm=(Z0-Z1)/3
@@ -108,7 +121,7 @@ def _apply(pl: PerLength, obj: DssObject, sink: DiagnosticSink, freq: float,
             if k is None:
                 continue
             if p in ("b1", "b0"):            # microsiemens per length -> nF
-                p, k = "c" + p[1], k / (2 * math.pi * freq) * 1e3
+                p, k = "c" + p[1], k / (2 * math.pi * pl.basefreq) * 1e3
             pl.seq[p] = k
             pl.r = pl.x = pl.c = None
             pl.from_matrices = False
@@ -131,7 +144,7 @@ def _apply(pl: PerLength, obj: DssObject, sink: DiagnosticSink, freq: float,
             pl.r = pl.x = pl.c = None
             pl.from_matrices = False
             state["length"], state["units"], state["switch"] = 0.001, "none", True
-        elif p in ("normamps", "emergamps"):
+        elif p in ("normamps", "emergamps", "basefreq", "rg", "xg", "rho"):
             k = number(v, sink, p)
             if k is not None:
                 setattr(pl, p, k)
@@ -142,7 +155,8 @@ def linecodes(circuit: Circuit, sink: DiagnosticSink, freq: float) -> dict[str, 
     out: dict[str, PerLength] = {}
     for obj in circuit.of("linecode"):
         state: dict = {}
-        pl = _apply(PerLength(3, dict(_CODE_SEQ_DEFAULTS)), obj, sink, freq, None, state)
+        pl = _apply(PerLength(3, dict(_CODE_SEQ_DEFAULTS), basefreq=obj.base_freq), obj, sink, freq, None,
+                    state)
         pl.units = state.get("units", "none")
         out[obj.name] = pl
     return out
@@ -157,13 +171,14 @@ def convert_lines(circuit: Circuit, sink: DiagnosticSink, freq: float) -> Rows:
     for obj in circuit.of("line"):
         r_ = Reader(obj, sink)
         state: dict = {"length": 1.0, "units": "none"}
-        pl = _apply(PerLength(3, dict(_LINE_SEQ_DEFAULTS)), obj, sink, freq, codes_, state)
+        pl = _apply(PerLength(3, dict(_LINE_SEQ_DEFAULTS), basefreq=obj.base_freq), obj, sink, freq, codes_,
+                    state)
         if any(r_.has(g) for g in ("geometry", "spacing", "cncables", "tscables")):
             geo = geometry_impedance(obj, circuit, sink, freq, wires)
             if geo is None:
                 continue
             r, x, c, amps, units = geo
-            pl = PerLength(r.shape[0], dict(pl.seq), r, x, c, "m", amps, amps * 1.5, True)
+            pl = PerLength(r.shape[0], dict(pl.seq), r, x, c, "m", amps, amps * 1.5, True, basefreq=freq)
             state["linecode"] = None
             state["geometry_units"] = units
         rows.add(**_line_row(obj, r_, pl, state, omega))
@@ -208,6 +223,7 @@ def _line_row(obj: DssObject, r_: Reader, pl: PerLength, state: dict, omega: flo
     length_unit = units if units != "none" else code_units
     length_km = length * UNITS_KM[length_unit] if length_unit != "none" else None
     r, x, c = pl.matrices()
+    r, x = pl.at_frequency(r, x, omega / (2 * math.pi))
     scale = length * factor
     b_half = omega * c * 1e-9 * scale / 2.0
     b1, b2 = r_.bus("bus1"), r_.bus("bus2")

@@ -23,7 +23,8 @@ def _is_grounded_bus2(r: Reader) -> bool:
     return b2 is None or (b1 is not None and b2.bus == b1.bus and all(n == 0 for n in b2.nodes))
 
 
-def convert_capacitors(circuit: Circuit, sink: DiagnosticSink) -> Rows:
+def convert_capacitors(circuit: Circuit, sink: DiagnosticSink, freq: float) -> Rows:
+    """Shunt capacitor banks; b at the network frequency `freq` (kvar are rated at the base frequency)."""
     rows = Rows()
     for obj in circuit.of("capacitor"):
         r = Reader(obj, sink)
@@ -47,12 +48,13 @@ def convert_capacitors(circuit: Circuit, sink: DiagnosticSink) -> Rows:
         conn = element_conductors(ref, nph, connection)
         total = sum(k * s for k, s in zip(kvar, states))
         rows.add(shunt=obj.name, bus=ref.bus if ref else "", conn=conn, phases=phases_of(conn),
-                 connection=connection, vn_kv=r.num("kv", 12.47), g_mw=0.0, b_mvar=total / 1e3,
+                 connection=connection, vn_kv=r.num("kv", 12.47), g_mw=0.0,
+                 b_mvar=total / 1e3 * r.freq_ratio(freq),
                  status=obj.enabled, **provenance(obj))
     return rows
 
 
-def convert_reactors(circuit: Circuit, sink: DiagnosticSink) -> tuple[Rows, Rows]:
+def convert_reactors(circuit: Circuit, sink: DiagnosticSink, freq: float) -> tuple[Rows, Rows]:
     """Shunt reactors -> shunts (negative b); series reactors (with bus2) -> lines."""
     shunts, lines = Rows(), Rows()
     for obj in circuit.of("reactor"):
@@ -61,11 +63,12 @@ def convert_reactors(circuit: Circuit, sink: DiagnosticSink) -> tuple[Rows, Rows
         connection = r.choice("conn", CONN, "wye")
         kv = r.num("kv", 12.47) or 12.47
         kvar = r.num("kvar", 100.0) or 100.0
+        fm = r.freq_ratio(freq)
         ref = r.bus("bus1")
         if _is_grounded_bus2(r):
             conn = element_conductors(ref, nph, connection)
             rows = dict(shunt=obj.name, bus=ref.bus if ref else "", conn=conn, phases=phases_of(conn),
-                        connection=connection, vn_kv=kv, g_mw=0.0, b_mvar=-kvar / 1e3,
+                        connection=connection, vn_kv=kv, g_mw=0.0, b_mvar=-kvar / 1e3 / fm,
                         status=obj.enabled, **provenance(obj))
             shunts.add(**rows)
             continue
@@ -73,6 +76,7 @@ def convert_reactors(circuit: Circuit, sink: DiagnosticSink) -> tuple[Rows, Rows
             rr, xx = r.num("r", 0.0) or 0.0, r.num("x", 0.0) or 0.0
         else:
             rr, xx = 0.0, kv * kv * 1e3 / kvar
+        xx *= fm
         b2 = r.bus("bus2")
         diag = [[rr if i == j else 0.0 for j in range(nph)] for i in range(nph)]
         xdiag = [[xx if i == j else 0.0 for j in range(nph)] for i in range(nph)]

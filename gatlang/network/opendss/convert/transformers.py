@@ -80,6 +80,8 @@ def _replay(st: XfState, obj: DssObject, sink: DiagnosticSink, xcodes: dict[str,
             else:
                 st.windings = [Winding() for _ in range(int(k))]
                 st.active = 0
+                if k >= 3:   # engine: re-dimensioning fills X13, X23 with 30 % (its getter says 35)
+                    st.x["xht"] = st.x["xlt"] = 30.0
         elif p == "wdg":
             k = number(v, sink, p)
             if k is None or not 1 <= k <= len(st.windings):
@@ -106,6 +108,7 @@ def _replay(st: XfState, obj: DssObject, sink: DiagnosticSink, xcodes: dict[str,
                 continue
             for w, item in zip(st.windings, items_v):
                 _set_winding(w, _ARRAYS[p], item, sink)
+            st.active = len(st.windings) - 1      # engine: an array leaves the last winding active
         elif p in _X:
             x = number(v, sink, p)
             if x is not None:
@@ -135,7 +138,8 @@ def _replay(st: XfState, obj: DssObject, sink: DiagnosticSink, xcodes: dict[str,
             _replay(st, code, sink, xcodes)
 
 
-def convert_transformers(circuit: Circuit, sink: DiagnosticSink) -> tuple[Rows, Rows]:
+def convert_transformers(circuit: Circuit, sink: DiagnosticSink, freq: float) -> tuple[Rows, Rows]:
+    """Transformers (reactances at the network frequency `freq`) and their regulator controls."""
     xcodes = {o.name: o for o in circuit.of("xfmrcode")}
     rows, regs = Rows(), Rows()
     states: dict[str, XfState] = {}
@@ -152,6 +156,7 @@ def convert_transformers(circuit: Circuit, sink: DiagnosticSink) -> tuple[Rows, 
             if w.bus is None:
                 w.bus = BusRef(f"{obj.name}_{i + 1}", ())
         kva1 = st.windings[0].kva
+        fm = Reader(obj, sink).freq_ratio(freq)
         lead = obj.last().get("leadlag")
         leading = lead is not None and lead.text.strip().lower()[:1] in ("l", "e") and \
             lead.text.strip().lower()[:3] != "lag"          # `lead` or `euro`; `lag`/`ansi` default
@@ -164,8 +169,8 @@ def convert_transformers(circuit: Circuit, sink: DiagnosticSink) -> tuple[Rows, 
             connections=[w.conn for w in st.windings],
             kv=[w.kv for w in st.windings], kva=[w.kva for w in st.windings],
             taps_pu=[w.tap for w in st.windings], r_pct=[w.r_pct for w in st.windings],
-            xhl_pct=st.x["xhl"], xht_pct=st.x["xht"] if nw > 2 else None,
-            xlt_pct=st.x["xlt"] if nw > 2 else None,
+            xhl_pct=st.x["xhl"] * fm, xht_pct=st.x["xht"] * fm if nw > 2 else None,
+            xlt_pct=st.x["xlt"] * fm if nw > 2 else None,
             noloadloss_pct=st.scalars["%noloadloss"], imag_pct=st.scalars["%imag"],
             ppm_antifloat=st.scalars["ppm_antifloat"], shift_deg=shift,
             tap_min_pu=st.scalars["mintap"], tap_max_pu=st.scalars["maxtap"],
