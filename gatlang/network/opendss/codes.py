@@ -9,7 +9,7 @@ UNKNOWN_PROPERTY = "GAT0542"    # property name not known for the class
 BAD_NUMBER = "GAT0543"          # a value that should be a number is not
 BAD_MATRIX = "GAT0544"          # matrix of the wrong size/shape
 INCONSISTENT_PHASES = "GAT0545"  # phases vs. bus nodes vs. matrix order disagree
-DISCONNECTED_ISLAND = "GAT0546"  # buses not connected to any source
+DISCONNECTED_ISLAND = "GAT0546"  # buses no source reaches (warning; kept as `isolated`)
 UNKNOWN_COMMAND = "GAT0547"     # first word of a line is not a DSS command
 UNTERMINATED_QUOTE = "GAT0548"  # a quote or bracket is not closed on its line
 NOT_MODELLED = "GAT0549"        # an object class gatlang keeps no table for
@@ -25,7 +25,7 @@ BAD_COORDS = "GAT0558"          # BusCoords/LatLongCoords row cannot be read
 COMMAND_IGNORED = "GAT0559"     # a solution/report command recorded but not executed
 BAD_VALUE = "GAT0560"           # value outside the allowed set (conn=, model=, ...)
 BAD_WINDING = "GAT0561"         # transformer winding index/array length problems
-GEOMETRY_NOT_COMPUTED = "GAT0562"  # line geometry with cable data gatlang cannot compute
+GEOMETRY_NOT_COMPUTED = "GAT0562"  # conductor data gatlang cannot compute (tape-shielded cables)
 BAD_ARRAY_LENGTH = "GAT0563"    # array shorter/longer than the element needs
 SINGULAR_IMPEDANCE = "GAT0564"  # impedance matrix cannot be inverted
 SCHEMA_VIOLATION = "GAT0565"    # converted data does not fit the canonical schema (a gatlang bug)

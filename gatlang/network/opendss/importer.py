@@ -29,7 +29,7 @@ from .convert.shunts import convert_capacitors, convert_capcontrols, convert_rea
 from .convert.transformers import convert_transformers
 from .kron import kron_reduce_tables
 from .script import Circuit, Interpreter
-from .values import number, numbers
+from .values import numbers
 
 #: element table -> columns that must name a bus
 _BUS_COLUMNS = {"lines": ("from_bus", "to_bus"), "loads": ("bus",), "generators": ("bus",),

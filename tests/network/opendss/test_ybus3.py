@@ -9,8 +9,6 @@ charging), transformers, capacitors and the source's Thevenin impedance.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np

@@ -10,7 +10,7 @@ import math
 from gatlang.diagnostics import DiagnosticSink
 
 from .. import codes
-from ..script import Circuit, DssObject
+from ..script import Circuit
 from ..values import Value, number
 from .common import CONN, Reader, Rows, element_conductors, phases_of, provenance
 
