@@ -59,7 +59,9 @@ class Reader:
 
     def freq_ratio(self, freq: float) -> float:
         """Network frequency over the element's base frequency (its data are given at the latter)."""
-        return freq / (self.num("basefreq", self.obj.base_freq) or freq)
+        v = self.values.get("basefreq")
+        base = positive(v, self.sink, "basefreq") if v is not None else self.obj.base_freq
+        return freq / (base or freq)
 
     def flag(self, prop: str, default: bool = False) -> bool:
         v = self.values.get(prop)
@@ -147,6 +149,16 @@ class Rows:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+
+def positive(v: Value, sink: DiagnosticSink, prop: str) -> float | None:
+    """A number that must be > 0 (frequencies, resistivity); BAD_VALUE otherwise."""
+    x = number(v, sink, prop)
+    if x is not None and x <= 0:
+        sink.error(codes.BAD_VALUE, f"`{prop}` must be positive, got `{v.text}`", v.span,
+                   help=f"give `{prop}` a positive value")
+        return None
+    return x
 
 
 def provenance(obj: DssObject) -> dict[str, Any]:

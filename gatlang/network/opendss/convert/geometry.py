@@ -23,6 +23,7 @@ from gatlang.diagnostics import DiagnosticSink, Span
 from .. import codes
 from ..script import Circuit, DssObject
 from ..values import number, numbers, strings
+from .common import positive
 
 MU0 = 12.56637e-7          # the engine's value (4 pi 1e-7 rounded)
 EPS0 = 8.854e-12            # the engine's value
@@ -167,6 +168,24 @@ def _positions(obj: DssObject, sink: DiagnosticSink, wires: dict[str, Wire]) -> 
                   layout_wires, nph, reduce, units)
 
 
+def _check_layout(x: np.ndarray, h: np.ndarray, rdc: np.ndarray, gmr: np.ndarray, rad: np.ndarray,
+                  lay: Layout) -> None:
+    """Data the formulas need: positive resistances and radii, distinct positions, not on the ground."""
+    if not (np.all(rdc > 0) and np.all(gmr > 0) and np.all(rad > 0)):
+        raise ValueError("a wire has no positive resistance, GMR or radius")
+    if np.any(h == 0):
+        raise ValueError("a conductor is at height 0")
+    pts = np.stack([x, h], axis=1)
+    d = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
+    if np.any(d[~np.eye(len(x), dtype=bool)] <= 0):
+        raise ValueError("two conductors are at the same position")
+    for wi in lay.wires[:lay.nphases]:
+        c = wi.cn
+        if c is not None and not (c.k >= 1 and c.dia_strand > 0 and c.gmr_strand > 0 and c.r_strand > 0
+                                  and c.dia_cable > c.dia_strand and 0 < c.ins_layer < c.dia_ins / 2):
+            raise ValueError("concentric-neutral data are incomplete (k, strands, insulation, diameters)")
+
+
 def kron_eliminate(m: np.ndarray, keep: int) -> np.ndarray:
     return m[:keep, :keep] - m[:keep, keep:] @ np.linalg.solve(m[keep:, keep:], m[keep:, :keep])
 
@@ -179,6 +198,7 @@ def line_constants(lay: Layout, freq: float, rho: float) -> tuple[np.ndarray, np
     gmr = np.asarray([wi.gmr for wi in lay.wires])
     cap = np.asarray([wi.capradius for wi in lay.wires])
     rad = np.asarray([wi.radius for wi in lay.wires])
+    _check_layout(x, h, rdc, gmr, np.where(cap > 0, cap, rad), lay)
     a = (1 + 1j) * np.sqrt(w * MU0 / (2 * math.pi * rdc))
     with np.errstate(all="ignore"):
         ratio = np.where(np.abs(a) > 35, 1.0, iv(0, a) / iv(1, a))
@@ -232,6 +252,8 @@ def _with_neutrals(z: np.ndarray, earth: np.ndarray, dist: np.ndarray, lay: Layo
         for j in range(i):
             big[n + i, n + j] = big[n + j, n + i] = lf * np.log(1.0 / dist[i, j]) + earth[i, j]
         for j in range(n):
+            if i != j and dist[i, j] <= rad[i]:
+                raise ValueError("a conductor lies inside a cable's concentric neutral")
             d = rad[i] if i == j else (dist[i, j] ** k[i] - rad[i] ** k[i]) ** (1.0 / k[i])
             big[n + i, j] = big[j, n + i] = lf * np.log(1.0 / d) + earth[i, j]
     zr = kron_eliminate(big, nph)
@@ -277,7 +299,7 @@ def geometry_impedance(line: DssObject, circuit: Circuit, sink: DiagnosticSink, 
                      "that are not WireData (cables or undefined); the line is not imported", span,
                      help="define every conductor with `New WireData.<name>`")
         return None
-    rho = number(vals["rho"], sink, "rho") if "rho" in vals else 100.0
+    rho = positive(vals["rho"], sink, "rho") if "rho" in vals else 100.0
     try:
         r, x, c = line_constants(lay, freq, rho or 100.0)
     except (ValueError, np.linalg.LinAlgError, ZeroDivisionError, OverflowError) as exc:

@@ -18,7 +18,7 @@ from gatlang.diagnostics import DiagnosticSink
 from .. import codes
 from ..script import Circuit, DssObject
 from ..values import matrix, number
-from .common import Reader, Rows, conductor_nodes, provenance
+from .common import Reader, Rows, conductor_nodes, positive, provenance
 from .geometry import geometry_impedance, wires_of
 
 #: length unit -> km
@@ -144,8 +144,12 @@ def _apply(pl: PerLength, obj: DssObject, sink: DiagnosticSink, freq: float,
             pl.r = pl.x = pl.c = None
             pl.from_matrices = False
             state["length"], state["units"], state["switch"] = 0.001, "none", True
-        elif p in ("normamps", "emergamps", "basefreq", "rg", "xg", "rho"):
+        elif p in ("normamps", "emergamps", "rg", "xg"):
             k = number(v, sink, p)
+            if k is not None:
+                setattr(pl, p, k)
+        elif p in ("basefreq", "rho"):
+            k = positive(v, sink, p)
             if k is not None:
                 setattr(pl, p, k)
     return pl
