@@ -40,8 +40,22 @@ class EngineSolution:
 
 def solve_engine(path: Path, *, commands: tuple[str, ...] = (), tight: bool = True,
                  control: bool = True) -> EngineSolution:
-    """Compile ``path`` in the engine, apply ``commands``, solve, and read the solution."""
+    """Compile ``path`` in the engine, apply ``commands``, solve, and read the solution.
+
+    The engine's directory switching is turned off while it compiles here and
+    restored afterwards: the engine is one global per process, and other tests
+    in the same worker (files with relative includes, e.g. IEEE 9500's UUID
+    file) need its default behaviour.
+    """
+    previous = dss.Basic.AllowChangeDir()
     dss.Basic.AllowChangeDir(False)
+    try:
+        return _solve_engine(path, commands, tight, control)
+    finally:
+        dss.Basic.AllowChangeDir(previous)
+
+
+def _solve_engine(path: Path, commands: tuple[str, ...], tight: bool, control: bool) -> EngineSolution:
     dss.Text.Command("clear")
     dss.Text.Command(f'compile "{path}"')
     for c in commands:
