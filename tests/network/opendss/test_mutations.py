@@ -79,3 +79,22 @@ def test_mutated_ieee13_never_crashes(data) -> None:
 def test_mutated_ieee34_never_crashes(data) -> None:
     text = FEEDERS["ieee34"].read_text()
     _check("ieee34", data.draw(mutated(text)))
+
+
+@_SETTINGS
+@given(data=st.data())
+def test_mutated_geometry_and_transformers_never_crash(data) -> None:
+    """Wire, cable and winding data (the element cases of test_ybus3), mutated."""
+    from gatlang.network.ybus3 import build_ybus3
+
+    from .test_ybus3 import _HEAD, _LINES, _TRANSFORMERS
+    text = _HEAD + "".join(f"new line.l{i} {p}\n" for i, p in enumerate(_LINES.values())) + \
+        "".join(f"new transformer.t{i} {p}\n" for i, p in enumerate(_TRANSFORMERS.values()))
+    f = _WORK / "geometry.dss"
+    f.write_text(data.draw(mutated(text)), encoding="utf-8")
+    sink = DiagnosticSink()
+    net = load_opendss(f, sink)
+    assert net is not None or sink.has_errors
+    assert all(d.span is not None and d.help for d in sink)
+    if net is not None:
+        build_ybus3(net)        # every imported line and transformer has an invertible model

@@ -191,6 +191,11 @@ def convert_sources(circuit: Circuit, sink: DiagnosticSink, freq: float) -> Rows
         r1, x1, r0, x0 = source_impedance(r)
         fm = r.freq_ratio(freq)
         x1, x0 = x1 * fm, x0 * fm
+        if not all(map(math.isfinite, (r1, x1, r0, x0))) or (r1 == 0 and x1 == 0) or (r0 == 0 and x0 == 0):
+            sink.error(codes.SINGULAR_IMPEDANCE, f"voltage source `{obj.display}` has a zero or undefined "
+                       "impedance", obj.span, help="give it a short-circuit level (MVAsc3/MVAsc1) or "
+                       "non-zero R1/X1 and R0/X0")
+            continue
         rows.add(source=obj.name, bus=t["bus"], conn=t["conn"][: t["nphases"]], phases=t["phases"],
                  vn_kv=r.num("basekv", 115.0), pu=r.num("pu", 1.0), angle_deg=r.num("angle", 0.0),
                  r1_ohm=r1, x1_ohm=x1, r0_ohm=r0, x0_ohm=x0, **provenance(obj))

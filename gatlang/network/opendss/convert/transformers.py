@@ -155,6 +155,15 @@ def convert_transformers(circuit: Circuit, sink: DiagnosticSink, freq: float) ->
         for i, w in enumerate(st.windings):       # engine default: `<name>_<winding>`
             if w.bus is None:
                 w.bus = BusRef(f"{obj.name}_{i + 1}", ())
+        xs = [st.x["xhl"], st.x["xht"], st.x["xlt"]][: nw * (nw - 1) // 2]
+        pairs = [(0, 1), (0, 2), (1, 2)][: len(xs)]
+        if any(x == 0 and st.windings[i].r_pct + st.windings[j].r_pct == 0 for x, (i, j) in zip(xs, pairs)) \
+                or any(w.kva <= 0 or w.kv <= 0 or w.tap <= 0 for w in st.windings):
+            sink.error(codes.SINGULAR_IMPEDANCE, f"transformer `{obj.display}` has a zero short-circuit "
+                       "impedance or a non-positive kV, kVA or tap", obj.span,
+                       help="give every winding pair a reactance (XHL, XHT, XLT) or resistance, and "
+                            "positive ratings")
+            continue
         kva1 = st.windings[0].kva
         fm = Reader(obj, sink).freq_ratio(freq)
         lead = obj.last().get("leadlag")
