@@ -3,8 +3,10 @@
 Why: many three-phase kernels (and PowerModelsDistribution's default) want
 3x3 phase matrices; a four-wire line whose neutral is grounded along its
 length is reduced by eliminating the neutral row/column of its impedance,
-Z_pp - Z_pn Z_nn^-1 Z_np.  Elements whose neutral terminal is node 4 are
-then connected to ground (node 0) instead.
+Z_pp - Z_pn Z_nn^-1 Z_np (conductors on node 4 or ground at both ends).
+Elements whose neutral terminal is node 4 are then connected to ground
+(node 0) instead.  The shunt capacitance keeps the phase block (a grounded
+neutral carries no charge equation of its own).
 """
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ def kron(z: np.ndarray, keep: np.ndarray) -> np.ndarray:
 def _reduce_lines(tbl: pa.Table) -> pa.Table:
     cols = {c: tbl.column(c).to_pylist() for c in tbl.column_names}
     for i, (fc, tc) in enumerate(zip(cols["f_conn"], cols["t_conn"])):
-        keep = np.asarray([a != NEUTRAL and b != NEUTRAL for a, b in zip(fc, tc)])
+        # a conductor that is neutral (4) or grounded (0) at both ends is eliminated
+        keep = np.asarray([not (a in (0, NEUTRAL) and b in (0, NEUTRAL)) for a, b in zip(fc, tc)])
         if keep.all() or not keep.any():
             continue
         n = len(fc)
