@@ -114,101 +114,107 @@ def _lines(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
 
 # ------------------------------------------------------------------ transformers
 
-def winding_vbase(kv: float, connection: str, phases: int) -> float:
+def winding_vbase(kv, connection: str, phases: int):
     """Volts across one winding: line-to-neutral for a multi-phase wye, else the rating."""
-    return kv * 1e3 / SQRT3 if connection == "wye" and phases > 1 else kv * 1e3
+    return np.asarray(kv) * 1e3 / (SQRT3 if connection == "wye" and phases > 1 else 1.0)
 
 
-def transformer_terminal_y(kv: list[float], kva: list[float], taps: list[float], r_pct: list[float],
-                           x_pct: list[float], connections: list[str], phases: int,
-                           noloadloss_pct: float = 0.0, imag_pct: float = 0.0) -> np.ndarray:
-    """The 2N x 2N admittance of one phase of an N-winding transformer (both ends of every winding).
+def _structure(row: dict) -> tuple:
+    """Transformers with the same structure share one batched computation."""
+    nw = len(row["kv"])
+    conns = tuple(row["connections"] or ["wye"] * nw)
+    return nw, int(row["phases"] or 3), conns, (row.get("shift_deg") or 0.0) < 0
+
+
+def transformer_terminal_y(rows: list[dict]) -> np.ndarray:
+    """(m, 2N, 2N): one phase of N-winding transformers of one structure, both ends of every winding.
 
     The engine's model: short-circuit impedances between winding 1 and each
     other winding (and between the others) on a 1-volt, winding-1-kVA base,
     inverted and expanded through the incidence of windings, then scaled by
-    the turns (winding volts times tap) of each winding.
+    the turns (winding volts times tap) of each winding; the magnetising
+    branch sits across winding 2.
     """
-    nw = len(kv)
-    va_phase = kva[0] * 1e3 / phases
-    zbase = 1.0 / va_phase
-    rpu = np.asarray(r_pct) / 100.0
-    xsc = np.asarray(x_pct) / 100.0          # 1-2, 1-3, ..., then 2-3, ...
-    zb = np.zeros((nw - 1, nw - 1), dtype=complex)
+    nw, nph, conns, _ = _structure(rows[0])
+    m = len(rows)
+    kv = np.asarray([r["kv"] for r in rows], dtype=float)
+    taps = np.asarray([r["taps_pu"] or [1.0] * nw for r in rows], dtype=float)
+    rpu = np.asarray([r["r_pct"] for r in rows], dtype=float) / 100.0
+    xsc = np.asarray([[r["xhl_pct"]] + ([r["xht_pct"], r["xlt_pct"]] if nw > 2 else []) for r in rows],
+                     dtype=float) / 100.0                   # 1-2, 1-3, then 2-3
+    zbase = nph / (np.asarray([r["kva"][0] for r in rows], dtype=float) * 1e3)     # ohm on 1 volt
+    zb = np.zeros((m, nw - 1, nw - 1), dtype=complex)
     for i in range(nw - 1):
-        zb[i, i] = complex(rpu[0] + rpu[i + 1], xsc[i]) * zbase
+        zb[:, i, i] = (rpu[:, 0] + rpu[:, i + 1] + 1j * xsc[:, i]) * zbase
     k = nw - 1
     for i in range(nw - 1):
         for j in range(i + 1, nw - 1):
-            zij = complex(rpu[i + 1] + rpu[j + 1], xsc[k]) * zbase
-            zb[i, j] = zb[j, i] = 0.5 * (zb[i, i] + zb[j, j] - zij)
+            zij = (rpu[:, i + 1] + rpu[:, j + 1] + 1j * xsc[:, k]) * zbase
+            zb[:, i, j] = zb[:, j, i] = 0.5 * (zb[:, i, i] + zb[:, j, j] - zij)
             k += 1
     a = np.zeros((nw - 1, nw))
     a[:, 0] = -1.0
     a[np.arange(nw - 1), np.arange(1, nw)] = 1.0
-    y1 = a.T @ np.linalg.inv(zb) @ a                   # N x N on one volt
-    # magnetising branch: the engine places it across winding 2 (one-volt basis)
-    y1[1, 1] += complex(noloadloss_pct, -imag_pct) / 100.0 / zbase
-    vb = np.asarray([winding_vbase(kv[i], connections[i], phases) * taps[i] for i in range(nw)])
-    m = np.zeros((nw, 2 * nw))
-    m[np.arange(nw), 2 * np.arange(nw)] = 1.0 / vb
-    m[np.arange(nw), 2 * np.arange(nw) + 1] = -1.0 / vb
-    return m.T @ y1 @ m
+    y1 = np.einsum("ki,mkl,lj->mij", a, np.linalg.inv(zb), a)          # N x N on one volt
+    mag = np.asarray([complex(r["noloadloss_pct"] or 0.0, -(r["imag_pct"] or 0.0)) for r in rows])
+    y1[:, 1, 1] += mag / 100.0 / zbase
+    vb = np.stack([winding_vbase(kv[:, w], conns[w], nph) for w in range(nw)], axis=1) * taps
+    turns = np.zeros((m, nw, 2 * nw))
+    turns[:, np.arange(nw), 2 * np.arange(nw)] = 1.0 / vb
+    turns[:, np.arange(nw), 2 * np.arange(nw) + 1] = -1.0 / vb
+    return np.einsum("mki,mkl,mlj->mij", turns, y1, turns)
 
 
-def antifloat_y(kv: float, connection: str, phases: int, kva1: float, ppm: float) -> complex:
-    """The engine's anti-floating shunt of one winding conductor: ppm of the 1-volt base, halved."""
-    vw = winding_vbase(kv, connection, phases)
-    return complex(0.0, -ppm * 1e-6 * kva1 * 1e3 / phases / (vw * vw) / 2.0)
+def transformer_primitives(rows: list[dict]) -> np.ndarray:
+    """(m, N(n+1), N(n+1)) primitive Y over (winding, conductor); conductor n is the winding's neutral.
 
-
-def transformer_primitive(row: dict) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Primitive Y over (winding, conductor) terminals; conductor nph is the winding's neutral."""
-    nph = int(row["phases"] or 3)
-    nw = len(row["kv"])
-    x = [row["xhl_pct"]] + ([row["xht_pct"], row["xlt_pct"]] if nw > 2 else [])
-    conns = row["connections"] or ["wye"] * nw
-    yterm = transformer_terminal_y(row["kv"], row["kva"], row["taps_pu"] or [1.0] * nw,
-                                   row["r_pct"], x, conns, nph, row["noloadloss_pct"] or 0.0,
-                                   row["imag_pct"] or 0.0)
+    All `rows` must share `_structure`.  Delta windings follow the engine's
+    ANSI 30-degree lag (shift_deg +30): phase k's winding runs from conductor
+    k to k+1, or to k-1 when a delta winding 1 feeds a wye winding 2; reversed
+    for a leading connection (shift_deg -30).  The engine's anti-floating
+    shunt (ppm of the 1-volt base, halved) is added at both ends of every
+    winding and once more on a wye neutral.
+    """
+    nw, nph, conns, leading = _structure(rows[0])
+    m = len(rows)
+    yterm = transformer_terminal_y(rows)
     ncond = nph + 1
-    prim = np.zeros((nw * ncond, nw * ncond), dtype=complex)
+    prim = np.zeros((m, nw * ncond, nw * ncond), dtype=complex)
     step = -1 if conns[0] == "delta" and conns[1] == "wye" else 1
-    if (row.get("shift_deg") or 0.0) < 0:     # leading ("Euro", Dy11): the other way round
-        step = -step
-    ppm = row.get("ppm_antifloat") or 0.0
-    float_y = np.asarray([antifloat_y(row["kv"][w], conns[w], nph, row["kva"][0], ppm) for w in range(nw)])
+    step = -step if leading else step
+    kv = np.asarray([r["kv"] for r in rows], dtype=float)
+    ppm = np.asarray([r.get("ppm_antifloat") or 0.0 for r in rows])
+    va_phase = np.asarray([r["kva"][0] for r in rows], dtype=float) * 1e3 / nph
+    float_y = np.stack([-1j * ppm * 1e-6 * va_phase / winding_vbase(kv[:, w], conns[w], nph) ** 2 / 2.0
+                        for w in range(nw)], axis=1)                           # (m, nw)
     for ph in range(nph):
         ends = []
         for w in range(nw):
-            hi = w * ncond + ph
-            if conns[w] == "wye":
-                lo = w * ncond + nph
-            else:
-                # ANSI 30-degree lag (engine default, shift_deg +30): phase k's delta winding
-                # runs from conductor k to k+1, or to k-1 when a delta winding 1 feeds a wye
-                # winding 2; reversed for a leading connection (shift_deg -30)
-                lo = w * ncond + ((ph + step) % nph if nph > 1 else 1)
-            ends += [hi, lo]
-        ends_a = np.asarray(ends)
-        prim[np.ix_(ends_a, ends_a)] += yterm
-        if ppm:   # engine: a small shunt at both ends of every winding
-            prim[ends_a, ends_a] += np.repeat(float_y, 2)
-    if ppm:       # ... and once more on a wye winding's neutral
-        for w in np.flatnonzero(np.asarray(conns) == "wye"):
-            prim[w * ncond + nph, w * ncond + nph] += float_y[w]
-    terms = [(w, c) for w in range(nw) for c in range(ncond)]
-    return prim, terms
+            lo = nph if conns[w] == "wye" else ((ph + step) % nph if nph > 1 else 1)
+            ends += [w * ncond + ph, w * ncond + lo]
+        e = np.asarray(ends)
+        prim[:, e[:, None], e[None, :]] += yterm
+        prim[:, e, e] += np.repeat(float_y, 2, axis=1)
+    for w in range(nw):
+        if conns[w] == "wye":
+            prim[:, w * ncond + nph, w * ncond + nph] += float_y[:, w]
+    return prim
+
+
+def transformer_primitive(row: dict) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """One transformer's primitive Y and its (winding, conductor) terminal order."""
+    nw, nph = len(row["kv"]), int(row["phases"] or 3)
+    return transformer_primitives([row])[0], [(w, c) for w in range(nw) for c in range(nph + 1)]
 
 
 def _transformers(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
-    t = net.table("transformers")
-    for row in t.to_pylist():
-        if not row["status"]:
-            continue
-        prim, terms = transformer_primitive(row)
-        idx = [nodes(row["buses"][w], [row["conns"][w][c]])[0] for w, c in terms]
-        st.add(np.asarray([idx]), prim[None])
+    groups: dict[tuple, list[dict]] = {}
+    for row in net.table("transformers").to_pylist():
+        if row["status"]:
+            groups.setdefault(_structure(row), []).append(row)
+    for rows in groups.values():
+        idx = np.asarray([[n for b, c in zip(r["buses"], r["conns"]) for n in nodes(b, c)] for r in rows])
+        st.add(idx, transformer_primitives(rows))
 
 
 # ------------------------------------------------------------------ shunts and sources
