@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -19,9 +20,8 @@ from . import codes
 from .lexer import split_params
 
 
-@dataclass(frozen=True, slots=True)
-class Value:
-    """A property value as written, with where it was written."""
+class Value(NamedTuple):
+    """A property value as written, with where it was written (a named tuple: cheap, hashable)."""
 
     text: str
     quote: str
