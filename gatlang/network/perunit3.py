@@ -71,3 +71,35 @@ def voltage_base_array(net: Network, standard_kv_ll: Sequence[float] | None = No
     """Array form, aligned with ``net.table('buses')`` rows; NaN where no source reaches."""
     vb = voltage_bases(net, standard_kv_ll)
     return np.asarray([vb.get(b, np.nan) for b in net.table("buses").column("bus").to_pylist()])
+
+
+def node_bases(net: Network, nodes: Sequence[str], standard_kv_ll: Sequence[float] | None = None
+               ) -> np.ndarray:
+    """Line-to-neutral base kV of every ``"bus.k"`` node (e.g. of `ybus3.build_ybus3`), NaN if unreached.
+
+    When the buses table carries nominal voltages (the OpenDSS importer snaps
+    them to the study's standard bases) those are used, else the bases are
+    carried from the sources (`voltage_bases`).
+    """
+    buses = net.table("buses")
+    vn = dict(zip(buses.column("bus").to_pylist(), buses.column("vn_kv").to_pylist()))
+    carried = voltage_bases(net, standard_kv_ll) if not all(vn.values()) else {}
+    out = np.full(len(nodes), np.nan)
+    for i, node in enumerate(nodes):
+        bus = node.rsplit(".", 1)[0]
+        kv_ll = vn.get(bus)
+        out[i] = kv_ll / SQRT3 if kv_ll else carried.get(bus, np.nan)
+    return out
+
+
+def y_per_unit(y, vbase_kv_ln: np.ndarray, s_base_mva: float):
+    """Per-unit Y on per-phase power base `s_base_mva` / 3 and node bases (kV line-to-neutral).
+
+    Y_pu[i, j] = Y[i, j] * V_i * V_j / S_phase, so that I_pu = Y_pu V_pu with
+    I_base = S_phase / V_base at each node.
+    """
+    import scipy.sparse as sp
+
+    v = np.asarray(vbase_kv_ln, dtype=float) * 1e3
+    scale = sp.diags(v)
+    return (scale @ y @ scale) / (s_base_mva * 1e6 / 3.0)

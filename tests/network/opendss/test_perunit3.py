@@ -45,3 +45,30 @@ def test_unsnapped_bases_follow_transformer_ratios(feeder: str, imported: dict[s
         assert kv == pytest.approx(engine[bus], rel=0.05), bus
     arr = voltage_base_array(imported[feeder])
     assert arr.shape == (len(engine),) and not any(math.isnan(x) for x in arr)
+
+
+@pytest.mark.parametrize("feeder", sorted(FEEDERS))
+def test_node_bases_and_per_unit_y(feeder: str, imported: dict[str, Network]) -> None:
+    """Per-node bases equal the engine's; the per-unit Y reproduces the engine's node currents in pu."""
+    import numpy as np
+
+    from gatlang.network.perunit3 import node_bases, y_per_unit
+    from gatlang.network.ybus3 import build_ybus3
+
+    engine = _engine_bases(feeder)
+    y, nodes = build_ybus3(imported[feeder])
+    vb = node_bases(imported[feeder], nodes)
+    assert np.allclose(vb, [engine[n.rsplit(".", 1)[0]] for n in nodes], rtol=1e-9)
+    # engine solution: node voltages in volts and in per unit of its own bases
+    dss.Solution.Solve()
+    v = np.asarray(dss.Circuit.AllBusVolts())
+    v = v[0::2] + 1j * v[1::2]
+    order = [n.lower() for n in dss.Circuit.AllNodeNames()]
+    pos = {k: i for i, k in enumerate(nodes)}
+    vv = np.zeros(len(nodes), dtype=complex)
+    vv[[pos[k] for k in order]] = v
+    s_base = 1.0
+    i_pu = y_per_unit(y, vb, s_base) @ (vv / (vb * 1e3))
+    i_si = y @ vv
+    # pu injections are O(1); node-wise cancellations leave ~1e-9 residues
+    np.testing.assert_allclose(i_pu, i_si * (vb * 1e3) / (s_base * 1e6 / 3), rtol=1e-9, atol=1e-6)
