@@ -22,21 +22,32 @@ from . import catalog, codes
 from .lexer import Param, lex
 from .values import Value, number
 
-#: commands that solve, report or plot: nothing to import, accepted silently
-_PASSIVE = frozenset("""
-solve calcv calcvoltagebases show plot export visualize summary sample reset
-closedi cleanup interpolate makebuslist fileedit help dump get var vars
-buildy totals voltages currents powers losses phaselosses cktlosses allocateloads
-estimate reprocessbuses formedit set_color zsc zsc10 zsc012 zsc_refresh
-fileedit about guids setloadandgenkv makeposseq reduce init nodediff rephase
-distribute di_plot comparecases yearlycurves cd relcalc adddeltaloads uuids
-new_uuids
+#: every command of the engine (opendssdirect 0.9.4, ``Executive.Command``), for "did you mean"
+ENGINE_COMMANDS = frozenset("""
+new edit more m ~ select save show solve enable disable plot reset compile set dump open close //
+redirect help quit ? next panel sample clear about calcvoltagebases setkvbase buildy get init export
+fileedit voltages currents powers seqvoltages seqcurrents seqpowers losses phaselosses cktlosses
+allocateloads formedit totals capacity classes userclasses zsc zsc10 zscrefresh ysc puvoltages
+varvalues varnames buscoords makebuslist makeposseq reduce interpolate alignfile top rotate vdiff
+summary distribute di_plot comparecases yearlycurves cd visualize closedi doscmd estimate reconductor
+_initsnap _solvenocontrol _samplecontrols _docontrolactions _showcontrolqueue _solvedirect _solvepflow
+addbusmarker uuids setloadandgenkv cvrtloadshapes nodediff rephase setbusxy updatestorage obfuscate
+latlongcoords batchedit pstcalc variable reprocessbuses clearbusmarkers relcalc var cleanup
+finishtimestep nodelist connect disconnect remove calcincmatrix calcincmatrix_o refine_buslevels
+calclaplacian exportoverloads exportvviolations zsc012 allpceatbus allpdeatbus totalpowers giscoords
+clearall comhelp newactor wait solveall abort clone calcv
 """.split())
 #: commands that would change the circuit but that gatlang does not execute
 _UNSUPPORTED = frozenset("""
-batchedit select rotate disable enable undo capacity alignfile
-tocsv loadshapemax zscrefresh swapnames seteng
+batchedit rotate reduce remove connect disconnect reconductor makeposseq setkvbase setloadandgenkv
+cvrtloadshapes rephase alignfile obfuscate updatestorage refine_buslevels save
 """.split())
+#: commands that solve, report, plot or manage the session: nothing to import, accepted silently
+_PASSIVE = ENGINE_COMMANDS - _UNSUPPORTED - {"new", "edit", "more", "m", "~", "set", "clear", "clearall",
+                                             "redirect", "compile", "buscoords", "latlongcoords", "open",
+                                             "close", "enable", "disable", "select", "setbusxy"}
+#: commands whose unterminated quote is an error (object data); elsewhere a warning
+_DEFINING = frozenset({"new", "edit", "more", "m", "~"})
 _MAX_DEPTH = 40
 _BUS_PROPS = frozenset({"bus1", "bus2", "bus", "buses"})
 
@@ -133,11 +144,14 @@ class Interpreter:
             params = list(line.params)
             if not params:
                 continue
+            head = params[0]
+            defining = head.name is not None or head.value.lower() in _DEFINING or "." in head.value
             for p in params:
                 if p.unterminated:
-                    self.sink.error(codes.UNTERMINATED_QUOTE, f"`{p.quote}` is not closed on this line",
-                                    _span(fname, p), help="close the quote or bracket on the same line; "
-                                    "continue long values with a `~` line")
+                    report = self.sink.error if defining else self.sink.warning
+                    report(codes.UNTERMINATED_QUOTE, f"`{p.quote}` is not closed on this line",
+                           _span(fname, p), help="close the quote or bracket on the same line; "
+                           "continue long values with a `~` line")
             self._command(params, path)
 
     # ------------------------------------------------------------------ commands
@@ -177,8 +191,12 @@ class Interpreter:
             self._redirect(head, rest, path)
         elif verb in ("buscoords", "latlongcoords"):
             self._buscoords(head, rest, path)
-        elif verb in ("open", "close"):
-            self._open_close(head, rest, fname, verb == "open")
+        elif verb in ("open", "close", "enable", "disable"):
+            self._open_close(head, rest, fname, verb in ("open", "disable"))
+        elif verb == "select":
+            self._select(head, rest, fname)
+        elif verb == "setbusxy":
+            self._setbusxy(rest, fname)
         elif verb in _PASSIVE:
             return
         elif verb in _UNSUPPORTED:
@@ -192,8 +210,7 @@ class Interpreter:
             self._unknown_command(head.value, head, fname)
 
     def _unknown_command(self, word: str, p: Param, fname: str) -> None:
-        known = sorted(_PASSIVE | _UNSUPPORTED | {"new", "edit", "more", "set", "clear", "redirect",
-                                                  "compile", "buscoords", "latlongcoords"})
+        known = sorted(c for c in ENGINE_COMMANDS if c[0].isalpha())
         self.sink.error(codes.UNKNOWN_COMMAND, f"`{word}` is not an OpenDSS command", _span(fname, p),
                         help=did_you_mean(word, known) or "a line starts with a command such as `New`, "
                         "`Edit`, `~`, `Set` or `Redirect`")
@@ -268,7 +285,7 @@ class Interpreter:
         return obj
 
     def _open_close(self, head: Param, rest: list[Param], fname: str, opening: bool) -> None:
-        """``Open Line.sw 1``: the element is taken out of service (a switch's open state)."""
+        """``Open Line.sw 1`` / ``Disable Load.x``: the element is taken out of service (or back in)."""
         if not rest:
             self.sink.error(codes.UNKNOWN_OBJECT, f"`{head.value}` needs an element", _span(fname, head),
                             help=f"write `{head.value} Line.<name> <terminal>`")
@@ -277,6 +294,29 @@ class Interpreter:
         obj = self._existing(*split, rest[0], fname) if split else None
         if obj is not None:
             obj.enabled = not opening
+
+    def _select(self, head: Param, rest: list[Param], fname: str) -> None:
+        """``Select Line.L1``: later ``~`` lines continue that object."""
+        target = next((p for p in rest if p.name is None or p.name.lower() == "element"), None)
+        if target is None:
+            return
+        split = self._split_object(target.value, target, fname)
+        obj = self._existing(*split, target, fname) if split else None
+        if obj is not None:
+            self.active = obj
+
+    def _setbusxy(self, rest: list[Param], fname: str) -> None:
+        """``SetBusXY bus=650 x=200 y=400``."""
+        vals = {p.name.lower(): p for p in rest if p.name}
+        if not {"bus", "x", "y"} <= set(vals):
+            return
+        try:
+            x, y = float(vals["x"].value), float(vals["y"].value)
+        except ValueError:
+            self.sink.error(codes.BAD_COORDS, "`SetBusXY` needs numbers for x and y", _span(fname, vals["x"]),
+                            help="write `SetBusXY bus=<bus> x=<number> y=<number>`")
+            return
+        self.circuit.coords[vals["bus"].value.split(".")[0].lower()] = Coord(x, y, _span(fname, vals["bus"]))
 
     def _dotted_select(self, head: Param, rest: list[Param], fname: str) -> None:
         split = self._split_object(head.value, head, fname)
@@ -367,9 +407,9 @@ class Interpreter:
             return None
         arg = rest[0]
         name = arg.value.strip()
-        target = Path(name)
+        target = Path(name.replace("\\", "/"))
         if not target.is_absolute():
-            target = path.parent / name.replace("\\", "/")
+            target = resolve_case(path.parent / target)
         return target, _span(str(path), arg)
 
     def _redirect(self, head: Param, rest: list[Param], path: Path) -> None:
@@ -390,6 +430,15 @@ class Interpreter:
             return
         self.circuit.files.append(target)
         self.circuit.coords.update(read_coords(text, str(target), self.sink))
+
+
+def resolve_case(target: Path) -> Path:
+    """`target`, or the one file whose path differs only in letter case (scripts written on Windows)."""
+    if target.exists() or not target.parent.is_dir():
+        return target
+    low = target.name.lower()
+    hits = [c for c in target.parent.iterdir() if c.name.lower() == low]
+    return hits[0] if len(hits) == 1 else target
 
 
 def decode(raw: bytes) -> str:

@@ -132,3 +132,18 @@ def test_island_buses_are_kept_isolated(tmp_path: Path) -> None:
     buses = net.table("buses")
     kinds = dict(zip(buses.column("bus").to_pylist(), buses.column("kind").to_pylist()))
     assert kinds["z1"] == kinds["z2"] == "isolated" and kinds["b"] == "pq"
+
+
+def test_session_commands_as_engine(tmp_path: Path) -> None:
+    """Select + ``~``, Disable/Enable, SetBusXY, a Redirect whose case differs (Windows scripts)."""
+    (tmp_path / "Loads.DSS").write_text("new load.l1 bus1=b kw=10\nnew load.l2 bus1=b kw=20\n")
+    net, sink, _ = _run(tmp_path, HEAD + "new line.l1 bus1=sourcebus bus2=b\nredirect loads.dss\n"
+                        "select load.l1\n~ kw=15\ndisable load.l2\nsetbusxy bus=b x=3 y=4\n"
+                        "set casename='unterminated\n")
+    assert net is not None, [d.render() for d in sink.errors]
+    loads = {r["load"]: r for r in net.table("loads").to_pylist()}
+    assert loads["l1"]["p_mw"] == pytest.approx(0.015) and loads["l2"]["status"] is False
+    buses = {r["bus"]: r for r in net.table("buses").to_pylist()}
+    assert (buses["b"]["x"], buses["b"]["y"]) == (3.0, 4.0)
+    # an unclosed quote outside object data (here in `Set`) is only a warning, as the engine accepts it
+    assert [d.severity for d in sink if d.code == codes.UNTERMINATED_QUOTE] == [Severity.WARNING]
