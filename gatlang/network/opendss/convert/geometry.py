@@ -200,7 +200,7 @@ def line_constants(lay: Layout, freq: float, rho: float) -> tuple[np.ndarray, np
     rad = np.asarray([wi.radius for wi in lay.wires])
     _check_layout(x, h, rdc, gmr, np.where(cap > 0, cap, rad), lay)
     a = (1 + 1j) * np.sqrt(w * MU0 / (2 * math.pi * rdc))
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):          # Bessel ratio of large arguments: replaced by 1 below
         ratio = np.where(np.abs(a) > 35, 1.0, iv(0, a) / iv(1, a))
     rint = (rdc * a / 2 * ratio).real
     rint = np.where(np.abs(a) > 35, (rdc * a / 2).real, rint)
@@ -301,8 +301,9 @@ def geometry_impedance(line: DssObject, circuit: Circuit, sink: DiagnosticSink, 
         return None
     rho = positive(vals["rho"], sink, "rho") if "rho" in vals else 100.0
     try:
-        r, x, c = line_constants(lay, freq, rho or 100.0)
-    except (ValueError, np.linalg.LinAlgError, ZeroDivisionError, OverflowError) as exc:
+        with np.errstate(all="raise"):       # overflow or 0/0 in odd data: reported, not propagated
+            r, x, c = line_constants(lay, freq, rho or 100.0)
+    except (ValueError, np.linalg.LinAlgError, ZeroDivisionError, OverflowError, FloatingPointError) as exc:
         sink.warning(codes.GEOMETRY_NOT_COMPUTED, f"line `{line.display}`: impedances of {cls} "
                      f"`{obj.display}` cannot be computed ({exc}); the line is not imported", span,
                      help="check the conductor positions and wire data, or give a `linecode=`")
