@@ -63,8 +63,9 @@ def test_exact_formulations_match_ac_baseline(tmp_path: Path, case: str, formula
 
 
 @pytest.mark.slow
-def test_acr_case118_matches_ac_baseline(tmp_path: Path) -> None:
-    got = _solve(tmp_path, PGLIB / "pglib_opf_case118_ieee.m", "acr")
+@pytest.mark.parametrize("formulation", ["acr", "ivr"])
+def test_exact_formulations_case118_match_ac_baseline(tmp_path: Path, formulation: str) -> None:
+    got = _solve(tmp_path, PGLIB / "pglib_opf_case118_ieee.m", formulation)
     assert five_digits(got) == BASELINE["case118_ieee"][1]
 
 
