@@ -89,11 +89,16 @@ def _cost_pieces(case: BalancedCase) -> tuple[Entities, np.ndarray]:
     gens, slopes, intercepts = [], [], []
     pwl = case.cost_pwl or []
     for g, pts in enumerate(pwl):
-        if pts is None or len(pts) < 2:
+        if pts is None or len(pts) == 0:
             continue
         x, y = pts[:, 0], pts[:, 1]
         dx = np.diff(x)
         keep = dx > 0
+        if not keep.any():     # a curve of zero width (pmin == pmax): a constant cost
+            gens.append(g)
+            slopes.append(0.0)
+            intercepts.append(float(np.max(y)))
+            continue
         slope = np.diff(y)[keep] / dx[keep]
         gens.extend([g] * len(slope))
         slopes.extend(slope)
