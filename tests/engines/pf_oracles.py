@@ -54,11 +54,11 @@ def pandapower_oracle(path: Path, **runpp_kwargs) -> Oracle:
     return Oracle(net, dict(zip((net.res_bus.index + 1).astype(str), v)))
 
 
-TESTS_DATA = Path(__file__).resolve().parents[1] / "data" / "pf"
+TESTS_DATA = Path(__file__).resolve().parents[1] / "data" / "pglib"
 
 
 def pglib_path(name: str, shared_data: Path) -> Path:
-    """Small cases are copied into tests/data/pf; case1354 is read from the shared data folder."""
+    """Small cases are copied into tests/data/pglib; case1354 is read from the shared data folder."""
     if name in PGLIB_LOCAL:
         return TESTS_DATA / PGLIB_LOCAL[name]
     return shared_data / PGLIB_SHARED[name]

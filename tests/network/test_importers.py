@@ -27,7 +27,7 @@ def test_guess_kind(name, kind, tmp_path):
 
 
 def test_options_reach_the_importer(data_dir):
-    net = import_network("matpower", data_dir / "matpower" / "pglib_opf_case5_pjm.m", {"frequency_hz": 50},
+    net = import_network("matpower", data_dir / "pglib" / "pglib_opf_case5_pjm.m", {"frequency_hz": 50},
                          DiagnosticSink(), WHERE)
     assert net.frequency_hz == 50.0 and net.table("buses").num_rows == 5
 

@@ -13,7 +13,7 @@ from gatlang.network.matpower import load_matpower, parse_matpower_text
 from gatlang.network.psse import parse_psse_text
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-PJM = (DATA / "matpower" / "pglib_opf_case5_pjm.m").read_text()
+PJM = (DATA / "pglib" / "pglib_opf_case5_pjm.m").read_text()
 
 
 def test_piecewise_linear_costs_are_point_arrays(data_dir):
@@ -26,7 +26,7 @@ def test_piecewise_linear_costs_are_point_arrays(data_dir):
 
 
 def test_polynomial_costs_match_the_file(data_dir):
-    case = from_network(load_matpower(data_dir / "matpower" / "pglib_opf_case5_pjm.m", DiagnosticSink()))
+    case = from_network(load_matpower(data_dir / "pglib" / "pglib_opf_case5_pjm.m", DiagnosticSink()))
     # pglib case5_pjm gencost: 2 0 0 3 0.0 14.0 0.0 / 15.0 / 30.0 / 40.0 / 10.0
     assert case.cost_c1.tolist() == [14.0, 15.0, 30.0, 40.0, 10.0]
     assert not case.cost_c2.any() and not case.cost_c0.any()

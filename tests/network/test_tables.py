@@ -22,7 +22,7 @@ def _same(a, b) -> None:
         assert a.tables[name].equals(b.tables[name]), name
 
 
-@pytest.mark.parametrize("rel", ["matpower/pglib_opf_case118_ieee.m", "matpower/case5_dc.m",
+@pytest.mark.parametrize("rel", ["pglib/pglib_opf_case118_ieee.m", "matpower/case5_dc.m",
                                  "psse/case5_withload.raw", "psse/case30.raw",
                                  "psse/three_winding_test.raw"])
 def test_import_export_import_is_lossless(rel, data_dir, tmp_path):
@@ -40,7 +40,7 @@ def test_import_export_import_is_lossless(rel, data_dir, tmp_path):
 
 
 def test_gatc_import_writes_tables_that_read_back(data_dir, tmp_path, capsys):
-    src = data_dir / "matpower" / "pglib_opf_case14_ieee.m"
+    src = data_dir / "pglib" / "pglib_opf_case14_ieee.m"
     assert main(["import", str(src), "-o", str(tmp_path / "out")]) == 0
     meta = json.loads((tmp_path / "out" / "network.json").read_text())
     assert meta["base_mva"] == 100.0 and meta["balanced"] is True and meta["name"] == "pglib_opf_case14_ieee"
@@ -51,7 +51,7 @@ def test_gatc_import_writes_tables_that_read_back(data_dir, tmp_path, capsys):
 
 @pytest.fixture
 def exported(data_dir, tmp_path) -> Path:
-    net = import_network("matpower", data_dir / "matpower" / "pglib_opf_case5_pjm.m", {}, DiagnosticSink(), None)
+    net = import_network("matpower", data_dir / "pglib" / "pglib_opf_case5_pjm.m", {}, DiagnosticSink(), None)
     write_tables(net, tmp_path / "t")
     return tmp_path / "t"
 
@@ -121,7 +121,7 @@ _CLEAN: dict[str, bytes] = {}
 
 def _clean_export(data_dir: Path, tmp: Path) -> dict[str, bytes]:
     if not _CLEAN:
-        net = import_network("matpower", data_dir / "matpower" / "pglib_opf_case5_pjm.m", {},
+        net = import_network("matpower", data_dir / "pglib" / "pglib_opf_case5_pjm.m", {},
                              DiagnosticSink(), None)
         for p in write_tables(net, tmp / "clean"):
             _CLEAN[p.name] = p.read_bytes()
