@@ -52,7 +52,6 @@ class NetView:
 
 def _incidence(n: int, owner: np.ndarray) -> list[np.ndarray]:
     """For each of `n` elements, the indices i with owner[i] == element (stable order)."""
-    owner = np.asarray(owner, dtype=np.int64)
     order = np.argsort(owner, kind="stable")
     counts = np.bincount(owner, minlength=n)
     return np.split(order, np.cumsum(counts)[:-1])
@@ -74,8 +73,7 @@ def _is_meshed(n_bus: int, f: np.ndarray, t: np.ndarray) -> bool:
 
     if len(f) == 0:
         return False
-    graph = sp.coo_matrix((np.ones(len(f)), (np.asarray(f, dtype=np.int64), np.asarray(t, dtype=np.int64))),
-                          shape=(n_bus, n_bus))
+    graph = sp.coo_matrix((np.ones(len(f)), (f, t)), shape=(n_bus, n_bus))
     n_comp, _ = connected_components(graph, directed=False)
     return len(f) > n_bus - n_comp
 

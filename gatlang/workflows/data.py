@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from gatlang.diagnostics import DiagnosticSink, GatError
 from gatlang.network.balanced import BalancedCase, from_network
-from gatlang.semantics.options import evaluate
+from gatlang.semantics.options import Value, evaluate
 from gatlang.syntax import ast
 from gatlang.workflows.base import Step
 
@@ -58,31 +58,33 @@ def balanced_case(c: "Compilation", step: Step) -> BalancedCase | None:
     case = c.networks[key]
     if case is None:
         return None
-    return apply_scenario(c, step, _with_index_dtypes(case))
-
-
-def _with_index_dtypes(case: BalancedCase) -> BalancedCase:
-    """Index arrays as int64 whatever the lowering produced (they index other arrays)."""
-    import numpy as np
-
-    return dataclasses.replace(case, f=np.asarray(case.f, dtype=np.int64), t=np.asarray(case.t, dtype=np.int64),
-                               gen_bus=np.asarray(case.gen_bus, dtype=np.int64))
+    return apply_scenario(c, step, case)
 
 
 def apply_scenario(c: "Compilation", step: Step, case: BalancedCase) -> BalancedCase:
     """A copy of `case` with the scenario's multipliers applied (never mutates the shared case)."""
     if step.scenario is None:
         return case
-    assert c.resolved is not None
-    opts = c.resolved.scenario_options.get(step.scenario, {})
-    load = float(opts["load_scale"].value) if "load_scale" in opts else 1.0
-    gen = float(opts["gen_scale"].value) if "gen_scale" in opts else 1.0
-    if "pv_scale" in opts:
+    load, gen = scenario_factor(c, step, "load_scale"), scenario_factor(c, step, "gen_scale")
+    pv = _scenario_option(c, step, "pv_scale")
+    if pv is not None:
         step.sink.warning("GAT0407", f"scenario `{step.scenario}` sets `pv_scale`, but network "
                                      f"`{step.run.network}` has no PV systems in its balanced model",
-                          opts["pv_scale"].span, help="pv_scale applies to OpenDSS PVSystem elements")
+                          pv.span, help="pv_scale applies to OpenDSS PVSystem elements")
     return dataclasses.replace(case, pd=case.pd * load, qd=case.qd * load,
                                pmin=case.pmin * gen, pmax=case.pmax * gen, pg=case.pg * gen)
+
+
+def _scenario_option(c: "Compilation", step: Step, name: str) -> "Value | None":
+    if step.scenario is None or c.resolved is None:
+        return None
+    return c.resolved.scenario_options.get(step.scenario, {}).get(name)
+
+
+def scenario_factor(c: "Compilation", step: Step, name: str) -> float:
+    """A multiplier of the step's scenario (`load_scale`, `gen_scale`, `pv_scale`); 1 when not set."""
+    opt = _scenario_option(c, step, name)
+    return float(opt.value) if opt is not None else 1.0
 
 
 def model_items(items: tuple[ast.Node, ...]) -> list[ast.Node]:

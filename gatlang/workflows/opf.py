@@ -67,9 +67,8 @@ class OPF:
             return
         step.state["builder"] = builder
         step.state["view"] = view
-        step.record["model"] = {"variables": sum(1 for _ in builder.model.component_data_objects(
-            ctype=__import__("pyomo.environ", fromlist=["Var"]).Var, descend_into=True)),
-            "formulation": form.name, "buses": len(view.kinds["bus"]), "branches": len(view.kinds["line"]),
+        step.record["model"] = {"variables": builder.model.nvariables(), "constraints": builder.model.nconstraints(),
+                                "formulation": form.name, "buses": len(view.kinds["bus"]), "branches": len(view.kinds["line"]),
             "generators": len(view.kinds["gen"])}
 
     @staticmethod

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from gatlang.workflows.base import Step
-from gatlang.workflows.data import balanced_case, load_network
+from gatlang.workflows.data import balanced_case, load_network, scenario_factor
 
 if TYPE_CHECKING:
     from gatlang.engines.pf_result import PFResult
@@ -66,11 +66,10 @@ class PowerFlow:
                             step.run.span, help="use `phases = balanced`")
             step.failed = True
             return
-        opts = c.resolved.scenario_options.get(step.scenario, {}) if c.resolved and step.scenario else {}
         result = solve_unbalanced(step.state["network"], method=method, tol=tol, max_iter=max_iter,
                                   regulators=step.option("regulators", "control"),
-                                  load_scale=float(opts["load_scale"].value) if "load_scale" in opts else 1.0,
-                                  pv_scale=float(opts["pv_scale"].value) if "pv_scale" in opts else 1.0,
+                                  load_scale=scenario_factor(c, step, "load_scale"),
+                                  pv_scale=scenario_factor(c, step, "pv_scale"),
                                   span=step.run.span)
         step.state["result3"] = result
         step.sink.extend(result.diagnostics)

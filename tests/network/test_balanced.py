@@ -16,7 +16,7 @@ CASES = ["pglib_opf_case14_ieee.m", "pglib_opf_case118_ieee.m"]
 
 
 def _path(name: str, data_dir: Path, shared_data: Path) -> Path:
-    local = data_dir / "matpower" / name
+    local = data_dir / "pglib" / name
     return local if local.exists() else shared_data / "pglib-opf" / name
 
 
@@ -78,7 +78,7 @@ def test_bus_types_loads_and_costs_match_pandapower(name, data_dir, shared_data)
 def test_out_of_service_elements_are_dropped(data_dir):
     sink = DiagnosticSink()
     from gatlang.network.matpower import load_matpower
-    net = load_matpower(data_dir / "matpower" / "pglib_opf_case14_ieee.m", sink)
+    net = load_matpower(data_dir / "pglib" / "pglib_opf_case14_ieee.m", sink)
     lines = net.tables["lines"]
     net.tables["lines"] = lines.set_column(lines.schema.get_field_index("status"), "status",
                                            __import__("pyarrow").array([False] + [True] * (lines.num_rows - 1)))
@@ -153,3 +153,14 @@ def test_large_cases_match_pandapower_counts_totals_and_branch_admittances(rel, 
     assert len(lf) > 0.5 * case.n_branch
     diff = np.asarray(ours[lf, lt] - theirs[lf, lt]).ravel()
     assert np.abs(diff).max() <= 1e-9 * abs(theirs).max()
+
+
+@pytest.mark.parametrize("rel", ["pglib/pglib_opf_case5_pjm.m", "psse/three_winding_test.raw"])
+def test_index_arrays_are_int64(data_dir: Path, rel: str) -> None:
+    """BalancedCase documents f, t and gen_bus as integer positions; kernels and models index with them."""
+    from gatlang.network.importers import import_network
+
+    sink = DiagnosticSink()
+    case = from_network(import_network(None, data_dir / rel, {}, sink), sink)
+    for arr in (case.f, case.t, case.gen_bus):
+        assert arr.dtype == np.int64
