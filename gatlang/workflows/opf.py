@@ -66,7 +66,6 @@ class OPF:
             step.failed = True
             return
         step.state["builder"] = builder
-        step.state["view"] = view
         step.record["model"] = {"variables": builder.model.nvariables(), "constraints": builder.model.nconstraints(),
                                 "formulation": form.name, "buses": len(view.kinds["bus"]), "branches": len(view.kinds["line"]),
             "generators": len(view.kinds["gen"])}
