@@ -117,12 +117,14 @@ def element_conductors(ref: BusRef | None, nphases: int, connection: str) -> lis
     """Conductors of a one-terminal element (load, generator, capacitor ...) in engine order.
 
     Wye: the phases plus the neutral (ground unless the bus names it); delta:
-    the phases, except that a one-phase delta element spans two nodes.
+    the phases, except that a one-phase delta element spans two conductors.
+    Conductors the bus does not name default, as in the engine, to nodes
+    1..nphases and then ground: ``bus1=a.2`` of a one-phase delta load is
+    ``[2, 0]`` (checked with the engine's ``CktElement.NodeOrder``), not a
+    second phase.
     """
-    if connection == "wye":
+    if connection == "wye" or nphases == 1:
         return conductor_nodes(ref, nphases + 1, nphases)
-    if nphases == 1:
-        return conductor_nodes(ref, 2, 2)
     return conductor_nodes(ref, nphases, nphases)
 
 
