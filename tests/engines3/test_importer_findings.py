@@ -4,6 +4,10 @@ The conductors of one-terminal elements are compared with the engine's
 ``CktElement.NodeOrder``: a one-phase delta element given one node
 (``bus1=a.2``, six loads on IEEE 34) has its second conductor on ground, as the
 engine's default node list is 1..phases and then 0.
+
+IEEE 37 (every load delta, delta-delta transformers, an open-delta regulator:
+no ground on the 4.8 kV side but the cables' capacitance) is solved with the
+conductors exactly as imported -- no patching from the engine.
 """
 from __future__ import annotations
 
@@ -11,9 +15,10 @@ import opendssdirect as dss
 import pytest
 
 from gatlang.diagnostics import DiagnosticSink
+from gatlang.engines.pf3 import solve_unbalanced
 from gatlang.network.opendss.importer import load_opendss
 
-from .dss_oracle import solve_engine
+from .dss_oracle import DATA3, compare, fix_taps, solve_engine
 
 TEXT = """clear
 new circuit.t basekv=24.9 bus1=src
@@ -54,3 +59,40 @@ def test_one_terminal_conductors_match_engine(tmp_path, cls, props):
     expected = list(dss.CktElement.NodeOrder())
     net = load_opendss(path, DiagnosticSink())
     assert net.table(_TABLE[cls]).column("conn").to_pylist()[0] == expected
+
+
+IEEE37 = DATA3.parents[0] / "opendss" / "ieee" / "37Bus" / "ieee37.dss"
+
+
+@pytest.fixture(scope="module")
+def ieee37():
+    return solve_engine(IEEE37)
+
+
+def _import(path):
+    sink = DiagnosticSink()
+    net = load_opendss(path, sink)
+    assert net is not None, [d.message for d in sink.errors]
+    return net
+
+
+@pytest.mark.parametrize("method", ["newton", "fixed_point"])
+def test_ieee37_voltages_match_engine_at_its_taps(ieee37, method):
+    net = _import(IEEE37)
+    fix_taps(net, ieee37.taps)
+    res = solve_unbalanced(net, method=method, regulators="fixed")
+    assert res.converged, [d.message for d in res.diagnostics]
+    dvm, dva, worst_m, worst_a = compare(res, ieee37)
+    assert dvm < 1e-4, f"|V| off by {dvm:.2e} pu at {worst_m}"
+    assert dva < 0.05, f"angle off by {dva:.3f} deg at {worst_a}"
+    assert res.losses_kw == pytest.approx(ieee37.losses_kva.real, rel=1e-5)
+    assert res.losses_kvar == pytest.approx(ieee37.losses_kva.imag, rel=1e-5)
+
+
+def test_ieee37_control_loop_reaches_engine_taps():
+    shipped = solve_engine(IEEE37, tight=False)
+    res = solve_unbalanced(_import(IEEE37), regulators="control")
+    assert res.converged
+    assert res.tap_positions == shipped.tap_positions
+    dvm, dva, where, _ = compare(res, shipped)
+    assert dvm < 1e-4 and dva < 0.05, where

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 IEEE = Path(__file__).resolve().parents[2] / "data" / "opendss" / "ieee"
 FEEDERS = {"ieee13": IEEE / "13Bus" / "IEEE13Nodeckt.dss", "ieee34": IEEE / "34Bus" / "ieee34Mod1.dss",
-           "ieee123": IEEE / "123Bus" / "IEEE123Master.dss"}
+           "ieee123": IEEE / "123Bus" / "IEEE123Master.dss", "ieee37": IEEE / "37Bus" / "ieee37.dss"}
 _SOLVE = re.compile(r"^\s*(solve|calcv\w*)\b.*$", re.IGNORECASE | re.MULTILINE)
 
 

@@ -20,7 +20,7 @@ from gatlang.network.opendss.importer import load_opendss
 from .engine import FEEDERS, assert_y_matches as _compare, copy_without_solve, fresh, yprim
 
 
-@pytest.mark.parametrize("feeder", ["ieee13", "ieee34", "ieee123"])
+@pytest.mark.parametrize("feeder", ["ieee13", "ieee34", "ieee37", "ieee123"])
 def test_system_y_matches_engine(feeder: str, tmp_path: Path) -> None:
     _compare(copy_without_solve(FEEDERS[feeder], tmp_path))
 
