@@ -65,4 +65,7 @@ def workflow_for(kind: str) -> Workflow | None:
     if kind == "pf":
         from gatlang.workflows import pf
         return pf.PowerFlow()
+    if kind == "hostcap":
+        from gatlang.workflows import hostcap
+        return hostcap.HostingCapacity()
     return None
