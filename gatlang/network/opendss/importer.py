@@ -47,7 +47,7 @@ def load_opendss(path: str | Path, sink: DiagnosticSink, *, kron_reduce: bool = 
     path = Path(path)
     local = DiagnosticSink()
     interp = Interpreter(local)
-    interp.run_file(path, span)
+    interp.compile(path, span)
     circuit = interp.circuit
     net = None
     if path in circuit.files:

@@ -45,7 +45,7 @@ cvrtloadshapes rephase alignfile obfuscate updatestorage refine_buslevels save
 #: commands that solve, report, plot or manage the session: nothing to import, accepted silently
 _PASSIVE = ENGINE_COMMANDS - _UNSUPPORTED - {"new", "edit", "more", "m", "~", "set", "clear", "clearall",
                                              "redirect", "compile", "buscoords", "latlongcoords", "open",
-                                             "close", "enable", "disable", "select", "setbusxy"}
+                                             "close", "enable", "disable", "select", "setbusxy", "cd"}
 #: commands whose unterminated quote is an error (object data); elsewhere a warning
 _DEFINING = frozenset({"new", "edit", "more", "m", "~"})
 _MAX_DEPTH = 40
@@ -115,8 +115,34 @@ class Interpreter:
         self.active: DssObject | None = None
         self._depth = 0
         self.default_freq = 60.0
+        #: the engine's current directory: relative file names resolve against it (not against
+        #: the naming file) -- `Compile` and `cd` move it, `Redirect` restores it when done
+        self.cwd: Path | None = None
 
     # ------------------------------------------------------------------ files
+
+    def compile(self, path: Path, span: Span | None) -> None:
+        """``Compile <path>`` as the engine runs it (also how a script is imported).
+
+        Measured on the engine (opendssdirect, AllowChangeDir on, its default):
+        Compile moves the current directory to the compiled file's folder and
+        leaves it there afterwards -- later relative names in the *calling*
+        file resolve from that folder -- until an enclosing Redirect ends and
+        restores the directory it started with.  A nested Compile moves it
+        again, and the outer Compile, when it finishes, sets it back to its own
+        file's folder.
+        """
+        self.cwd = path.parent
+        self.run_file(path, span)
+        self.cwd = path.parent
+
+    def redirect(self, path: Path, span: Span | None) -> None:
+        """``Redirect <path>``: run it from its own folder, then restore the current directory."""
+        saved, self.cwd = self.cwd, path.parent
+        try:
+            self.run_file(path, span)
+        finally:
+            self.cwd = saved
 
     def run_file(self, path: Path, span: Span | None) -> None:
         if self._depth > _MAX_DEPTH:
@@ -128,8 +154,9 @@ class Interpreter:
         except OSError as exc:
             self.sink.error(codes.FILE_NOT_FOUND, f"cannot read OpenDSS file `{path}`: "
                             f"{exc.strerror or exc}", span,
-                            help="check the path; relative paths are taken from the directory "
-                                 "of the file that names them")
+                            help="check the path; relative paths are taken from the current "
+                                 "directory: the folder of the file being read, or of the file "
+                                 "compiled last (`Compile` and `cd` change it, as in OpenDSS)")
             return
         self.circuit.files.append(path)
         self._depth += 1
@@ -188,7 +215,9 @@ class Interpreter:
             self.circuit = Circuit(files=self.circuit.files)
             self.active = None           # (the default base frequency is global: kept)
         elif verb in ("redirect", "compile"):
-            self._redirect(head, rest, path)
+            self._redirect(head, rest, path, verb == "compile")
+        elif verb == "cd":
+            self._cd(head, rest, path)
         elif verb in ("buscoords", "latlongcoords"):
             self._buscoords(head, rest, path)
         elif verb in ("open", "close", "enable", "disable"):
@@ -409,13 +438,28 @@ class Interpreter:
         name = arg.value.strip()
         target = Path(name.replace("\\", "/"))
         if not target.is_absolute():
-            target = resolve_case(path.parent / target)
+            target = resolve_case((self.cwd or path.parent) / target)
         return target, _span(str(path), arg)
 
-    def _redirect(self, head: Param, rest: list[Param], path: Path) -> None:
+    def _redirect(self, head: Param, rest: list[Param], path: Path, compiling: bool) -> None:
         found = self._target(head, rest, path)
         if found is not None:
-            self.run_file(found[0], found[1])
+            (self.compile if compiling else self.redirect)(*found)
+
+    def _cd(self, head: Param, rest: list[Param], path: Path) -> None:
+        """``cd <folder>``: later relative file names resolve from there (as in the engine)."""
+        if not rest:                                   # the engine just reports the directory
+            return
+        found = self._target(head, rest, path)
+        if found is None:
+            return
+        target, span = found
+        if not target.is_dir():
+            self.sink.error(codes.FILE_NOT_FOUND, f"`cd`: folder `{target}` does not exist", span,
+                            help="relative folders are taken from the current directory, which `Compile` "
+                                 "and `cd` change")
+            return
+        self.cwd = target
 
     def _buscoords(self, head: Param, rest: list[Param], path: Path) -> None:
         found = self._target(head, rest, path)
