@@ -115,23 +115,36 @@ class LimitCheck:
                                      float(base.loading[i]), lim.loading_pct))
         return out
 
-    def worst(self, obs: Observation) -> Violation | None:
-        """The limit passed by the largest margin (voltage in pu, loading as a fraction of the rating)."""
+    def tightest(self, obs: Observation) -> Violation:
+        """The limit with the least room left (at an optimum: the one the optimiser stopped at)."""
+        with np.errstate(invalid="ignore"):
+            load = np.where(np.isfinite(obs.loading), (self.lmax - obs.loading) / 100.0, np.inf)
+        margins = {"overvoltage": self.vmax - obs.vm, "undervoltage": obs.vm - self.vmin, "overload": load}
+        kind = min(margins, key=lambda k: np.nanmin(margins[k]) if len(margins[k]) else np.inf)
+        i = int(np.nanargmin(margins[kind]))
+        return self._at(kind, obs, i)
+
+    def _at(self, kind: str, obs: Observation, i: int) -> Violation:
+        if kind == "overload":
+            return Violation(kind, str(obs.branch[i]), int(obs.branch_phase[i]), float(obs.loading[i]),
+                             float(self.lmax[i]))
+        limit = self.vmax[i] if kind == "overvoltage" else self.vmin[i]
+        return Violation(kind, str(obs.bus[i]), int(obs.phase[i]), float(obs.vm[i]), float(limit))
+
+    def worst(self, obs: Observation, v_tol: float = V_TOL, loading_tol: float = LOADING_TOL) -> Violation | None:
+        """The limit passed by the largest margin (voltage in pu, loading as a fraction of the rating);
+        a value past its limit by no more than the tolerance (pu, %) is within it."""
         over = obs.vm - self.vmax
         under = self.vmin - obs.vm
         with np.errstate(invalid="ignore"):
             load = np.where(np.isfinite(obs.loading), (obs.loading - self.lmax) / 100.0, -np.inf)
         candidates = []
-        for kind, excess, tol in (("overvoltage", over, V_TOL), ("undervoltage", under, V_TOL),
-                                  ("overload", load, LOADING_TOL / 100.0)):
+        for kind, excess, tol in (("overvoltage", over, v_tol), ("undervoltage", under, v_tol),
+                                  ("overload", load, loading_tol / 100.0)):
             excess = np.nan_to_num(excess, nan=-np.inf)
             if len(excess) and excess.max() > tol:
                 candidates.append((float(excess.max()), kind, int(np.argmax(excess))))
         if not candidates:
             return None
         _, kind, i = max(candidates)
-        if kind == "overload":
-            return Violation(kind, str(obs.branch[i]), int(obs.branch_phase[i]), float(obs.loading[i]),
-                             float(self.lmax[i]))
-        limit = self.vmax[i] if kind == "overvoltage" else self.vmin[i]
-        return Violation(kind, str(obs.bus[i]), int(obs.phase[i]), float(obs.vm[i]), float(limit))
+        return self._at(kind, obs, i)

@@ -35,6 +35,7 @@ UNSUPPORTED = "GAT0447"        # method x network combination not available, or 
 BAD_OPTION = "GAT0448"         # `pf` out of range
 OPF_FAILED = "GAT0449"         # the hosting-capacity OPF of one location has no solution
 BASE_FAILED = "GAT0450"        # the network without DER does not solve
+OPF_INEXACT = "GAT0451"        # warning: the OPF answer breaks a limit in the AC power flow
 
 #: default number of steps `max` allows when it is not given
 DEFAULT_STEPS = 200
