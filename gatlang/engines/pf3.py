@@ -16,11 +16,11 @@ import time
 from dataclasses import replace
 
 import numpy as np
-import scipy.sparse.linalg as spla
 
 from gatlang.diagnostics import Diagnostic, Span, error, warning
 from gatlang.engines import pf3_result as codes
-from gatlang.engines.pf3_fixed import fixed_point, nominal_load_matrix
+from gatlang.engines.pf3_cache import memo
+from gatlang.engines.pf3_fixed import fixed_point, nominal_factor
 from gatlang.engines.pf3_flows import branch_flows
 from gatlang.engines.pf3_newton import newton
 from gatlang.engines.pf3_regcontrol import control_round, final_taps, regulators as find_regulators
@@ -60,16 +60,30 @@ def roundoff_floor(system: System3) -> float:
     """The smallest mismatch (pu) worth asking for: round-off of ``Y v`` at |v| ~ 1."""
     if system.n == 0:
         return 0.0
-    rows = np.asarray(abs(system.ypu).sum(axis=1)).ravel()
-    return ROUNDOFF_FACTOR * sys.float_info.epsilon * float(rows.max())
+    if "roundoff" not in system.shared:
+        rows = np.asarray(abs(system.ypu).sum(axis=1)).ravel()
+        system.shared["roundoff"] = ROUNDOFF_FACTOR * sys.float_info.epsilon * float(rows.max())
+    return system.shared["roundoff"]
 
 
-def start_voltages(system: System3) -> np.ndarray:
+def start_voltages(system: System3, reuse: dict | None = None) -> np.ndarray:
     """The network with every load at its nominal admittance, solved once: a start point that
-    carries every transformer's phase shift and the regulators' present taps."""
-    yload, _ = nominal_load_matrix(system)
-    lu = spla.splu((system.ypu + yload).tocsc(), permc_spec="MMD_AT_PLUS_A")
+    carries every transformer's phase shift and the regulators' present taps.  It uses the
+    fixed-point kernel's factorisation (the same matrix), so it costs one triangular solve."""
+    _, lu = nominal_factor(system, {} if reuse is None else reuse)
     return np.asarray(lu.solve(system.isrc), dtype=complex)
+
+
+def _kernel_round(system: System3, method: str, v: np.ndarray, tol: float, max_iter: int,
+                  reuse: dict) -> tuple[Solve3Outcome, bool]:
+    """One solve at fixed controls; a stalled fixed point hands over to Newton from its best
+    iterate (with the iterations it left).  Returns (outcome, whether Newton took over)."""
+    out = KERNELS[method](system, v, tol, max_iter, reuse)
+    if not (out.stalled and method != "newton" and out.iterations < max_iter):
+        return out, False
+    rescue = newton(system, out.v, tol, max_iter - out.iterations, reuse)
+    return Solve3Outcome(rescue.v, rescue.converged, out.iterations + rescue.iterations,
+                         out.history + rescue.history[1:], rescue.failure), True
 
 
 def _singular(exc: str, span: Span | None) -> Diagnostic:
@@ -114,13 +128,15 @@ def _unmodelled(net: Network, regulators: str, span: Span | None) -> list[Diagno
     return out
 
 
-def solve_unbalanced(net: Network, *, method: str = "newton", tol: float = 1e-8, max_iter: int = 50,
+def solve_unbalanced(net: Network, *, method: str = "fixed_point", tol: float = 1e-8, max_iter: int = 50,
                      regulators: str = "control", load_scale: float = 1.0, pv_scale: float = 1.0,
                      span: Span | None = None) -> PF3Result:
     """Solve the unbalanced power flow of ``net`` (an OpenDSS-style three-phase network).
 
-    ``method``: ``newton`` (current-injection Newton, rectangular) or
-    ``fixed_point`` (alias ``zbus``: the engine's own scheme, one LU).
+    ``method``: ``fixed_point`` (alias ``zbus``; the default: the engine's own
+    scheme on a once-factorised matrix, Anderson-accelerated, handing over to
+    Newton by itself if it stalls) or ``newton`` (current-injection Newton,
+    rectangular).  Both stop at the same exact criterion.
     ``tol``: largest nodal mismatch, pu of 1 MVA (floored at the round-off
     level of the network's admittances, see :func:`roundoff_floor`).
     ``regulators``: ``control`` runs the regulators' control loop (band, line
@@ -139,20 +155,23 @@ def solve_unbalanced(net: Network, *, method: str = "newton", tol: float = 1e-8,
         return _failed(method, [no_source_error(net, span)], started)
     system = build_system(net, load_scale, pv_scale, span)
     diags = list(system.diagnostics) + _unmodelled(net, regulators, span)
-    kernel = KERNELS[method]
     tol_eff = max(tol, roundoff_floor(system))
-    regs = find_regulators(net, system) if regulators == "control" else []
+    all_regs = memo(net, "regulators", lambda: find_regulators(net, system))
+    regs = all_regs if regulators == "control" else []
+    reuse: dict = {}
     try:
-        v = start_voltages(system)
+        v = start_voltages(system, reuse)
     except RuntimeError as exc:
         return _failed(method, diags + [_singular(str(exc), span)], started)
     if not np.all(np.isfinite(v)):
         return _failed(method, diags + [_singular("the start point is not finite", span)], started)
     iterations, history, rounds = 0, [], 0
-    reuse: dict = {}
     at_limit: set[str] = set()
+    used = method
     while True:
-        out = kernel(system, v, tol_eff, max_iter, reuse)
+        out, rescued = _kernel_round(system, method, v, tol_eff, max_iter, reuse)
+        if rescued:
+            used = f"{method}+newton"
         iterations += out.iterations
         history += out.history
         v = out.v
@@ -181,11 +200,10 @@ def solve_unbalanced(net: Network, *, method: str = "newton", tol: float = 1e-8,
     taps_now = {row["transformer"]: list(row["taps_pu"]) for row in system.regulated.rows}
     flows = branch_flows(net, system.nodes, v_full, taps_now)
     losses = complex(np.sum(flows.power_kva))
-    all_regs = find_regulators(net, system)
     taps, positions = final_taps(all_regs, system)
     return PF3Result(
         converged=out.converged, iterations=iterations, max_mismatch=history[-1] if history else 0.0,
-        method=method, nodes=list(system.names), v=v_full, vbase_v=system.vbase, flows=flows,
+        method=used, nodes=list(system.names), v=v_full, vbase_v=system.vbase, flows=flows,
         losses_kw=losses.real, losses_kvar=losses.imag, taps=taps, tap_positions=positions,
         control_iterations=rounds, diagnostics=diags, wall_time=time.perf_counter() - started,
         mismatch_history=history)

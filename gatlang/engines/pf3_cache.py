@@ -1,24 +1,31 @@
 """Memoisation of the expensive, data-only parts of the unbalanced power flow set-up.
 
 Why: a study solves the same network many times (scenarios, hosting-capacity
-steps, the regulator control loop), and two set-up costs do not depend on
-anything but the data: the network admittance matrix (`ybus3.build_ybus3`)
-and the primitive admittance of each transformer.  Feeders have thousands
-of service transformers but only a handful of distinct designs, so a
-primitive is computed once per *design* (its parameters), and a matrix once
-per *version* of the network's tables (the key holds the identity of every
-table, so replacing a table -- new taps, a switched line -- builds afresh).
+steps, the regulator and capacitor control loops), and most of the set-up
+depends on nothing but the data: the network admittance matrix
+(`ybus3.build_ybus3`), voltage bases, load branches, the factorisation of the
+fixed-point matrix, the stacked primitives of the flow computation.  All of
+it is kept per *version* of the network's tables: the version is the tuple of
+the table objects themselves, so replacing a table (new taps, a switched line,
+more PV) builds afresh.  The cache holds the tables it was built from, so an
+``id`` can never be recycled into a false hit.
+
+Transformer primitives are also kept per *design* (their parameters): feeders
+have thousands of service transformers but only a handful of designs.
 """
 from __future__ import annotations
 
 import weakref
 from functools import lru_cache
+from typing import Callable, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
 
 from gatlang.network.model import Network
 from gatlang.network.ybus3 import build_ybus3, transformer_primitive
+
+T = TypeVar("T")
 
 _PRIM_FIELDS = ("phases", "kv", "kva", "taps_pu", "r_pct", "xhl_pct", "xht_pct", "xlt_pct", "connections",
                 "noloadloss_pct", "imag_pct", "ppm_antifloat")
@@ -41,17 +48,37 @@ def primitive(row: dict) -> tuple[np.ndarray, tuple[tuple[int, int], ...]]:
     return _primitive(tuple(_freeze(row.get(f)) for f in _PRIM_FIELDS))
 
 
-_Y: dict[int, tuple[tuple, sp.csc_matrix, list[str]]] = {}
+#: id(net) -> (the tables of the version, {what: value})
+_MEMO: dict[int, tuple[tuple, dict]] = {}
+#: values kept per network version before the oldest is dropped (scale keys of one study)
+MAX_ENTRIES = 16
+
+
+def _version(net: Network) -> tuple:
+    return tuple(sorted(net.tables.items(), key=lambda kv: kv[0]))
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    return len(a) == len(b) and all(x[0] == y[0] and x[1] is y[1] for x, y in zip(a, b))
+
+
+def memo(net: Network, what: object, build: Callable[[], T]) -> T:
+    """``build()`` for this version of ``net``'s tables, computed once (``what`` names the value)."""
+    version = _version(net)
+    hit = _MEMO.get(id(net))
+    if hit is None or not _same(hit[0], version):
+        if hit is None:
+            weakref.finalize(net, _MEMO.pop, id(net), None)
+        hit = _MEMO[id(net)] = (version, {})
+    store = hit[1]
+    if what not in store:
+        if len(store) >= MAX_ENTRIES:
+            store.pop(next(iter(store)))
+        store[what] = build()
+    return store[what]
 
 
 def ybus(net: Network) -> tuple[sp.csc_matrix, list[str]]:
-    """``build_ybus3(net)``, rebuilt only when a table of ``net`` was replaced."""
-    key = tuple((name, id(tbl)) for name, tbl in sorted(net.tables.items()))
-    hit = _Y.get(id(net))
-    if hit is not None and hit[0] == key:
-        return hit[1].copy(), list(hit[2])
-    y, names = build_ybus3(net)
-    if id(net) not in _Y:
-        weakref.finalize(net, _Y.pop, id(net), None)
-    _Y[id(net)] = (key, y, names)
+    """``build_ybus3(net)``, rebuilt only when a table of ``net`` was replaced (a copy: callers may edit it)."""
+    y, names = memo(net, "ybus", lambda: build_ybus3(net))
     return y.copy(), list(names)

@@ -3,32 +3,55 @@
 Why from primitives: an element's terminal currents are its primitive
 admittance times its terminal voltages, the same matrices `ybus3` stamps,
 so flows and losses are consistent with the equations that were solved
-(and compare with the engine's ``CktElement.Currents``/``Powers``).  Lines
-are done in stacked numpy batches per conductor count; transformers one
-primitive each (they are few).
+(and compare with the engine's ``CktElement.Currents``/``Powers``).
+
+Why a plan: the primitives, terminal indices and labels depend only on the
+data, so they are stacked once per network version (`pf3_cache.memo`) into
+groups of equal terminal count; a solve then costs one gather and one
+batched matrix-vector product per group.  Transformers whose taps the
+control loop moved are evaluated with their present primitive on top.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from gatlang.engines.pf3_cache import memo, primitive
 from gatlang.engines.pf3_result import BranchFlows
 from gatlang.network.model import Network
-from gatlang.engines.pf3_cache import primitive
 from gatlang.network.ybus3 import NodeIndex
 
 
-def _volts(v_full: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    return np.where(idx >= 0, v_full[np.maximum(idx, 0)], 0.0)
+@dataclass
+class _Group:
+    """Elements with ``k`` terminals: primitives ``prim (m, k, k)`` on node indices ``idx (m, k)``."""
+
+    prim: np.ndarray
+    idx: np.ndarray
+    element: np.ndarray
+    kind: np.ndarray
+    terminal: np.ndarray
+    bus: np.ndarray
+    node: np.ndarray
 
 
-def _line_flows(net: Network, nodes: NodeIndex, v_full: np.ndarray, out: dict[str, list]) -> None:
+@dataclass
+class _Plan:
+    groups: list[_Group]
+    rows: dict[str, dict]            # in-service transformer rows by name (taps as in the data)
+    xf_slot: dict[str, tuple[int, int, int]]   # transformer -> (group, first element row, terminals)
+
+
+def _line_groups(net: Network, nodes: NodeIndex) -> list[_Group]:
     t = net.table("lines")
     if t.num_rows == 0:
-        return
+        return []
     cols = {c: t.column(c).to_pylist() for c in
             ("line", "from_bus", "to_bus", "f_conn", "t_conn", "r_ohm", "x_ohm", "g_from_s", "b_from_s",
              "g_to_s", "b_to_s", "status")}
     size = np.asarray([len(c) for c in cols["f_conn"]])
+    out = []
     for n in np.unique(size):
         sel = [i for i in np.flatnonzero(size == n) if cols["status"][i]]
         if not sel:
@@ -41,56 +64,69 @@ def _line_flows(net: Network, nodes: NodeIndex, v_full: np.ndarray, out: dict[st
         ys = np.linalg.inv(stack("r_ohm") + 1j * stack("x_ohm"))
         yf = stack("g_from_s") + 1j * stack("b_from_s")
         yt = stack("g_to_s") + 1j * stack("b_to_s")
-        fi = np.asarray([nodes(cols["from_bus"][i], cols["f_conn"][i]) for i in sel])
-        ti = np.asarray([nodes(cols["to_bus"][i], cols["t_conn"][i]) for i in sel])
-        vf, vt = _volts(v_full, fi), _volts(v_full, ti)
-        i_f = np.einsum("kij,kj->ki", ys + yf, vf) - np.einsum("kij,kj->ki", ys, vt)
-        i_t = np.einsum("kij,kj->ki", ys + yt, vt) - np.einsum("kij,kj->ki", ys, vf)
-        names = np.repeat([cols["line"][i] for i in sel], n)
-        for term, bus_col, conn_col, cur, volt in ((1, "from_bus", "f_conn", i_f, vf),
-                                                  (2, "to_bus", "t_conn", i_t, vt)):
-            out["element"].append(names)
-            out["kind"].append(np.full(len(names), "line", dtype=object))
-            out["terminal"].append(np.full(len(names), term))
-            out["bus"].append(np.repeat([cols[bus_col][i] for i in sel], n))
-            out["node"].append(np.concatenate([cols[conn_col][i] for i in sel]))
-            out["current"].append(cur.ravel())
-            out["power_kva"].append((volt * np.conj(cur)).ravel() / 1e3)
+        prim = np.block([[ys + yf, -ys], [-ys, ys + yt]])
+        idx = np.asarray([nodes(cols["from_bus"][i], cols["f_conn"][i]) + nodes(cols["to_bus"][i], cols["t_conn"][i])
+                          for i in sel])
+        terminal = np.tile(np.repeat([1, 2], n), len(sel))
+        bus = np.asarray([b for i in sel for b in [cols["from_bus"][i]] * n + [cols["to_bus"][i]] * n], dtype=object)
+        node = np.asarray([x for i in sel for x in list(cols["f_conn"][i]) + list(cols["t_conn"][i])])
+        names = np.repeat(np.asarray([cols["line"][i] for i in sel], dtype=object), 2 * n)
+        out.append(_Group(prim, idx, names, np.full(len(names), "line", dtype=object), terminal, bus, node))
+    return out
 
 
-def _transformer_flows(net: Network, nodes: NodeIndex, v_full: np.ndarray, out: dict[str, list],
-                       taps: dict[str, list[float]]) -> None:
-    for row in net.table("transformers").to_pylist():
-        if not row["status"]:
-            continue
-        if row["transformer"] in taps:
-            row = dict(row, taps_pu=taps[row["transformer"]])
+def _transformer_groups(net: Network, nodes: NodeIndex) -> tuple[list[_Group], list[dict], dict]:
+    rows = [r for r in net.table("transformers").to_pylist() if r["status"]]
+    by_size: dict[int, list[tuple[dict, np.ndarray, tuple]]] = {}
+    for row in rows:
         prim, terms = primitive(row)
-        idx = np.asarray([nodes(row["buses"][w], [row["conns"][w][c]])[0] for w, c in terms])
-        vt = _volts(v_full, idx)
-        cur = prim @ vt
-        m = len(terms)
-        out["element"].append(np.full(m, row["transformer"], dtype=object))
-        out["kind"].append(np.full(m, "transformer", dtype=object))
-        out["terminal"].append(np.asarray([w + 1 for w, _ in terms]))
-        out["bus"].append(np.asarray([row["buses"][w] for w, _ in terms], dtype=object))
-        out["node"].append(np.asarray([row["conns"][w][c] for w, c in terms]))
-        out["current"].append(cur)
-        out["power_kva"].append(vt * np.conj(cur) / 1e3)
+        by_size.setdefault(len(terms), []).append((row, prim, terms))
+    groups, slot = [], {}
+    for k, items in by_size.items():
+        for j, (row, _, _) in enumerate(items):
+            slot[row["transformer"]] = (len(groups), j, k)
+        idx = np.asarray([nodes(row["buses"][w], [row["conns"][w][c]])[0] for row, _, terms in items
+                          for w, c in terms]).reshape(len(items), k)
+        groups.append(_Group(
+            np.stack([p for _, p, _ in items]), idx,
+            np.repeat(np.asarray([r["transformer"] for r, _, _ in items], dtype=object), k),
+            np.full(len(items) * k, "transformer", dtype=object),
+            np.asarray([w + 1 for _, _, terms in items for w, _ in terms]),
+            np.asarray([r["buses"][w] for r, _, terms in items for w, _ in terms], dtype=object),
+            np.asarray([r["conns"][w][c] for r, _, terms in items for w, c in terms])))
+    return groups, rows, slot
+
+
+def _plan(net: Network, nodes: NodeIndex) -> _Plan:
+    xf_groups, rows, slot = _transformer_groups(net, nodes)
+    lines = _line_groups(net, nodes)
+    slot = {name: (g + len(lines), j, k) for name, (g, j, k) in slot.items()}
+    return _Plan(lines + xf_groups, {r["transformer"]: r for r in rows}, slot)
 
 
 def branch_flows(net: Network, nodes: NodeIndex, v_full: np.ndarray,
                  taps: dict[str, list[float]] | None = None) -> BranchFlows:
     """Flows of every in-service line and transformer (``taps`` overrides transformer taps)."""
-    out: dict[str, list] = {k: [] for k in ("element", "kind", "terminal", "bus", "node", "current",
-                                            "power_kva")}
-    _line_flows(net, nodes, v_full, out)
-    _transformer_flows(net, nodes, v_full, out, taps or {})
-    if not out["element"]:
+    plan = memo(net, "flow_plan", lambda: _plan(net, nodes))
+    vx = np.r_[v_full, 0.0]                         # index -1 (ground) reads the appended 0
+    currents, volts = [], []
+    for g in plan.groups:
+        vt = vx[g.idx]
+        currents.append(np.einsum("mij,mj->mi", g.prim, vt))
+        volts.append(vt)
+    for name, t in (taps or {}).items():
+        row = plan.rows.get(name)
+        if row is None or list(row["taps_pu"] or []) == list(t):
+            continue
+        gi, j, _ = plan.xf_slot[name]
+        currents[gi][j] = primitive(dict(row, taps_pu=list(t)))[0] @ volts[gi][j]
+    if not plan.groups:
         e = np.zeros(0)
         return BranchFlows(e.astype(object), e.astype(object), e.astype(int), e.astype(object),
                            e.astype(int), e.astype(complex), e.astype(complex))
-    cat = {k: np.concatenate(v) for k, v in out.items()}
-    return BranchFlows(cat["element"].astype(object), cat["kind"], cat["terminal"].astype(int),
-                       cat["bus"].astype(object), cat["node"].astype(int), cat["current"].astype(complex),
-                       cat["power_kva"].astype(complex))
+    cur = np.concatenate([c.ravel() for c in currents])
+    vol = np.concatenate([v.ravel() for v in volts])
+    labels = memo(net, "flow_labels", lambda: {
+        f: np.concatenate([getattr(g, f) for g in plan.groups]) for f in ("element", "kind", "terminal", "bus", "node")})
+    return BranchFlows(labels["element"], labels["kind"], labels["terminal"].astype(int), labels["bus"],
+                       labels["node"].astype(int), cur, vol * np.conj(cur) / 1e3)

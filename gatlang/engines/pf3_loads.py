@@ -57,24 +57,42 @@ class LoadBranches:
     owner: np.ndarray
     kind: np.ndarray
 
+    def __post_init__(self) -> None:
+        # flat (n*4, 3) view and row offsets: one gather picks every branch's region coefficients
+        self._flat = self.coef.reshape(-1, 3)
+        self._row = np.arange(self.n) * 4
+
     @property
     def n(self) -> int:
         return len(self.a)
 
+    def per_unit(self, vb: np.ndarray, sbase: float) -> "LoadBranches":
+        """The same branches with voltages in pu of ``vb`` (per branch) and currents in pu of
+        ``sbase / vb``: ``I_pu(d_pu) = vb/S * I(vb d_pu)``, so ``c0, c1, c2`` scale by
+        ``vb^2/S, vb/S, 1/S`` and the region edges by ``1/vb``.  Kernels then never convert."""
+        scale = np.stack([vb * vb, vb, np.ones_like(vb)], axis=1) / sbase
+        return LoadBranches(self.a, self.b, self.yeq * vb * vb / sbase, self.coef * scale[:, None, :],
+                            self.edges / vb[:, None], self.vbase, self.owner, self.kind)
+
     def admittance(self, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``y(m)`` and ``dy/dm`` per branch (vectorised over the regions)."""
-        region = (m > self.edges[:, 0]).astype(int) + (m > self.edges[:, 1]) + (m > self.edges[:, 2])
-        c = self.coef[np.arange(self.n), region]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            inv = np.where(m > 0, 1.0 / m, 0.0)
-        y = c[:, 0] + c[:, 1] * inv + c[:, 2] * inv * inv
-        dy = -c[:, 1] * inv * inv - 2.0 * c[:, 2] * inv ** 3
+        c, inv = self._coefficients(m)
+        y = c[:, 0] + (c[:, 1] + c[:, 2] * inv) * inv
+        dy = -(c[:, 1] + 2.0 * c[:, 2] * inv) * inv * inv
         return y, dy
 
+    def _coefficients(self, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        e = self.edges
+        region = self._row + (m > e[:, 0]) + (m > e[:, 1]) + (m > e[:, 2])
+        with np.errstate(divide="ignore"):
+            inv = 1.0 / m
+        inv[m == 0] = 0.0
+        return self._flat[region], inv
+
     def currents(self, d: np.ndarray) -> np.ndarray:
-        """Current drawn by each branch (A, from node a to node b) at branch voltages ``d`` (V)."""
-        y, _ = self.admittance(np.abs(d))
-        return y * d
+        """Current drawn by each branch (from node a to node b) at branch voltages ``d``."""
+        c, inv = self._coefficients(np.abs(d))
+        return (c[:, 0] + (c[:, 1] + c[:, 2] * inv) * inv) * d
 
     def currents_and_derivatives(self, d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(I, dI/d Re d, dI/d Im d): ``I = y(m) d`` so ``dI/dx = y dx + d y'(m) dm/dx``."""

@@ -76,10 +76,8 @@ def _to_real(x: np.ndarray) -> np.ndarray:
 
 
 def _factor(system: System3, jy: sp.csc_matrix, lj: LoadJacobian, v: np.ndarray):
-    d = system.branch_voltage(v) * system.load_vb
-    _, d_dr, d_di = system.loads.currents_and_derivatives(d)
-    k = system.load_scale_pu
-    return spla.splu((jy + lj.matrix(d_dr * k, d_di * k)).tocsc(), **LU_OPTIONS)
+    _, d_dr, d_di = system.loads.currents_and_derivatives(system.branch_voltage(v))
+    return spla.splu((jy + lj.matrix(d_dr, d_di)).tocsc(), **LU_OPTIONS)
 
 
 def newton(system: System3, v0: np.ndarray, tol: float, max_iter: int,

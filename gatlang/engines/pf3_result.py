@@ -150,3 +150,4 @@ class Solve3Outcome:
     iterations: int
     history: list[float]                 # largest |mismatch| (pu) before each step and after the last
     failure: Diagnostic | None = None    # numerical breakdown (singular matrix, divergence)
+    stalled: bool = False                # the kernel gave up early: another method may do better

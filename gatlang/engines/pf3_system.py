@@ -22,8 +22,9 @@ with ``kron_reduce=True`` to solve the Kron-reduced three-wire network).
 """
 from __future__ import annotations
 
+import copy
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,7 +35,7 @@ from gatlang.engines import pf3_result as codes
 from gatlang.engines.pf3_loads import LoadBranches, build_load_branches
 from gatlang.network.model import Network
 from gatlang.network.perunit3 import voltage_bases
-from gatlang.engines.pf3_cache import primitive, ybus
+from gatlang.engines.pf3_cache import memo, primitive, ybus
 from gatlang.network.ybus3 import NodeIndex, sequence_matrix
 
 SQRT3 = math.sqrt(3.0)
@@ -52,48 +53,68 @@ class Regulated:
 
 @dataclass
 class System3:
-    """Per-unit equations over the energised nodes ``live`` (indices into ``names``)."""
+    """Per-unit equations over the energised nodes ``live`` (indices into ``names``).
+
+    A ``System3`` is built once per network version and scale (`build_system`)
+    and handed to each solve as a :meth:`clone`, whose matrix and regulated
+    rows the control loops may change without touching the cached original.
+    ``shared`` holds what clones share while their matrix is the original one
+    (the factorisation of the fixed-point matrix, the round-off floor).
+    """
 
     names: list[str]
     vbase: np.ndarray            # V per node (all nodes)
     live: np.ndarray             # energised node indices
-    y_phys: sp.csc_matrix        # full, siemens
     ypu: sp.csc_matrix           # live x live, pu
     isrc: np.ndarray             # live, pu
-    loads: LoadBranches          # node indices in live numbering (-1 = ground or dead)
-    load_scale_pu: np.ndarray    # per branch: vbase^2 / SBASE (converts dI/dd to pu)
-    load_vb: np.ndarray          # per branch: the node base of its bus (V)
+    loads: LoadBranches          # in pu of their bus base; node indices in live numbering (n = ground or dead)
     nodes: NodeIndex
     regulated: Regulated
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    shared: dict = field(default_factory=dict)
+    #: bumped by every change of ``ypu`` (a factorisation records the version it was made at)
+    version: int = 0
+
+    def __post_init__(self) -> None:
+        n, a, b = self.n, self.loads.a, self.loads.b
+        k = np.arange(self.loads.n)
+        on_a, on_b = a < n, b < n
+        # incidence of the load branches: A (n x branches), +1 at a, -1 at b; ground/dead ends dropped
+        inc = sp.csr_matrix((np.r_[np.ones(on_a.sum()), -np.ones(on_b.sum())].astype(complex),
+                             (np.r_[a[on_a], b[on_b]], np.r_[k[on_a], k[on_b]])), shape=(n, self.loads.n))
+        self._inc = inc
+        self._inc_t = inc.T.tocsr()
+        self.ypu.sort_indices()
+        self._keys: np.ndarray | None = None    # column * n + row of every stored entry of ypu
 
     @property
     def n(self) -> int:
         return len(self.live)
 
+    def clone(self) -> "System3":
+        """A copy whose matrix and regulator rows may be changed (the rest is shared, read-only)."""
+        out = copy.copy(self)
+        out.ypu = self.ypu.copy()
+        out.regulated = Regulated(list(self.regulated.rows), self.regulated.names, self.regulated.terminals)
+        out.diagnostics = list(self.diagnostics)
+        return out
+
     # ---------------------------------------------------------------- evaluation
     def branch_voltage(self, v: np.ndarray) -> np.ndarray:
         """Voltage across each load branch, pu of its bus base (ground = 0)."""
-        vx = np.r_[v, 0.0]
-        return vx[self.loads.a] - vx[self.loads.b]
+        return self._inc_t @ v
 
     def load_injection(self, i_branch_pu: np.ndarray) -> np.ndarray:
         """``A i``: a branch current leaves node a and enters node b (pu, live numbering)."""
-        n = self.n
-        out = np.bincount(self.loads.a, weights=i_branch_pu.real, minlength=n + 1)[:n] \
-            - np.bincount(self.loads.b, weights=i_branch_pu.real, minlength=n + 1)[:n]
-        out = out + 1j * (np.bincount(self.loads.a, weights=i_branch_pu.imag, minlength=n + 1)[:n]
-                          - np.bincount(self.loads.b, weights=i_branch_pu.imag, minlength=n + 1)[:n])
-        return out
+        return self._inc @ i_branch_pu
 
     def load_currents_pu(self, v: np.ndarray) -> np.ndarray:
-        """Branch currents in pu (``vb * I / SBASE``) at pu voltages ``v``."""
-        d = self.branch_voltage(v) * self.load_vb
-        return self.loads.currents(d) * self.load_vb / SBASE
+        """Branch currents in pu at pu voltages ``v``."""
+        return self.loads.currents(self._inc_t @ v)
 
     def mismatch(self, v: np.ndarray) -> np.ndarray:
         """``F(v)`` (complex, pu) per live node."""
-        return self.ypu @ v - self.isrc + self.load_injection(self.load_currents_pu(v))
+        return self.ypu @ v - self.isrc + self._inc @ self.loads.currents(self._inc_t @ v)
 
     def v_full(self, v: np.ndarray) -> np.ndarray:
         """Volts for every node (0 for de-energised ones)."""
@@ -101,34 +122,59 @@ class System3:
         out[self.live] = v * self.vbase[self.live]
         return out
 
-    # ---------------------------------------------------------------- tap changes
+    def nominal_load_matrix(self) -> sp.csc_matrix:
+        """``A diag(Yeq) A^T`` in pu over the live nodes: every load at its nominal admittance."""
+        return (self._inc @ sp.diags(self.loads.yeq) @ self._inc_t).tocsc()
+
+    # ---------------------------------------------------------------- changes of the matrix
+    def stamp(self, idx: np.ndarray, dprim: np.ndarray) -> None:
+        """Add the primitive change ``dprim`` (siemens) over full node indices ``idx`` (-1 = ground).
+
+        Why in place: a tap or capacitor step changes a handful of entries; writing them into
+        ``ypu.data`` keeps the sparsity pattern (and so the symbolic analysis) and costs
+        microseconds, where a sparse sum would rebuild the whole matrix.
+        """
+        remap = self.shared.get("remap")
+        if remap is None:
+            remap = self.shared["remap"] = np.full(len(self.names) + 1, -1)
+            remap[self.live] = np.arange(self.n)
+        idx = np.asarray(idx)
+        r, c = np.repeat(idx, len(idx)), np.tile(idx, len(idx))
+        ok = (r >= 0) & (c >= 0) & (remap[r] >= 0) & (remap[c] >= 0)
+        r, c, x = r[ok], c[ok], dprim.ravel()[ok]
+        if not len(x):
+            return
+        x = x * self.vbase[r] * self.vbase[c] / SBASE
+        lr, lc = remap[r], remap[c]
+        pos = self._entry_positions(lr, lc)
+        if np.all(pos >= 0):
+            np.add.at(self.ypu.data, pos, x)
+        else:
+            self.ypu = (self.ypu + sp.csc_matrix((x, (lr, lc)), shape=self.ypu.shape)).tocsc()
+            self.ypu.sort_indices()
+            self._keys = None
+        self.version += 1
+
+    def _entry_positions(self, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """Index of each ``(r, c)`` in ``ypu.data`` (-1 where the entry is not stored)."""
+        y = self.ypu
+        if self._keys is None:
+            cols = np.repeat(np.arange(y.shape[1], dtype=np.int64), np.diff(y.indptr))
+            self._keys = cols * y.shape[0] + y.indices
+        keys = self._keys
+        if not len(keys):
+            return np.full(len(r), -1)
+        want = c.astype(np.int64) * y.shape[0] + r
+        pos = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
+        return np.where(keys[pos] == want, pos, -1)
+
     def set_taps(self, changes: dict[int, list[float]]) -> None:
         """Give regulated transformer k the per-winding taps ``changes[k]`` (updates ``ypu``)."""
-        rows, cols, vals = [], [], []
         for k, taps in changes.items():
             old = self.regulated.rows[k]
             new = dict(old, taps_pu=list(taps))
-            dprim = primitive(new)[0] - primitive(old)[0]
-            idx = self.regulated.terminals[k]
-            r = np.repeat(idx, len(idx))
-            c = np.tile(idx, len(idx))
-            keep = (r >= 0) & (c >= 0)
-            rows.append(r[keep])
-            cols.append(c[keep])
-            vals.append(dprim.ravel()[keep])
+            self.stamp(self.regulated.terminals[k], primitive(new)[0] - primitive(old)[0])
             self.regulated.rows[k] = new
-        if not rows:
-            return
-        n_all = len(self.names)
-        r, c, x = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
-        self.y_phys = (self.y_phys + sp.coo_matrix((x, (r, c)), shape=(n_all, n_all))).tocsc()
-        # the same change in per unit over the live nodes, without rebuilding the whole matrix
-        remap = np.full(n_all, -1)
-        remap[self.live] = np.arange(self.n)
-        lr, lc = remap[r], remap[c]
-        ok = (lr >= 0) & (lc >= 0)
-        scale = self.vbase[r[ok]] * self.vbase[c[ok]] / SBASE
-        self.ypu = (self.ypu + sp.coo_matrix((x[ok] * scale, (lr[ok], lc[ok])), shape=(self.n, self.n))).tocsc()
 
 
 def _per_unit(y: sp.csc_matrix, vbase: np.ndarray, live: np.ndarray) -> sp.csc_matrix:
@@ -202,9 +248,19 @@ def energised_nodes(y: sp.csc_matrix, src_nodes: np.ndarray) -> np.ndarray:
 
 
 def build_system(net: Network, load_scale: float = 1.0, pv_scale: float = 1.0,
-                 span: Span | None = None) -> System3 | None:
-    """The per-unit equations of ``net``, or None with an error in ``diagnostics`` (see `last_errors`)."""
+                 span: Span | None = None) -> System3:
+    """The per-unit equations of ``net`` (a fresh clone of the one cached per network version and
+    scale); its warnings (dead nodes, missing bases, approximated loads) carry ``span``."""
+    cached = memo(net, ("system", float(load_scale), float(pv_scale)),
+                  lambda: _build_system(net, load_scale, pv_scale))
+    out = cached.clone()
+    out.diagnostics = [replace(d, span=span) for d in cached.diagnostics]
+    return out
+
+
+def _build_system(net: Network, load_scale: float, pv_scale: float) -> System3:
     diags: list[Diagnostic] = []
+    span = None
     nodes = NodeIndex(net)
     y, names = ybus(net)
     if names != nodes.names:   # both number nodes the same way; guard against drift
@@ -235,15 +291,15 @@ def build_system(net: Network, load_scale: float = 1.0, pv_scale: float = 1.0,
     a_live, b_live = remap[branches.a], remap[branches.b]
     on = ~((branches.a >= 0) & (a_live < 0)) & ~((branches.b >= 0) & (b_live < 0))
     keep = on & ((a_live >= 0) | (b_live >= 0))
-    branches = LoadBranches(np.where(a_live[keep] >= 0, a_live[keep], n), np.where(b_live[keep] >= 0, b_live[keep], n),
-                            branches.yeq[keep], branches.coef[keep], branches.edges[keep],
-                            branches.vbase[keep], branches.owner[keep], branches.kind[keep])
-    ref = np.where(branches.a < n, branches.a, branches.b)
+    a, b = np.where(a_live[keep] >= 0, a_live[keep], n), np.where(b_live[keep] >= 0, b_live[keep], n)
+    ref = np.where(a < n, a, b)
     load_vb = vbase[live][np.minimum(ref, n - 1)] if n else np.zeros(0)
+    branches = LoadBranches(a, b, branches.yeq[keep], branches.coef[keep], branches.edges[keep],
+                            branches.vbase[keep], branches.owner[keep], branches.kind[keep])
     return System3(
-        names=names, vbase=vbase, live=live, y_phys=y, ypu=_per_unit(y, vbase, live),
-        isrc=inj[live] * vbase[live] / SBASE, loads=branches, load_scale_pu=load_vb ** 2 / SBASE,
-        load_vb=load_vb, nodes=nodes, regulated=_regulated(net, nodes), diagnostics=diags)
+        names=names, vbase=vbase, live=live, ypu=_per_unit(y, vbase, live),
+        isrc=inj[live] * vbase[live] / SBASE, loads=branches.per_unit(load_vb, SBASE), nodes=nodes,
+        regulated=_regulated(net, nodes), diagnostics=diags)
 
 
 def no_source_error(net: Network, span: Span | None) -> Diagnostic:
