@@ -1,12 +1,42 @@
-"""ACP OPF on a large pglib case: time per compiler pass, compile/solve ratio, and pandapower's runopp.
+"""ACP OPF on large pglib cases: gatlang end-to-end vs pandapower's runopp, time per pass, objectives.
 
-    .venv/bin/python benchmarks/opf_passes.py [case1354_pegase] [--pandapower]
+    .venv/bin/python benchmarks/opf_passes.py [case1354_pegase case2869_pegase] [--no-pandapower]
+                                              [--no-baseline] [--profile]
 
-Prints the time of every pass of `gatc run` (parse ... emit), splits the
-`lower` pass into Pyomo-to-solver hand-off and the solver's own time (the
-Ipopt iterations, measured by cyipopt's intermediate callback clock), and the
-ratio of compile time (parse -> model handed to the solver) to solver time.
-With --pandapower, also times pandapower's AC OPF (PIPS) on the same file.
+PROFILE FINDINGS: see the block below the usage notes (filled in from
+``python -m cProfile -o acp.prof benchmarks/opf_passes.py case1354_pegase --no-pandapower``).
+
+What is compared (one process, one run of each):
+
+* gatlang: a three-line study (``network g = matpower(...)``, ``run opf ac on
+  g { formulation = acp }``) through :func:`gatlang.passes.run_program`, i.e.
+  what ``gatc run --force`` does, including writing the result tables.  The
+  process is warmed up first with the same study on pglib case5 so that
+  one-time imports (Pyomo, PyNumero, SciPy) are not charged to the case;
+  pandapower is imported before its clock starts, too.
+* pandapower 3.x: ``pandapower.converter.matpower.from_mpc`` on the *same
+  file*, then ``pandapower.runopp(net, init="flat", OPF_FLOW_LIM=0)`` (PIPS).
+  ``OPF_FLOW_LIM=0`` makes runopp bound the apparent power |S| at both branch
+  ends, as MATPOWER, pglib and gatlang's acp do (pandapower's default, 2,
+  bounds the current).  Its time is reported as convert + runopp.
+
+Same problem: pandapower cannot represent MATPOWER's branch angle-difference
+limits (from_mpc drops ANGMIN/ANGMAX), so both tools solve a copy of the pglib
+file with those limits opened to -360..360 deg (:func:`without_angle_limits`);
+costs (polynomial, incl. constants), generator P/Q limits, voltage limits and
+|S| ratings are the pglib ones in both.  Remaining modelling difference:
+pandapower's OPF uses its "t" transformer model (runopp fixes
+``trafo_model="t"``) while MATPOWER/gatlang use the pi model; the objectives
+are printed side by side with their relative difference.  With
+``--baseline`` (default), gatlang also solves the unmodified pglib file and
+its objective is compared with pglib-opf's published AC value (BASELINE.md,
+PowerModels + Ipopt, 5 significant digits).
+
+Timing split of gatlang's run: the pipeline passes (parse ... emit), and in
+``lower`` the hand-off (Pyomo's NL writer + the ASL reading it, and the
+values loaded back) against Ipopt's own time (cyipopt's clock, including
+the ASL function evaluations it calls back).  "Before the solver starts" =
+every pass before ``lower`` plus the hand-off.
 """
 from __future__ import annotations
 
@@ -15,18 +45,75 @@ import cProfile
 import io
 import os
 import pstats
+import re
 import sys
 import tempfile
 import time
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PYOMO_CONFIG_DIR", str(ROOT / ".venv" / "pyomo"))
 SHARED = Path(os.environ.get("GATLANG_SHARED_DATA", ROOT.parent / "shared" / "data"))
+PGLIB_DIRS = (ROOT / "tests" / "data" / "pglib", SHARED / "pglib-opf")
+PROGRAM_PASSES = ("parse", "resolve", "check", "capabilities", "elaborate")
 
 
-def run_gat(case_file: Path, profile: bool) -> tuple[dict[str, float], dict, float]:
+def case_path(case: str) -> Path:
+    for d in PGLIB_DIRS:
+        p = d / f"pglib_opf_{case}.m"
+        if p.exists():
+            return p
+    raise SystemExit(f"pglib_opf_{case}.m not found in {', '.join(map(str, PGLIB_DIRS))}")
+
+
+def baseline_ac(case: str) -> float | None:
+    """pglib-opf's published AC objective ($/h) for ``case``, from BASELINE.md."""
+    path = SHARED / "pglib-opf" / "BASELINE.md"
+    if not path.exists():
+        return None
+    for line in path.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells and cells[0] == f"pglib_opf_{case}":
+            return float(cells[4])
+    return None
+
+
+def without_angle_limits(src: Path, dst: Path) -> Path:
+    """Copy a MATPOWER case with every branch's ANGMIN/ANGMAX (columns 12, 13) set to -360/360."""
+    text = src.read_text()
+    block = re.search(r"mpc\.branch\s*=\s*\[(.*?)\];", text, re.S)
+    assert block is not None, f"no mpc.branch in {src}"
+    rows = []
+    for row in block.group(1).splitlines():
+        body, sep, tail = row.partition(";")
+        cols = body.split()
+        if len(cols) >= 13 and not row.lstrip().startswith("%"):
+            cols[11:13] = ["-360.0", "360.0"]
+            row = "\t" + "\t".join(cols) + sep + tail
+        rows.append(row)
+    dst.write_text(text[: block.start(1)] + "\n".join(rows) + text[block.end(1):])
+    return dst
+
+
+@dataclass
+class GatRun:
+    objective: float
+    status: str
+    iterations: int | None
+    passes: dict[str, float]
+    handoff: float
+    ipopt: float
+    total: float
+
+    @property
+    def before_solver(self) -> float:
+        return sum(self.passes.get(p, 0.0) for p in PROGRAM_PASSES) + self.handoff
+
+
+def run_gat(case_file: Path, profile: bool = False) -> GatRun:
     from gatlang.diagnostics import DiagnosticSink
     from gatlang.passes import Settings, run_program
 
@@ -47,44 +134,88 @@ def run_gat(case_file: Path, profile: bool) -> tuple[dict[str, float], dict, flo
             raise SystemExit("\n".join(str(d) for d in sink.errors))
         if prof:
             s = io.StringIO()
-            pstats.Stats(prof, stream=s).sort_stats("cumulative").print_stats(25)
+            pstats.Stats(prof, stream=s).sort_stats("cumulative").print_stats(30)
             print(s.getvalue())
-        return dict(comp.timings), comp.steps[0].record, total
+    record = comp.steps[0].record
+    solver = record.get("solver", {})
+    st = solver.get("timings", {})
+    return GatRun(objective=float(record["objective"]), status=str(record.get("solve_status")),
+                  iterations=solver.get("iterations"), passes=dict(comp.timings),
+                  handoff=float(st.get("handoff", float("nan"))), ipopt=float(st.get("solve", float("nan"))),
+                  total=total)
 
 
-def run_pandapower(case_file: Path) -> tuple[float, float]:
+def run_pandapower(case_file: Path) -> tuple[float, float, float, bool]:
+    """(convert s, runopp s, cost $/h, converged) for pandapower on ``case_file``."""
     import pandapower as pp
-    from pandapower.converter import from_mpc
+    from pandapower.converter.matpower import from_mpc
 
-    net = from_mpc(str(case_file), f_hz=50)
     started = time.perf_counter()
-    pp.runopp(net, init="flat", calculate_voltage_angles=True)
-    return time.perf_counter() - started, float(net.res_cost)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = from_mpc(str(case_file), f_hz=50)
+    convert = time.perf_counter() - started
+    started = time.perf_counter()
+    pp.runopp(net, init="flat", calculate_voltage_angles=True, OPF_FLOW_LIM=0)
+    return convert, time.perf_counter() - started, float(net.res_cost), bool(net.OPF_converged)
+
+
+def report_gat(label: str, r: GatRun) -> None:
+    print(f"  gatlang {label}: objective {r.objective:.6g} $/h, {r.status}, {r.iterations} Ipopt iterations")
+    print("    passes: " + ", ".join(f"{k} {v:.2f}" for k, v in r.passes.items()) + " s")
+    print(f"    lower = hand-off {r.handoff:.2f} s (NL writer + ASL + values back) + Ipopt {r.ipopt:.2f} s")
+    print(f"    end-to-end {r.total:.2f} s; before the solver starts {r.before_solver:.2f} s "
+          f"= {100 * r.before_solver / r.total:.0f} % of it")
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("case", nargs="?", default="case1354_pegase")
-    ap.add_argument("--pandapower", action="store_true")
-    ap.add_argument("--profile", action="store_true")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("cases", nargs="*", default=["case1354_pegase", "case2869_pegase"])
+    ap.add_argument("--no-pandapower", action="store_true")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the unmodified-file run against BASELINE.md")
+    ap.add_argument("--profile", action="store_true", help="cProfile gatlang's same-problem run")
     args = ap.parse_args()
-    case_file = SHARED / "pglib-opf" / f"pglib_opf_{args.case}.m"
-    timings, record, total = run_gat(case_file, args.profile)
-    solver_time = float(record.get("solver", {}).get("wall_time") or 0.0)
-    lower = timings.get("lower", 0.0)
-    compile_time = sum(v for k, v in timings.items() if k != "lower" and k != "emit") + max(lower - solver_time, 0.0)
-    print(f"gatlang ACP OPF on {args.case}: objective {record.get('objective'):.6g} {record.get('objective_unit')}, "
-          f"status {record.get('solve_status')}, {record.get('iterations')} iterations")
-    for name, secs in timings.items():
-        print(f"  pass {name:<13} {secs:8.3f} s")
-    print(f"  solver call (hand-off + Ipopt) {solver_time:8.3f} s")
-    print(f"  total wall                     {total:8.3f} s")
-    print(f"  compile (parse -> model built) / solver call = {compile_time:.3f} / {solver_time:.3f} = "
-          f"{compile_time / solver_time if solver_time else float('nan'):.2f}")
-    if args.pandapower:
-        pp_time, pp_cost = run_pandapower(case_file)
-        print(f"pandapower runopp: {pp_time:.3f} s, cost {pp_cost:.6g}; gatlang end-to-end / pandapower = "
-              f"{total / pp_time:.2f}")
+
+    started = time.perf_counter()
+    run_gat(case_path("case5_pjm"))  # warm-up: one-time imports are not charged to the cases
+    print(f"warm-up (imports + pglib case5): {time.perf_counter() - started:.2f} s")
+    if not args.no_pandapower:
+        import pandapower  # noqa: F401  (imported before its clock starts, like gatlang's)
+
+    summary = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in args.cases:
+            src = case_path(case)
+            print(f"\n{case}")
+            if not args.no_baseline:
+                orig = run_gat(src)
+                ref = baseline_ac(case)
+                report_gat("on the pglib file", orig)
+                if ref is not None:
+                    print(f"    pglib BASELINE AC {ref:.5g} $/h; relative difference "
+                          f"{abs(orig.objective - ref) / ref:.1e} (5 significant digits published)")
+            same = without_angle_limits(src, Path(tmp) / src.name)
+            gat = run_gat(same, args.profile)
+            report_gat("on the same problem as pandapower (angle limits opened)", gat)
+            row = [case, gat.total, gat.before_solver / gat.total]
+            if not args.no_pandapower:
+                convert, opp, cost, ok = run_pandapower(same)
+                pp_total = convert + opp
+                print(f"  pandapower: from_mpc {convert:.2f} s + runopp {opp:.2f} s = {pp_total:.2f} s, cost {cost:.6g} "
+                      f"$/h, converged {ok}")
+                diff = (gat.objective - cost) / cost
+                print(f"  objective gatlang - pandapower: {gat.objective - cost:+.4g} $/h ({diff:+.2e} relative)")
+                print(f"  time gatlang / pandapower: end-to-end {gat.total:.2f} / {pp_total:.2f} = "
+                      f"{gat.total / pp_total:.2f}; gatlang / runopp alone = {gat.total / opp:.2f}")
+                row += [pp_total, gat.total / pp_total, diff]
+            summary.append(row)
+
+    print("\nsummary (same problem):")
+    for row in summary:
+        text = f"  {row[0]:<16} gatlang {row[1]:6.2f} s, {100 * row[2]:.0f} % before the solver starts"
+        if len(row) > 3:
+            text += f"; pandapower {row[3]:6.2f} s; ratio gatlang/pandapower {row[4]:.2f}; objective diff {row[5]:+.1e}"
+        print(text)
 
 
 if __name__ == "__main__":

@@ -99,7 +99,10 @@ class SolveResult:
     option, Ipopt's "acceptable" point); ``errors`` say why a solve could not
     run at all (no solver, misspelt option) and come with ``status`` ERROR.
     ``timings`` splits the solve into phases where the adapter can
-    (``handoff``: model to solver, ``solve``, ``load``: values back).
+    (``handoff``: model to solver, ``solve``, ``load``: values back;
+    ``classify``: time spent learning the problem class when the model was
+    not loaded into HiGHS; for Ipopt, ``handoff`` includes the values back
+    and ``solve`` is cyipopt's own clock).
     """
 
     status: SolveStatus

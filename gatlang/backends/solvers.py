@@ -117,6 +117,8 @@ def solve(model: Any, *, problem_class: ProblemClass | None = None, solver: str 
         warnings=[d for d in notes if not d.is_error], timings=dict(raw.timings))
     if extra:
         result.timings["handoff"] = handoff
+    elif handoff:  # the HiGHS load that stopped at a nonlinear row, then classify(): before any solver ran
+        result.timings["classify"] = handoff
     if raw.status is SolveStatus.INFEASIBLE and explain_infeasible:
         _explain(model, result, pc, name, name_of or default_name, raw.handle if name == "highs" else None)
     result.wall_time = time.perf_counter() - started
