@@ -33,6 +33,9 @@ KERNELS = {"newton": newton, "fixed_point": fixed_point, "zbus": fixed_point}
 REGULATOR_MODES = ("control", "fixed")
 #: control rounds before the regulator loop is declared unsettled (the engine allows 15 by default)
 MAX_CONTROL_ROUNDS = 30
+#: mismatch (pu) to which the solves between control actions are taken: far below what moves a
+#: regulator or capacitor (a control voltage off by micro-volts), far above the final tolerance
+CONTROL_TOL = 1e-5
 #: mismatch floor in units of (machine epsilon x largest row sum of |Y| in pu): below it the
 #: residual is round-off in ``Y v`` and no kernel can reduce it further
 ROUNDOFF_FACTOR = 4.0
@@ -168,8 +171,11 @@ def solve_unbalanced(net: Network, *, method: str = "fixed_point", tol: float = 
     iterations, history, rounds = 0, [], 0
     at_limit: set[str] = set()
     used = method
+    tight = not regs
     while True:
-        out, rescued = _kernel_round(system, method, v, tol_eff, max_iter, reuse)
+        # while controls still move, a solve only has to be accurate enough to decide them
+        round_tol = tol_eff if tight else max(tol_eff, CONTROL_TOL)
+        out, rescued = _kernel_round(system, method, v, round_tol, max_iter, reuse)
         if rescued:
             used = f"{method}+newton"
         iterations += out.iterations
@@ -178,9 +184,13 @@ def solve_unbalanced(net: Network, *, method: str = "fixed_point", tol: float = 
         if not out.converged or not regs:
             break
         changes, stuck = control_round(regs, system, system.v_full(v))
-        at_limit.update(stuck)
         if not changes:
-            break
+            if tight:
+                at_limit.update(stuck)
+                break
+            tight = True                  # settled: solve to the asked tolerance, then check again
+            continue
+        tight = False
         rounds += 1
         if rounds > MAX_CONTROL_ROUNDS:
             diags.append(warning(codes.REG_NOT_SETTLED, f"the regulator control loop did not settle in "

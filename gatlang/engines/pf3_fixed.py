@@ -67,12 +67,14 @@ def nominal_factor(system: System3, reuse: dict):
     version (made once, shared by every solve of that version)."""
     if "fp_lu" in reuse:
         return reuse["fp_lu"]
-    if system.version != 0:                  # the matrix is no longer the cached network's
-        reuse["fp_lu"] = factorise(system)
-        return reuse["fp_lu"]
-    if "fp_lu" not in system.shared:
-        system.shared["fp_lu"] = factorise(system)
-    return system.shared["fp_lu"]
+    if "fp_lu" in system.shared:
+        return system.shared["fp_lu"]
+    made = factorise(system)
+    if system.version == 0:                  # the cached network's own matrix: share it
+        system.shared["fp_lu"] = made
+    else:
+        reuse["fp_lu"] = made
+    return made
 
 
 class Anderson:
