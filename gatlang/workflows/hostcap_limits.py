@@ -113,7 +113,8 @@ class LimitCheck:
             for i in np.flatnonzero(np.nan_to_num(base.loading) > lim.loading_pct + LOADING_TOL):
                 out.append(Violation("overload", str(base.branch[i]), int(base.branch_phase[i]),
                                      float(base.loading[i]), lim.loading_pct))
-        return out
+        # worst first (voltage in pu, loading as a fraction of the rating), so a warning names those
+        return sorted(out, key=lambda v: -abs(v.value - v.limit) / (100.0 if v.kind == "overload" else 1.0))
 
     def tightest(self, obs: Observation) -> Violation:
         """The limit with the least room left (at an optimum: the one the optimiser stopped at)."""
