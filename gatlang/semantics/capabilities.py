@@ -24,6 +24,9 @@ FEATURES: dict[str, str] = {
     "phase_shifters": "branches with a non-zero phase shift",
     "off_nominal_taps": "transformers with a turns ratio other than 1",
     "reactive_power": "reactive loads, shunts or generator limits",
+    "three_phase": "conductor-by-conductor (multi-phase) data, as imported from OpenDSS",
+    "delta_transformers": "transformers with a delta winding (a 30-degree phase shift between their sides)",
+    "multiwinding_transformers": "transformers with three or more windings (e.g. center-tapped service transformers)",
 }
 
 

@@ -66,12 +66,84 @@ ENTITY_ATTRS: dict[str, dict[str, AttrSpec]] = {
         _n("rate_a", "MVA", "long-term thermal rating (0: unlimited)"),
         _n("angmin", "rad", "minimum angle difference"), _n("angmax", "rad", "maximum angle difference"),
     ]},
+    # ---- the three-phase view (gatlang.model.netview3): one element per conductor node
+    "node": {a.name: a for a in [
+        _n("phase", "", "conductor number at the bus (1, 2, 3; 4 = an explicit neutral)"),
+        _n("vmin", "pu", "lower voltage limit, pu of the node's line-to-neutral base"),
+        _n("vmax", "pu", "upper voltage limit"),
+        _n("pd", "MW", "constant-power active load of the wye loads at the node"),
+        _n("qd", "Mvar", "constant-power reactive load of the wye loads"),
+        _n("pd_i", "MW", "constant-current part of the wye loads: MW at 1 pu, proportional to vm"),
+        _n("qd_i", "Mvar", "constant-current reactive part, Mvar at 1 pu"),
+        _n("pd_z", "MW", "constant-impedance part of the wye loads: MW at 1 pu, proportional to vm^2"),
+        _n("qd_z", "Mvar", "constant-impedance reactive part, Mvar at 1 pu"),
+        _n("base_kv", "kV", "line-to-neutral voltage base"),
+        _n("vm0", "pu", "no-load voltage magnitude (sources at their EMF, loads off): the start point"),
+        _n("va0", "rad", "no-load voltage angle, carrying every transformer's phase shift"),
+        _n("vm_set", "pu", "source EMF magnitude (source nodes only)"),
+        _n("va_set", "rad", "source EMF angle (source nodes only)"),
+        AttrSpec("gens", "set", kind="phase_gen", doc="phases of generators and sources at the node"),
+        AttrSpec("couplings", "set", kind="coupling", doc="non-zero entries of the node's row of Y"),
+        AttrSpec("delta_out", "set", kind="delta_load", doc="node-to-node loads whose first end is the node"),
+        AttrSpec("delta_in", "set", kind="delta_load", doc="node-to-node loads whose second end is the node"),
+        AttrSpec("conductors_out", "set", kind="conductor", doc="branch conductors leaving the node"),
+        AttrSpec("conductors_in", "set", kind="conductor", doc="branch conductors entering the node"),
+        AttrSpec("switches_out", "set", kind="conductor", doc="closed switch conductors leaving the node"),
+        AttrSpec("switches_in", "set", kind="conductor", doc="closed switch conductors entering the node"),
+    ]},
+    "coupling": {a.name: a for a in [
+        AttrSpec("node", "entity", kind="node", doc="row of the entry"),
+        AttrSpec("other", "entity", kind="node", doc="column of the entry (the node itself on the diagonal)"),
+        _n("g", "pu", "real part of the admittance entry Y[node, other]"),
+        _n("b", "pu", "imaginary part of the admittance entry Y[node, other]"),
+    ]},
+    "phase_gen": {a.name: a for a in [
+        AttrSpec("node", "entity", kind="node", doc="node the phase injects into"),
+        _n("pmin", "MW", "minimum active output"), _n("pmax", "MW", "maximum active output"),
+        _n("qmin", "Mvar", "minimum reactive output"), _n("qmax", "Mvar", "maximum reactive output"),
+        _n("c2", "$/h/MW^2", "quadratic cost coefficient"), _n("c1", "$/MWh", "linear cost coefficient"),
+        _n("c0", "$/h", "fixed cost (per phase)"),
+    ]},
+    "delta_load": {a.name: a for a in [
+        AttrSpec("from", "entity", kind="node", doc="first node of the load branch"),
+        AttrSpec("to", "entity", kind="node", doc="second node of the load branch"),
+        _n("p", "MW", "constant-power active load"), _n("q", "Mvar", "constant-power reactive load"),
+        _n("p_i", "MW", "constant-current part, MW at |V_from - V_to| = 1 pu of the from node's base"),
+        _n("q_i", "Mvar", "constant-current reactive part"),
+        _n("p_z", "MW", "constant-impedance part, MW at 1 pu"), _n("q_z", "Mvar", "constant-impedance reactive part"),
+    ]},
+    "conductor": {a.name: a for a in [
+        AttrSpec("from", "entity", kind="node", doc="node at the branch's from end"),
+        AttrSpec("to", "entity", kind="node", doc="node at the branch's to end"),
+        _n("r", "pu", "self series resistance"), _n("x", "pu", "self series reactance"),
+        _n("tap", "pu", "voltage ratio to/from of a transformer phase (1 for lines)"),
+        _n("rate", "MVA", "per-phase thermal rating (0: unlimited)"),
+        _n("is_line", "", "1 for a line conductor, 0 for a switch or a transformer phase"),
+        _n("is_switch", "", "1 for a closed switch (a zero-impedance tie), else 0"),
+        _n("imax", "pu", "line conductors: current rating, pu of 1 MVA at the from node's base (0: none)"),
+        _n("b_fr", "pu", "shunt susceptance at the from end"), _n("b_to", "pu", "shunt susceptance at the to end"),
+        AttrSpec("couplings", "set", kind="conductor_coupling",
+                 doc="entries of the branch's series impedance matrix in this conductor's row"),
+    ]},
+    "conductor_coupling": {a.name: a for a in [
+        AttrSpec("conductor", "entity", kind="conductor", doc="row of the entry"),
+        AttrSpec("other", "entity", kind="conductor", doc="column of the entry"),
+        _n("r", "pu", "series resistance entry"), _n("x", "pu", "series reactance entry"),
+        _n("g", "pu", "series admittance entry, real part (inverse of the branch's impedance matrix)"),
+        _n("b", "pu", "series admittance entry, imaginary part"),
+        _n("angle", "rad", "nominal angle of the row's phase minus the column's (0, +-2 pi/3)"),
+    ]},
 }
 
 # Network-level sets: name -> element kind.
 NETWORK_SETS: dict[str, str] = {
     "buses": "bus", "gens": "gen", "lines": "line", "ref_buses": "bus",
     "rated_lines": "line", "pwl_gens": "gen", "cost_pieces": "cost_piece",
+    # three-phase view
+    "nodes": "node", "source_nodes": "node", "couplings": "coupling", "phase_gens": "phase_gen",
+    "delta_loads": "delta_load", "conductors": "conductor", "rated_conductors": "conductor",
+    "rated_lines3": "conductor", "line_conductors": "conductor",
+    "switch_conductors": "conductor", "conductor_couplings": "conductor_coupling",
 }
 
 NETWORK_SET_DOCS = {
@@ -80,6 +152,17 @@ NETWORK_SET_DOCS = {
     "ref_buses": "reference (slack) buses", "rated_lines": "branches with a thermal rating",
     "pwl_gens": "generators with a piecewise-linear cost",
     "cost_pieces": "every piece of every piecewise-linear generator cost",
+    "nodes": "three-phase view: every energised conductor node (bus.phase)",
+    "source_nodes": "three-phase view: the nodes behind each source's Thevenin impedance (fixed EMF)",
+    "couplings": "three-phase view: every non-zero entry of the nodal admittance matrix",
+    "phase_gens": "three-phase view: every phase of every dispatchable generator and source",
+    "delta_loads": "three-phase view: loads connected between two nodes (delta, or wye to a floating neutral)",
+    "conductors": "three-phase view: every phase of every line, switch and transformer",
+    "rated_conductors": "three-phase view: conductors with a thermal rating",
+    "rated_lines3": "three-phase view: line conductors with a current rating",
+    "line_conductors": "three-phase view: the conductors of lines (not switches, not transformers)",
+    "switch_conductors": "three-phase view: the conductors of closed switches (zero-impedance ties)",
+    "conductor_couplings": "three-phase view: every entry of every branch's series impedance matrix",
 }
 
 # Scalars of the network as a whole.

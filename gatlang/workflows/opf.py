@@ -22,14 +22,47 @@ from gatlang.model.scale import from_model_scale
 from gatlang.semantics import units as U
 from gatlang.syntax import ast
 from gatlang.semantics.capabilities import check_network, network_features
+from gatlang.semantics.capabilities import of as capabilities_of
 from gatlang.workflows.base import Step
-from gatlang.workflows.data import balanced_case, model_items
+from gatlang.workflows.data import balanced_case, load_network, model_items, scenario_factor
 
 if TYPE_CHECKING:
     from gatlang.passes import Compilation
 
 #: Output table name for each element kind.
-TABLES = {"bus": "bus", "gen": "gen", "line": "branch"}
+TABLES = {"bus": "bus", "gen": "gen", "line": "branch", "phase_gen": "gen_phase", "conductor": "branch_phase"}
+#: Element counts recorded in run.json: (label, element kind).
+MODEL_COUNTS = (("buses", "bus"), ("branches", "line"), ("generators", "gen"), ("nodes", "node"),
+                ("conductors", "conductor"), ("phase_generators", "phase_gen"), ("delta_loads", "delta_load"))
+
+
+def network_view(c: "Compilation", step: Step) -> tuple[NetView, set[str]] | None:
+    """The step's network as the formulation sees it, and the network's features.
+
+    A formulation that `requires three_phase` gets the conductor-by-conductor view
+    (gatlang.model.netview3) of an OpenDSS-style network; every other formulation the
+    balanced per-unit view.  Scenario multipliers are applied either way.
+    """
+    assert step.formulation is not None
+    if "three_phase" in capabilities_of(step.formulation).requires:
+        from gatlang.model.netview3 import from_network3
+
+        net = load_network(c, step.run.network)
+        if net is None:
+            return None
+        if net.table("sources").num_rows == 0:
+            feats = network_features(False, np.ones(1), np.zeros(1))   # balanced: the requirement check reports it
+            return NetView(net.name, 1.0, {}, {}, {}), feats
+        view = from_network3(net, step.sink, load_scale=scenario_factor(c, step, "load_scale"),
+                             pv_scale=scenario_factor(c, step, "pv_scale"), span=step.run.span)
+        if view is None:
+            return None
+        return view, set(view.features) | {"meshed" if view.meshed else "radial"}   # type: ignore[attr-defined]
+    case = balanced_case(c, step)
+    if case is None:
+        return None
+    view = from_balanced(case)
+    return view, network_features(view.meshed, case.tap, case.shift)
 
 
 def column_name(name: str, unit: U.Unit | None, text: str | None) -> str:
@@ -42,14 +75,13 @@ def column_name(name: str, unit: U.Unit | None, text: str | None) -> str:
 
 class OPF:
     def elaborate(self, c: "Compilation", step: Step) -> None:
-        case = balanced_case(c, step)
-        if case is None:
-            step.failed = True
-            return
-        view = from_balanced(case)
         form = step.formulation
         assert form is not None and c.checker is not None
-        feats = network_features(view.meshed, case.tap, case.shift)
+        got = network_view(c, step)
+        if got is None:
+            step.failed = True
+            return
+        view, feats = got
         if not check_network(form, feats, step.run, step.run.network, step.sink):
             step.failed = True
             return
@@ -67,8 +99,8 @@ class OPF:
             return
         step.state["builder"] = builder
         step.record["model"] = {"variables": builder.model.nvariables(), "constraints": builder.model.nconstraints(),
-                                "formulation": form.name, "buses": len(view.kinds["bus"]), "branches": len(view.kinds["line"]),
-            "generators": len(view.kinds["gen"])}
+                                "formulation": form.name,
+                                **{label: len(view.kinds[kind]) for label, kind in MODEL_COUNTS if kind in view.kinds}}
 
     @staticmethod
     def _objective_option(step: Step, builder: ModelBuilder, c: "Compilation") -> str | None:

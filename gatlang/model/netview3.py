@@ -1,0 +1,410 @@
+"""The three-phase network as the language sees it: nodes, admittance couplings, conductors.
+
+Why conductor by conductor: an unbalanced formulation (stdlib/acp_u.gat,
+stdlib/lindist3flow.gat) is written per *node* (one conductor of one bus,
+OpenDSS's ``bus.k``) and per *conductor* (one phase of one branch).  Every
+element here has one index, so the formulations stay plain sums over sets,
+and the same elaborator builds them as the balanced ones.
+
+Where the numbers come from: the same data the unbalanced power flow solves:
+the nodal admittance matrix (`gatlang.network.ybus3`) of lines, transformers
+at their file taps, capacitors and source impedances (validated entry by
+entry against OpenDSS's ``SystemY``), the energised nodes and voltage bases of
+`gatlang.engines.pf3_system`, the sources' EMFs, and every load, generator
+and PV system as a *load branch* (`gatlang.engines.pf3_loads`) whose power is
+``S(m) = S_z m^2 + S_i m + S_p`` in the branch voltage magnitude ``m`` (the
+engine's model inside its vmin..vmax band).  Loads from a node to ground
+are folded into the node (``pd``, ``pd_i``, ``pd_z``); loads between two
+nodes (delta, or wye to a floating neutral) are `delta_load` elements.
+
+Sources: each source is an EMF behind its Thevenin impedance.  The view adds
+one *source node* per source phase, holding the EMF (``vm_set``, ``va_set``),
+coupled to the source bus through the Thevenin admittance, with a
+dispatchable `phase_gen` on it: the source's power is that generator's output.
+
+Per unit: node voltages on each node's line-to-neutral base, powers on
+``SBASE`` (1 MVA), so ``base_mva = 1`` and every power attribute in MW is also
+its model-scale value.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.sparse as sp
+
+from gatlang.diagnostics import DiagnosticSink, Span
+from gatlang.model.netview import Entities, NetView, _incidence
+from gatlang.network.model import Network
+from gatlang.network.ybus3 import NodeIndex, build_ybus3, sequence_matrix, winding_vbase
+
+SQRT3 = math.sqrt(3.0)
+UNLIMITED = 1e6          # MW: bound for a source's output (the slack takes what the network needs)
+VM_FREE = (0.0, 2.0)     # pu: voltage limits of nodes that have none in the input
+
+
+def phase_angle(phase: np.ndarray) -> np.ndarray:
+    """Nominal angle of conductor 1, 2, 3 (0, -120, +120 degrees), in radians; 0 for a neutral."""
+    phase = np.asarray(phase)
+    return np.where((phase >= 1) & (phase <= 3), -(phase - 1) * 2.0 * math.pi / 3.0, 0.0)
+
+
+def from_network3(net: Network, sink: DiagnosticSink, load_scale: float = 1.0, pv_scale: float = 1.0,
+                  span: Span | None = None) -> NetView | None:
+    """The three-phase view of `net` with a scenario's multipliers, or None (errors in `sink`)."""
+    from gatlang.engines.pf3_loads import build_load_branches
+    from gatlang.engines.pf3_system import SBASE, energised_nodes, no_source_error, node_bases
+    nodes = NodeIndex(net)
+    y_phys, all_names = build_ybus3(net)
+    src_terminals = [i for row in net.table("sources").to_pylist() for i in nodes(row["bus"], row["conn"]) if i >= 0]
+    live_mask = energised_nodes(y_phys, np.asarray(src_terminals, dtype=np.int64))
+    if not live_mask.any():
+        sink.add(no_source_error(net, span))
+        return None
+    live_idx = np.flatnonzero(live_mask)
+    all_bases = node_bases(net, all_names)
+    all_bases[~np.isfinite(all_bases)] = 1e3            # the power flow warns about these (GAT08xx)
+    names = [all_names[i] for i in live_idx]
+    n = len(names)
+    vbase = all_bases[live_idx]
+    bus_of = np.asarray([nm.rsplit(".", 1)[0] for nm in names], dtype=object)
+    phase = np.asarray([int(nm.rsplit(".", 1)[1]) for nm in names], dtype=np.int64)
+    live_of = np.full(len(all_names), -1, dtype=np.int64)
+    live_of[live_idx] = np.arange(n)
+    d = sp.diags(vbase / math.sqrt(SBASE))
+    y_with_switches = (d @ y_phys.tocsr()[live_idx][:, live_idx] @ d).tocsr()
+    ypu = (d @ _without_switches(net, nodes, y_phys).tocsr()[live_idx][:, live_idx] @ d).tocoo()
+
+    # ---- sources: a fixed-EMF node per source phase, coupled through the Thevenin admittance
+    src_label, src_node, src_e, src_vb = [], [], [], []
+    rows, cols, vals = [], [], []
+    for row in net.table("sources").to_pylist():
+        conn = row["conn"]
+        idx = np.asarray(nodes(row["bus"], conn))
+        idx = np.where(idx >= 0, live_of[np.maximum(idx, 0)], -1)
+        ok = idx >= 0
+        if not ok.any():
+            continue
+        z = sequence_matrix(complex(row["r1_ohm"], row["x1_ohm"]), complex(row["r0_ohm"], row["x0_ohm"]), len(conn))
+        y_th = np.linalg.inv(z)[np.ix_(ok, ok)]
+        at = idx[ok]
+        vb = vbase[at]
+        y_pu = y_th * np.outer(vb, vb) / SBASE
+        k = len(src_label)
+        virt = n + k + np.arange(len(at))
+        mag = (row["pu"] if row["pu"] is not None else 1.0) * (row["vn_kv"] or 0.0) * 1e3 / SQRT3
+        ang = np.radians((row["angle_deg"] or 0.0) - 120.0 * np.arange(len(conn)))[ok]
+        for j, node in enumerate(at):
+            src_label.append(f"{row['source']}.{int(np.asarray(conn)[ok][j])}")
+            src_node.append(node)
+            src_e.append(mag * np.exp(1j * ang[j]) / vb[j])
+            src_vb.append(vb[j])
+        r, c = np.meshgrid(np.arange(len(at)), np.arange(len(at)), indexing="ij")
+        for a_idx, b_idx, sign in ((virt, virt, 1.0), (virt, at, -1.0), (at, virt, -1.0)):
+            rows.append(a_idx[r].ravel())
+            cols.append(b_idx[c].ravel())
+            vals.append(sign * y_pu.ravel())
+    ns = len(src_label)
+    total = n + ns
+    rows.append(ypu.row)
+    cols.append(ypu.col)
+    vals.append(ypu.data)
+    yfull = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                          shape=(total, total)).tocsr()
+    yfull.sum_duplicates()
+    yfull.eliminate_zeros()
+    yc = yfull.tocoo()
+
+    # ---- start point: the no-load voltages (one sparse solve) carry every transformer's shift
+    e_src = np.asarray(src_e, dtype=complex)
+    v0 = np.ones(total, dtype=complex)
+    if ns:
+        v0[n:] = e_src
+        rhs = -(yfull[:n, n:] @ e_src)
+        try:       # with the switches' own (tiny) impedances, so the nodes behind them are reached
+            v0[:n] = sp.linalg.spsolve((y_with_switches + (yfull[:n, :n] - ypu.tocsr())).tocsc(), rhs)
+        except RuntimeError:        # singular: keep the flat start with nominal angles
+            v0[:n] = np.exp(1j * phase_angle(phase))
+    if not np.all(np.isfinite(v0)):
+        v0[:n] = np.exp(1j * phase_angle(phase))
+
+    # ---- loads: node-to-ground parts fold into the node, node-to-node parts are delta loads
+    ld, load_diags = build_load_branches(net, lambda bus, k: nodes.index.get((bus, k), -1) if k > 0 else -1,
+                                         load_scale, pv_scale, span)
+    sink.extend(load_diags)
+    # live numbering, ground -> n; a branch touching a dead node carries nothing
+    slot = np.r_[live_of, n]                        # index -1 (ground) picks the last entry, n
+    a, b = slot[ld.a], slot[ld.b]
+    on = (a >= 0) & (b >= 0) & ((a < n) | (b < n))
+    a, b = a[on], b[on]
+    normal = ld.coef[on, 2, :] if len(ld.a) else np.zeros((0, 3), dtype=complex)
+    owner, kind = ld.owner[on], ld.kind[on]
+    vb_branch = vbase[np.where(a < n, a, b)]
+    # S(m) with m in volts -> coefficients of the pu magnitude on the node base, in MW
+    s_z = np.conj(normal[:, 0]) * vb_branch ** 2 / SBASE
+    s_i = np.conj(normal[:, 1]) * vb_branch / SBASE
+    s_p = np.conj(normal[:, 2]) / SBASE
+    to_ground = (b == n) | (a == n)
+    node_of = np.where(a < n, a, b)
+    grounded = np.flatnonzero(to_ground)      # S(m) is consumed at the node whichever end is ground
+
+    def per_node(values: np.ndarray) -> np.ndarray:
+        out = np.zeros(total, dtype=complex)
+        np.add.at(out, node_of[grounded], values[grounded])
+        return out
+    pz, pi, pp = per_node(s_z), per_node(s_i), per_node(s_p)
+    delta = np.flatnonzero(~to_ground)
+
+    labels = np.asarray(names + [f"source:{s}" for s in src_label], dtype=object)
+    node = Entities("node", labels)
+    vmin = np.full(total, VM_FREE[0])
+    vmax = np.full(total, VM_FREE[1])
+    bus_limits = _bus_limits(net)
+    for i, bus in enumerate(bus_of):
+        lo, hi = bus_limits.get(bus, (None, None))
+        vmin[i] = lo if lo is not None else vmin[i]
+        vmax[i] = hi if hi is not None else vmax[i]
+    vm_set = np.full(total, np.nan)
+    va_set = np.full(total, np.nan)
+    vm_set[n:] = np.abs(e_src)
+    va_set[n:] = np.angle(e_src)
+    node.numbers = {
+        "phase": np.r_[phase, np.zeros(ns)].astype(float), "vmin": vmin, "vmax": vmax,
+        "pd": pp.real, "qd": pp.imag, "pd_i": pi.real, "qd_i": pi.imag, "pd_z": pz.real, "qd_z": pz.imag,
+        "base_kv": np.r_[vbase, np.asarray(src_vb)] / 1e3, "vm0": np.abs(v0), "va0": np.angle(v0),
+        "vm_set": vm_set, "va_set": va_set,
+    }
+
+    coupling = Entities("coupling", np.asarray([f"{labels[r]}~{labels[c]}" for r, c in zip(yc.row, yc.col)],
+                                               dtype=object))
+    coupling.numbers = {"g": yc.data.real.copy(), "b": yc.data.imag.copy()}
+    coupling.refs = {"node": yc.row.astype(np.int64), "other": yc.col.astype(np.int64)}
+
+    gen = Entities("phase_gen", np.asarray(src_label, dtype=object))
+    big = np.full(ns, UNLIMITED)
+    gen.numbers = {"pmin": -big, "pmax": big, "qmin": -big, "qmax": big,
+                   "c2": np.zeros(ns), "c1": np.ones(ns), "c0": np.zeros(ns)}
+    gen.refs = {"node": n + np.arange(ns, dtype=np.int64)}
+
+    dl = Entities("delta_load", np.asarray([f"{kind[k]}#{owner[k]}:{labels[a[k]]}-{labels[b[k]]}"
+                                            for k in delta], dtype=object))
+    dl.numbers = {"p": s_p[delta].real, "q": s_p[delta].imag, "p_i": s_i[delta].real, "q_i": s_i[delta].imag,
+                  "p_z": s_z[delta].real, "q_z": s_z[delta].imag}
+    dl.refs = {"from": a[delta].astype(np.int64), "to": b[delta].astype(np.int64)}
+
+    cond, cc = _conductors(net, nodes, live_of, vbase, SBASE)
+    node.sets = {"gens": _incidence(total, gen.refs["node"]), "couplings": _incidence(total, coupling.refs["node"]),
+                 "delta_out": _incidence(total, dl.refs["from"]), "delta_in": _incidence(total, dl.refs["to"]),
+                 "conductors_out": _incidence(total, cond.refs["from"]),
+                 "conductors_in": _incidence(total, cond.refs["to"]),
+                 "switches_out": _switch_incidence(total, cond, "from"),
+                 "switches_in": _switch_incidence(total, cond, "to")}
+    cond.sets = {"couplings": _incidence(len(cond), cc.refs["conductor"])}
+
+    kinds = {"node": node, "coupling": coupling, "phase_gen": gen, "delta_load": dl, "conductor": cond,
+             "conductor_coupling": cc}
+    sets = {
+        "nodes": ("node", np.arange(total)), "source_nodes": ("node", n + np.arange(ns)),
+        "couplings": ("coupling", np.arange(len(coupling))), "phase_gens": ("phase_gen", np.arange(ns)),
+        "delta_loads": ("delta_load", np.arange(len(dl))), "conductors": ("conductor", np.arange(len(cond))),
+        "rated_conductors": ("conductor", np.flatnonzero(cond.numbers["rate"] > 0)),
+        "rated_lines3": ("conductor", np.flatnonzero(cond.numbers["imax"] > 0)),
+        "line_conductors": ("conductor", np.flatnonzero(cond.numbers["is_line"] > 0)),
+        "switch_conductors": ("conductor", np.flatnonzero(cond.numbers["is_switch"] > 0)),
+        "conductor_couplings": ("conductor_coupling", np.arange(len(cc))),
+    }
+    view = NetView(net.name, SBASE / 1e6, kinds, sets, {"base_mva": 1.0},
+                   meshed=_bus_graph_meshed(net))
+    view.three_phase = True           # type: ignore[attr-defined]
+    view.features = _features(net)    # type: ignore[attr-defined]
+    return view
+
+
+def _switch_incidence(total: int, cond: Entities, end: str) -> list[np.ndarray]:
+    """Per node, the closed-switch conductors with that end at the node."""
+    sw = np.flatnonzero(cond.numbers["is_switch"] > 0)
+    return [sw[cond.refs[end][sw] == i] for i in range(total)] if len(sw) else [sw] * total
+
+
+def _without_switches(net: Network, nodes: NodeIndex, y: sp.csc_matrix) -> sp.csc_matrix:
+    """Y less the stamps of closed switches, which the formulations model as ties (equal voltages).
+
+    Why: the engine's switch is a line of about 1e-7 ohm, an admittance of ~1e7 pu
+    beside entries of order 1-100: an optimiser cannot meet the balance of the
+    nodes at its ends to any useful accuracy.  Removed entries are cleaned to 0.
+    """
+    rows, cols, vals = [], [], []
+    for row in net.table("lines").to_pylist():
+        if not (row["status"] and row["switch"]):
+            continue
+        m = len(row["f_conn"] or [])
+        z = np.asarray(row["r_ohm"], dtype=float).reshape(m, m) + 1j * np.asarray(row["x_ohm"], dtype=float).reshape(m, m)
+        ys = np.linalg.inv(z)
+        idx = np.asarray(nodes(row["from_bus"], row["f_conn"]) + nodes(row["to_bus"], row["t_conn"]))
+        prim = np.block([[ys, -ys], [-ys, ys]])
+        r, c = np.meshgrid(idx, idx, indexing="ij")
+        keep = (r >= 0) & (c >= 0)
+        rows.append(r[keep])
+        cols.append(c[keep])
+        vals.append(-prim[keep])
+    if not rows:
+        return y
+    scale = np.abs(np.concatenate(vals)).max()
+    out = (y + sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                             shape=y.shape)).tocsr()
+    out.data[np.abs(out.data) < 1e-9 * scale] = 0.0
+    out.eliminate_zeros()
+    return out.tocsc()
+
+
+def _bus_limits(net: Network) -> dict[str, tuple[float | None, float | None]]:
+    buses = net.table("buses")
+    return {b: (lo, hi) for b, lo, hi in zip(buses.column("bus").to_pylist(), buses.column("vmin_pu").to_pylist(),
+                                             buses.column("vmax_pu").to_pylist())}
+
+
+def _conductors(net: Network, nodes: "NodeIndex", live_of: np.ndarray, vbase: np.ndarray, sbase: float
+                ) -> tuple[Entities, Entities]:
+    """Every phase of every line, switch and two-winding transformer, with its series impedance in pu.
+
+    Lines: the phase impedance matrix (ohm) scaled by the node bases at the from end.
+    Transformers: one uncoupled conductor per phase, the short-circuit impedance on the
+    phase kVA referred to winding 2, and ``tap`` = the ratio of the node voltages
+    (to/from, pu) the turns give at no load.  Conductors 4 (explicit neutrals) are left out:
+    the branch-flow formulations are written for three-wire (Kron-reduced) feeders.
+    """
+    f, t, r, x, tap, rate, bfr, bto, labels = [], [], [], [], [], [], [], [], []
+    is_line_l: list[bool] = []
+    is_switch_l: list[bool] = []
+    c_row, c_col, c_z, c_y, c_ang = [], [], [], [], []
+
+    def live(bus: str, k: int) -> int:
+        j = nodes.index.get((bus, k), -1)
+        return int(live_of[j]) if j >= 0 else -1
+
+    for row in net.table("lines").to_pylist():
+        if not row["status"]:
+            continue
+        fc, tc = row["f_conn"] or [], row["t_conn"] or []
+        keep = [k for k in range(len(fc)) if 1 <= fc[k] <= 3 and live(row["from_bus"], fc[k]) >= 0
+                and live(row["to_bus"], tc[k]) >= 0]
+        if not keep:
+            continue
+        m = len(fc)
+        z = np.asarray(row["r_ohm"] or [0.0] * m * m, dtype=float).reshape(m, m) \
+            + 1j * np.asarray(row["x_ohm"] or [0.0] * m * m, dtype=float).reshape(m, m)
+        bsh_f = np.asarray(row["b_from_s"] or [0.0] * m * m, dtype=float).reshape(m, m)
+        bsh_t = np.asarray(row["b_to_s"] or [0.0] * m * m, dtype=float).reshape(m, m)
+        first = len(f)
+        for j, k in enumerate(keep):
+            a_node, b_node = live(row["from_bus"], fc[k]), live(row["to_bus"], tc[k])
+            vb = vbase[a_node]
+            f.append(a_node)
+            t.append(b_node)
+            r.append(z[k, k].real * sbase / vb ** 2)
+            x.append(z[k, k].imag * sbase / vb ** 2)
+            tap.append(1.0)
+            amps = row["normamps_a"] or 0.0
+            rate.append(amps * vb / 1e6)         # MVA per phase at nominal voltage = pu current on 1 MVA
+            bfr.append(bsh_f[k, k] * vb ** 2 / sbase)
+            bto.append(bsh_t[k, k] * vbase[b_node] ** 2 / sbase)
+            labels.append(f"{row['line']}.{fc[k]}")
+            is_line_l.append(True)
+            is_switch_l.append(bool(row["switch"]))
+        vbs = vbase[np.asarray(f[first:])]
+        z_pu = z[np.ix_(keep, keep)] * sbase / np.outer(vbs, vbs)
+        y_pu = np.linalg.inv(z_pu) if np.all(np.abs(np.diag(z_pu)) > 0) else np.zeros_like(z_pu)
+        ang = phase_angle(np.asarray([fc[k] for k in keep]))
+        for j in range(len(keep)):
+            for jj in range(len(keep)):
+                c_row.append(first + j)
+                c_col.append(first + jj)
+                c_z.append(z_pu[j, jj])
+                c_y.append(y_pu[j, jj])
+                c_ang.append(float(ang[j] - ang[jj]))
+
+    for row in net.table("transformers").to_pylist():
+        if not row["status"] or len(row["buses"]) != 2:
+            continue
+        nph = int(row["phases"] or 3)
+        conns = row["connections"] or ["wye", "wye"]
+        kv = np.asarray(row["kv"], dtype=float)
+        taps = np.asarray(row["taps_pu"] or [1.0, 1.0], dtype=float)
+        wv = [float(winding_vbase(kv[w], conns[w], nph)) for w in range(2)]
+        per_node = [1.0 if conns[w] == "wye" or nph == 1 else SQRT3 for w in range(2)]
+        ratio_nodes = (wv[1] * taps[1] / per_node[1]) / (wv[0] * taps[0] / per_node[0])
+        r_pct = row["r_pct"] or [0.0, 0.0]
+        z_tr = complex(r_pct[0] + r_pct[1], row["xhl_pct"] or 0.0) / 100.0
+        s_phase = (row["kva"][0] if row["kva"] else 1.0) * 1e3 / nph
+        for k in range(nph):
+            fb, tb = row["buses"]
+            fk, tk = row["conns"][0][k], row["conns"][1][k]
+            a_node, b_node = live(fb, fk), live(tb, tk)
+            if a_node < 0 or b_node < 0:
+                continue
+            beta = (wv[1] * taps[1] / per_node[1]) / vbase[b_node]
+            z = z_tr * sbase / s_phase * beta ** 2
+            f.append(a_node)
+            t.append(b_node)
+            r.append(z.real)
+            x.append(z.imag)
+            tap.append(ratio_nodes * vbase[a_node] / vbase[b_node])
+            rate.append(s_phase / 1e6)
+            bfr.append(0.0)
+            bto.append(0.0)
+            labels.append(f"{row['transformer']}.{k + 1}")
+            is_line_l.append(False)
+            is_switch_l.append(False)
+            c_row.append(len(f) - 1)
+            c_col.append(len(f) - 1)
+            c_z.append(z)
+            c_y.append(1.0 / z if z != 0 else 0.0)
+            c_ang.append(0.0)
+
+    cond = Entities("conductor", np.asarray(labels, dtype=object))
+    rate_a = np.asarray(rate, dtype=float)
+    is_switch = np.asarray(is_switch_l, dtype=bool)
+    is_line = np.asarray(is_line_l, dtype=bool) & ~is_switch
+    cond.numbers = {"r": np.asarray(r, dtype=float), "x": np.asarray(x, dtype=float),
+                    "tap": np.asarray(tap, dtype=float), "rate": rate_a,
+                    "imax": np.where(is_line, rate_a * 1e6 / sbase, 0.0), "is_line": is_line.astype(float),
+                    "is_switch": is_switch.astype(float),
+                    "b_fr": np.asarray(bfr, dtype=float), "b_to": np.asarray(bto, dtype=float)}
+    cond.refs = {"from": np.asarray(f, dtype=np.int64), "to": np.asarray(t, dtype=np.int64)}
+    cc = Entities("conductor_coupling", np.asarray([f"{labels[a]}~{labels[b]}" for a, b in zip(c_row, c_col)],
+                                                   dtype=object))
+    cz, cy = np.asarray(c_z, dtype=complex), np.asarray(c_y, dtype=complex)
+    cc.numbers = {"r": cz.real.copy(), "x": cz.imag.copy(), "g": cy.real.copy(), "b": cy.imag.copy(),
+                  "angle": np.asarray(c_ang, dtype=float)}
+    cc.refs = {"conductor": np.asarray(c_row, dtype=np.int64), "other": np.asarray(c_col, dtype=np.int64)}
+    return cond, cc
+
+
+def _bus_graph_meshed(net: Network) -> bool:
+    """Loops among buses (closed lines and transformers); parallel branches count as a loop."""
+    from gatlang.model.netview import _is_meshed
+
+    ends: list[tuple[str, str]] = []
+    for row in net.table("lines").to_pylist():
+        if row["status"]:
+            ends.append((row["from_bus"], row["to_bus"]))
+    for row in net.table("transformers").to_pylist():
+        if row["status"]:
+            ends += [(row["buses"][0], b) for b in row["buses"][1:]]
+    buses = sorted({b for e in ends for b in e})
+    pos = {b: i for i, b in enumerate(buses)}
+    f = np.asarray([pos[a] for a, _ in ends], dtype=np.int64)
+    t = np.asarray([pos[b] for _, b in ends], dtype=np.int64)
+    return _is_meshed(len(buses), f, t)
+
+
+def _features(net: Network) -> set[str]:
+    feats = {"three_phase", "reactive_power"}
+    for row in net.table("transformers").to_pylist():
+        if row["status"] and any(abs(t - 1.0) > 1e-12 for t in (row["taps_pu"] or [])):
+            feats.add("off_nominal_taps")
+        if row["status"] and "delta" in (row["connections"] or []):
+            feats.add("delta_transformers")
+        if row["status"] and len(row["buses"]) > 2:
+            feats.add("multiwinding_transformers")
+    return feats
