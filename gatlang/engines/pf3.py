@@ -208,12 +208,10 @@ def solve_unbalanced(net: Network, *, method: str = "fixed_point", tol: float = 
         diags.append(_not_converged(system, out, method, max_iter, span))
     v_full = system.v_full(v)
     taps_now = {row["transformer"]: list(row["taps_pu"]) for row in system.regulated.rows}
-    flows = branch_flows(net, system.nodes, v_full, taps_now)
-    losses = complex(np.sum(flows.power_kva))
     taps, positions = final_taps(all_regs, system)
     return PF3Result(
         converged=out.converged, iterations=iterations, max_mismatch=history[-1] if history else 0.0,
-        method=used, nodes=list(system.names), v=v_full, vbase_v=system.vbase, flows=flows,
-        losses_kw=losses.real, losses_kvar=losses.imag, taps=taps, tap_positions=positions,
+        method=used, nodes=list(system.names), v=v_full, vbase_v=system.vbase,
+        flow_source=lambda: branch_flows(net, system.nodes, v_full, taps_now), taps=taps, tap_positions=positions,
         control_iterations=rounds, diagnostics=diags, wall_time=time.perf_counter() - started,
         mismatch_history=history)

@@ -8,12 +8,11 @@ triangular solves are needed:
     v_{k+1} = v_k - M^{-1} F(v_k)
 
 which, with ``M`` the matrix of the present network, is exactly the engine's
-``M v_{k+1} = i_src + A (Yeq d_k - i(d_k))``.  After a regulator tap or a
-capacitor step ``Y`` changes by a few entries; the iteration above still
-converges to ``F = 0`` -- the exact solution of the *changed* network,
-because ``F`` is always evaluated with the present matrix -- so the old
-factors are kept as long as they contract well and only refactorised when
-they do not (`REFACTOR_RATE`).
+``M v_{k+1} = i_src + A (Yeq d_k - i(d_k))``.  The factorisation is
+cached per network version and made again only after a regulator tap or a
+capacitor step changed ``Y`` (as the engine does).  ``F`` is always
+evaluated with the present matrix, so the iteration converges to the exact
+solution whatever factorisation preconditions it.
 
 Its convergence is linear; Anderson acceleration (depth `DEPTH`, on the
 real and imaginary parts, since the load currents are not complex-analytic)
@@ -35,8 +34,6 @@ from gatlang.engines.pf3_system import System3
 DIVERGENCE_FACTOR = 1e6
 #: Anderson depth (previous steps mixed into the next one)
 DEPTH = 5
-#: a factorisation made for an older matrix is replaced when one step contracts less than this
-REFACTOR_RATE = 0.3
 #: stalled: the best mismatch did not improve this much over `STALL_WINDOW` iterations
 STALL_RATE = 0.5
 STALL_WINDOW = 10
@@ -63,50 +60,63 @@ def factorise(system: System3):
 
 
 def nominal_factor(system: System3, reuse: dict):
-    """The factorisation to iterate with: this solve's own, else the one cached for the network
-    version (made once, shared by every solve of that version)."""
-    if "fp_lu" in reuse:
-        return reuse["fp_lu"]
-    if "fp_lu" in system.shared:
+    """The factorisation of the present matrix: the one cached for the network version while
+    the matrix is the network's own (made once, shared by every solve of that version), else
+    this solve's own, made again after each change of taps or capacitor states (as the engine
+    does; a stale factorisation of a matrix with stiff regulator branches contracts poorly)."""
+    if system.version == 0:
+        if "fp_lu" not in system.shared:
+            system.shared["fp_lu"] = factorise(system)
         return system.shared["fp_lu"]
-    made = factorise(system)
-    if system.version == 0:                  # the cached network's own matrix: share it
-        system.shared["fp_lu"] = made
-    else:
-        reuse["fp_lu"] = made
-    return made
+    if reuse.get("fp_lu", (None,))[0] != system.version:
+        reuse["fp_lu"] = factorise(system)
+    return reuse["fp_lu"]
 
 
 class Anderson:
     """Type-II Anderson mixing on real vectors: ``x+ = x + g - (dX + dG) gamma``,
-    ``gamma = argmin |g - dG gamma|`` over the last ``depth`` differences."""
+    ``gamma = argmin |g - dG gamma|`` over the last ``depth`` differences.
 
-    def __init__(self, depth: int) -> None:
+    The differences live in preallocated ring buffers and their Gram matrix is
+    updated one row per step, so a step costs three matrix-vector products of
+    ``depth`` rows -- small next to the triangular solves it saves.
+    """
+
+    def __init__(self, depth: int, size: int) -> None:
         self.depth = depth
-        self.dx: list[np.ndarray] = []
-        self.dg: list[np.ndarray] = []
+        self.dx = np.empty((depth, size))
+        self.dg = np.empty((depth, size))
+        self.gram = np.zeros((depth, depth))
+        self.count = 0
         self.last: tuple[np.ndarray, np.ndarray] | None = None
 
     def reset(self) -> None:
-        self.dx.clear()
-        self.dg.clear()
+        self.count = 0
         self.last = None
 
     def step(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
         if self.last is not None:
-            self.dx.append(x - self.last[0])
-            self.dg.append(g - self.last[1])
-            if len(self.dx) > self.depth:
-                self.dx.pop(0)
-                self.dg.pop(0)
+            k = self.count % self.depth
+            np.subtract(x, self.last[0], out=self.dx[k])
+            np.subtract(g, self.last[1], out=self.dg[k])
+            self.count += 1
+            m = min(self.count, self.depth)
+            row = self.dg[:m] @ self.dg[k]
+            self.gram[k, :m] = row
+            self.gram[:m, k] = row
         self.last = (x, g)
-        if not self.dx:
+        m = min(self.count, self.depth)
+        if m == 0:
             return x + g
-        dg = np.stack(self.dg)
-        # the small normal equations (depth x depth) solved by SVD: a tall least-squares
-        # solve per iteration would cost more than the triangular solves
-        gamma = np.linalg.lstsq(dg @ dg.T, dg @ g, rcond=1e-10)[0]
-        return x + g - (np.stack(self.dx) + dg).T @ gamma
+        gram = self.gram[:m, :m]
+        reg = 1e-14 * np.trace(gram)          # keeps the normal equations solvable when steps align
+        try:
+            gamma = np.linalg.solve(gram + reg * np.eye(m), self.dg[:m] @ g)
+        except np.linalg.LinAlgError:
+            self.reset()
+            return x + g
+        # dX^T gamma, not gamma dX: OpenBLAS's vector-matrix kernel is ten times slower here
+        return x + g - self.dx[:m].T @ gamma - self.dg[:m].T @ gamma
 
 
 def _real(z: np.ndarray) -> np.ndarray:
@@ -122,7 +132,7 @@ def fixed_point(system: System3, v0: np.ndarray, tol: float, max_iter: int,
     """
     reuse = {} if reuse is None else reuse
     try:
-        made_at, lu = nominal_factor(system, reuse)
+        _, lu = nominal_factor(system, reuse)
     except RuntimeError as exc:
         return Solve3Outcome(v0, False, 0, [], error(
             codes.SINGULAR, f"the network admittance matrix is singular ({exc})", None,
@@ -132,7 +142,7 @@ def fixed_point(system: System3, v0: np.ndarray, tol: float, max_iter: int,
     f = system.mismatch(x.view(complex))
     norm = float(np.max(np.abs(f))) if system.n else 0.0
     history, best, best_x = [norm], norm, x
-    accel = Anderson(DEPTH)
+    accel = Anderson(DEPTH, len(x))
     it = 0
     while norm > tol and it < max_iter:
         it += 1
@@ -140,13 +150,7 @@ def fixed_point(system: System3, v0: np.ndarray, tol: float, max_iter: int,
         x_new = accel.step(x, g)
         f_new = system.mismatch(x_new.view(complex))
         new = float(np.max(np.abs(f_new)))
-        if it == 1 and made_at != system.version and new > REFACTOR_RATE * norm:
-            # the factors are of an older matrix and no longer a good preconditioner
-            made_at, lu = reuse["fp_lu"] = factorise(system)
-            accel.reset()
-            it -= 1
-            continue
-        if not new < norm and accel.dx:
+        if not new < norm and accel.count:
             accel.reset()                    # a poor mixed step: restart from a plain one
             x_new = x + g
             f_new = system.mismatch(x_new.view(complex))

@@ -14,13 +14,16 @@ control loop moved are evaluated with their present primitive on top.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gatlang.engines.pf3_cache import memo, primitive
 from gatlang.engines.pf3_result import BranchFlows
 from gatlang.network.model import Network
-from gatlang.network.ybus3 import NodeIndex
+
+if TYPE_CHECKING:
+    from gatlang.engines.pf3_system import NodeMap
 
 
 @dataclass
@@ -43,7 +46,7 @@ class _Plan:
     xf_slot: dict[str, tuple[int, int, int]]   # transformer -> (group, first element row, terminals)
 
 
-def _line_groups(net: Network, nodes: NodeIndex) -> list[_Group]:
+def _line_groups(net: Network, nodes: NodeMap) -> list[_Group]:
     t = net.table("lines")
     if t.num_rows == 0:
         return []
@@ -75,7 +78,7 @@ def _line_groups(net: Network, nodes: NodeIndex) -> list[_Group]:
     return out
 
 
-def _transformer_groups(net: Network, nodes: NodeIndex) -> tuple[list[_Group], list[dict], dict]:
+def _transformer_groups(net: Network, nodes: NodeMap) -> tuple[list[_Group], list[dict], dict]:
     rows = [r for r in net.table("transformers").to_pylist() if r["status"]]
     by_size: dict[int, list[tuple[dict, np.ndarray, tuple]]] = {}
     for row in rows:
@@ -97,14 +100,14 @@ def _transformer_groups(net: Network, nodes: NodeIndex) -> tuple[list[_Group], l
     return groups, rows, slot
 
 
-def _plan(net: Network, nodes: NodeIndex) -> _Plan:
+def _plan(net: Network, nodes: NodeMap) -> _Plan:
     xf_groups, rows, slot = _transformer_groups(net, nodes)
     lines = _line_groups(net, nodes)
     slot = {name: (g + len(lines), j, k) for name, (g, j, k) in slot.items()}
     return _Plan(lines + xf_groups, {r["transformer"]: r for r in rows}, slot)
 
 
-def branch_flows(net: Network, nodes: NodeIndex, v_full: np.ndarray,
+def branch_flows(net: Network, nodes: NodeMap, v_full: np.ndarray,
                  taps: dict[str, list[float]] | None = None) -> BranchFlows:
     """Flows of every in-service line and transformer (``taps`` overrides transformer taps)."""
     plan = memo(net, "flow_plan", lambda: _plan(net, nodes))

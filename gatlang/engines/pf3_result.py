@@ -10,6 +10,8 @@ so that numbers compare one to one with the OpenDSS engine.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -88,6 +90,11 @@ class PF3Result:
     ``diagnostics`` says why (GAT0840 names the worst-mismatch nodes).
     ``max_mismatch`` is the largest nodal current mismatch times the node's
     voltage base, in pu of 1 MVA (so 1e-8 is 0.01 VA).
+
+    ``flows``, ``losses_kw`` and ``losses_kvar`` are computed on first access
+    (from ``flow_source``), as the engine computes powers on request: a
+    study that only needs voltages -- a control loop, a hosting-capacity
+    probe -- does not pay for them.
     """
 
     converged: bool
@@ -97,15 +104,31 @@ class PF3Result:
     nodes: list[str]
     v: np.ndarray                       # complex volts per node
     vbase_v: np.ndarray                 # line-to-neutral base per node (V)
-    flows: BranchFlows | None = None
-    losses_kw: float = float("nan")
-    losses_kvar: float = float("nan")
     taps: dict[str, float] = field(default_factory=dict)          # regulator -> final tap (pu)
     tap_positions: dict[str, int] = field(default_factory=dict)   # regulator -> step from neutral
     control_iterations: int = 0
     diagnostics: list[Diagnostic] = field(default_factory=list)
     wall_time: float = 0.0
     mismatch_history: list[float] = field(default_factory=list)
+    capacitor_states: dict[str, bool] = field(default_factory=dict)   # controlled capacitor -> on
+    flow_source: Callable[[], BranchFlows] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def flows(self) -> BranchFlows | None:
+        return self.flow_source() if self.flow_source is not None else None
+
+    @property
+    def losses_kw(self) -> float:
+        return self._losses.real
+
+    @property
+    def losses_kvar(self) -> float:
+        return self._losses.imag
+
+    @cached_property
+    def _losses(self) -> complex:
+        f = self.flows
+        return complex(np.sum(f.power_kva)) if f is not None else complex(np.nan, np.nan)
 
     @property
     def v_pu(self) -> np.ndarray:

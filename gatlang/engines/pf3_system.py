@@ -27,6 +27,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import pyarrow.compute as pc
 import scipy.sparse as sp
 import scipy.sparse.csgraph as csgraph
 
@@ -36,10 +37,29 @@ from gatlang.engines.pf3_loads import LoadBranches, build_load_branches
 from gatlang.network.model import Network
 from gatlang.network.perunit3 import voltage_bases
 from gatlang.engines.pf3_cache import memo, primitive, ybus
-from gatlang.network.ybus3 import NodeIndex, sequence_matrix
+from gatlang.network.ybus3 import sequence_matrix
 
 SQRT3 = math.sqrt(3.0)
 SBASE = 1e6   # VA
+
+
+class NodeMap:
+    """``ybus3.NodeIndex``'s interface, built from the node names `ybus3.build_ybus3` returns.
+
+    Why not ``NodeIndex(net)`` again: the matrix builder already numbered the
+    nodes, and walking every element's terminals a second time costs more than
+    the whole fixed-point solve of a large feeder.
+    """
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        self.index: dict[tuple[str, int], int] = {}
+        for i, name in enumerate(names):
+            bus, k = name.rsplit(".", 1)
+            self.index[(bus, int(k))] = i
+
+    def __call__(self, bus: str, nodes: list[int]) -> list[int]:
+        return [self.index[(bus, n)] if n > 0 else -1 for n in nodes]
 
 
 @dataclass
@@ -68,7 +88,7 @@ class System3:
     ypu: sp.csc_matrix           # live x live, pu
     isrc: np.ndarray             # live, pu
     loads: LoadBranches          # in pu of their bus base; node indices in live numbering (n = ground or dead)
-    nodes: NodeIndex
+    nodes: NodeMap
     regulated: Regulated
     diagnostics: list[Diagnostic] = field(default_factory=list)
     shared: dict = field(default_factory=dict)
@@ -187,18 +207,16 @@ def node_bases(net: Network, names: list[str]) -> np.ndarray:
     bases carried from the sources; NaN where neither is known."""
     buses = net.table("buses")
     kv = dict(zip(buses.column("bus").to_pylist(), buses.column("vn_kv").to_pylist()))
-    carried = voltage_bases(net)
-    out = np.full(len(names), np.nan)
-    for i, name in enumerate(names):
-        bus = name.rsplit(".", 1)[0]
-        if kv.get(bus):
-            out[i] = kv[bus] * 1e3 / SQRT3
-        elif bus in carried:
-            out[i] = carried[bus] * 1e3
+    node_bus = [name.rsplit(".", 1)[0] for name in names]
+    out = np.asarray([kv.get(b) or np.nan for b in node_bus], dtype=float) * (1e3 / SQRT3)
+    missing = np.flatnonzero(np.isnan(out))
+    if len(missing):                      # only then walk the network from the sources
+        carried = voltage_bases(net)
+        out[missing] = [carried.get(node_bus[i], np.nan) * 1e3 for i in missing]
     return out
 
 
-def source_injection(net: Network, nodes: NodeIndex) -> tuple[np.ndarray, np.ndarray]:
+def source_injection(net: Network, nodes: NodeMap) -> tuple[np.ndarray, np.ndarray]:
     """(Norton currents in A per node, node indices of source terminals).
 
     Each source is an EMF ``pu * basekv / sqrt(3)`` at ``angle - 120 k`` degrees
@@ -222,14 +240,14 @@ def source_injection(net: Network, nodes: NodeIndex) -> tuple[np.ndarray, np.nda
     return inj, np.asarray(src_nodes, dtype=int)
 
 
-def _regulated(net: Network, nodes: NodeIndex) -> Regulated:
+def _regulated(net: Network, nodes: NodeMap) -> Regulated:
     """Every in-service transformer named by a regulator, with its stamp terminals."""
     regs = net.table("regulators")
-    wanted = set(regs.column("transformer").to_pylist())
     xf = net.table("transformers")
+    xf = xf.filter(pc.is_in(xf.column("transformer"), value_set=regs.column("transformer").unique()))
     rows, names, terms = [], [], []
     for row in xf.to_pylist():
-        if row["transformer"] not in wanted or not row["status"]:
+        if not row["status"]:
             continue
         _, t = primitive(row)
         rows.append(row)
@@ -261,10 +279,8 @@ def build_system(net: Network, load_scale: float = 1.0, pv_scale: float = 1.0,
 def _build_system(net: Network, load_scale: float, pv_scale: float) -> System3:
     diags: list[Diagnostic] = []
     span = None
-    nodes = NodeIndex(net)
     y, names = ybus(net)
-    if names != nodes.names:   # both number nodes the same way; guard against drift
-        raise AssertionError("ybus3 node order differs from NodeIndex")
+    nodes = NodeMap(names)
     vbase = node_bases(net, names)
     inj, src_nodes = source_injection(net, nodes)
     live_mask = energised_nodes(y, src_nodes)
