@@ -96,3 +96,29 @@ def test_ieee37_control_loop_reaches_engine_taps():
     assert res.tap_positions == shipped.tap_positions
     dvm, dva, where, _ = compare(res, shipped)
     assert dvm < 1e-4 and dva < 0.05, where
+
+
+SERIES_CAP = """clear
+new circuit.t basekv=12.47 bus1=src
+new line.l1 bus1=src bus2=a r1=0.3 x1=0.9 r0=0.9 x0=2.7 c1=10 c0=5 length=2
+new capacitor.sc bus1=a bus2=b kvar=[3000] kv=12.47
+new capacitor.sc1 phases=1 bus1=a.2 bus2=b.2 numsteps=2 cuf=[20 10] xl=[0.5]
+new line.l2 bus1=b bus2=c r1=0.2 x1=0.6 r0=0.6 x0=1.8 length=3
+new load.y bus1=c kw=1500 kvar=700 kv=12.47
+new load.d bus1=c.3 phases=1 conn=delta kw=300 kvar=100 kv=12.47 model=2
+set voltagebases=[12.47]
+calcv
+"""
+
+
+def test_series_capacitor_power_flow_matches_engine(tmp_path):
+    """A series bank (and a one-phase one in parallel on phase 2) between two feeder sections."""
+    path = tmp_path / "series_cap.dss"
+    path.write_text(SERIES_CAP)
+    engine = solve_engine(path)
+    net = _import(path)
+    res = solve_unbalanced(net, regulators="fixed")
+    assert res.converged, [d.message for d in res.diagnostics]
+    dvm, dva, worst_m, worst_a = compare(res, engine)
+    assert dvm < 1e-4 and dva < 0.05, (dvm, worst_m, dva, worst_a)
+    assert res.losses_kw == pytest.approx(engine.losses_kva.real, rel=1e-5)

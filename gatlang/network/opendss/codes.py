@@ -1,4 +1,4 @@
-"""Diagnostic codes of the OpenDSS importer (range GAT0540-GAT0579).
+"""Diagnostic codes of the OpenDSS importer (ranges GAT0540-GAT0565 and GAT0566-GAT0599).
 
 Why constants: the explain pages (gatlang/explain/GAT05xx.md) and the tests
 refer to the same codes; a typo in a string literal would go unnoticed.
@@ -29,5 +29,7 @@ GEOMETRY_NOT_COMPUTED = "GAT0562"  # conductor data gatlang cannot compute (tape
 BAD_ARRAY_LENGTH = "GAT0563"    # array shorter/longer than the element needs
 SINGULAR_IMPEDANCE = "GAT0564"  # impedance matrix cannot be inverted
 SCHEMA_VIOLATION = "GAT0565"    # converted data does not fit the canonical schema (a gatlang bug)
+STEP_ARRAY_LENGTH = "GAT0566"   # capacitor kvar/cuf list does not match numsteps (warning)
+BAD_PATTERN = "GAT0567"         # BatchEdit name pattern is not a regular expression
 
 ALL = {k: v for k, v in globals().items() if k.isupper()}

@@ -118,10 +118,11 @@ def _build(circuit: Circuit, sink: DiagnosticSink, path: Path, kron: bool) -> Ne
     freq = frequency(circuit, sink)
     _warn_unmodelled(circuit, sink)
     xf, regs = convert_transformers(circuit, sink, freq)
-    cap_shunts = convert_capacitors(circuit, sink, freq)
+    cap_shunts, cap_lines = convert_capacitors(circuit, sink, freq)
     reactor_shunts, reactor_lines = convert_reactors(circuit, sink, freq)
     lines = convert_lines(circuit, sink, freq)
     lines.extend(reactor_lines)
+    lines.extend(cap_lines)
     cap_shunts.extend(reactor_shunts)
     rows = {"sources": convert_sources(circuit, sink, freq), "lines": lines, "transformers": xf,
             "loads": convert_loads(circuit, sink), "generators": convert_generators(circuit, sink),

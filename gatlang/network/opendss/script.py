@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,13 +40,14 @@ clearall comhelp newactor wait solveall abort clone calcv
 """.split())
 #: commands that would change the circuit but that gatlang does not execute
 _UNSUPPORTED = frozenset("""
-batchedit rotate reduce remove connect disconnect reconductor makeposseq setkvbase setloadandgenkv
+rotate reduce remove connect disconnect reconductor makeposseq setkvbase setloadandgenkv
 cvrtloadshapes rephase alignfile obfuscate updatestorage refine_buslevels save
 """.split())
 #: commands that solve, report, plot or manage the session: nothing to import, accepted silently
 _PASSIVE = ENGINE_COMMANDS - _UNSUPPORTED - {"new", "edit", "more", "m", "~", "set", "clear", "clearall",
                                              "redirect", "compile", "buscoords", "latlongcoords", "open",
-                                             "close", "enable", "disable", "select", "setbusxy", "cd"}
+                                             "close", "enable", "disable", "select", "setbusxy", "cd",
+                                             "batchedit"}
 #: commands whose unterminated quote is an error (object data); elsewhere a warning
 _DEFINING = frozenset({"new", "edit", "more", "m", "~"})
 _MAX_DEPTH = 40
@@ -57,6 +59,7 @@ class Assignment:
     prop: str          # canonical lower-case property name
     value: Value
     inherited: bool = False   # copied by ``like=`` (the engine copies values, not references)
+    command: int = 0          # which command wrote it: the engine recomputes derived data after each
 
 
 @dataclass
@@ -118,6 +121,7 @@ class Interpreter:
         #: the engine's current directory: relative file names resolve against it (not against
         #: the naming file) -- `Compile` and `cd` move it, `Redirect` restores it when done
         self.cwd: Path | None = None
+        self._ncommand = 0
 
     # ------------------------------------------------------------------ files
 
@@ -185,6 +189,7 @@ class Interpreter:
 
     def _command(self, params: list[Param], path: Path) -> None:
         fname = str(path)
+        self._ncommand += 1
         head, rest = params[0], params[1:]
         if head.name is not None:                      # Load.x.vminpu=.85 or `~ a=b` glued
             if "." in head.name:
@@ -218,6 +223,8 @@ class Interpreter:
             self._redirect(head, rest, path, verb == "compile")
         elif verb == "cd":
             self._cd(head, rest, path)
+        elif verb == "batchedit":
+            self._batchedit(head, rest, fname)
         elif verb in ("buscoords", "latlongcoords"):
             self._buscoords(head, rest, path)
         elif verb in ("open", "close", "enable", "disable"):
@@ -302,6 +309,32 @@ class Interpreter:
         if obj is not None:
             self.active = obj
             self._assign(obj, rest[1:], fname)
+
+    def _batchedit(self, head: Param, rest: list[Param], fname: str) -> None:
+        """``BatchEdit Load..* kw=5``: edit every object of the class whose name the pattern matches.
+
+        As the engine (measured): the text after ``<class>.`` is a regular
+        expression searched anywhere in the (lower-case) name, ignoring case,
+        applied to the objects defined so far.
+        """
+        if not rest or rest[0].name is not None:
+            self.sink.error(codes.UNKNOWN_CLASS, "`BatchEdit` needs `<class>.<pattern>`", _span(fname, head),
+                            help="write e.g. `BatchEdit Load..* kw=10` (`.*` matches every name)")
+            return
+        target = rest[0]
+        split = self._split_object(target.value, target, fname)
+        if split is None:
+            return
+        cls, pattern = split
+        try:
+            rx = re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            self.sink.error(codes.BAD_PATTERN, f"`{pattern}` is not a regular expression: {exc}",
+                            _span(fname, target), help="`.*` matches every name; escape a literal dot as `\\.`")
+            return
+        for obj in list(self.circuit.objects.get(cls, {}).values()):
+            if rx.search(obj.name):
+                self._assign(obj, rest[1:], fname)
 
     def _existing(self, cls: str, name: str, p: Param, fname: str) -> DssObject | None:
         if cls == "vsource" and name.lower() == self.circuit.name.lower():
@@ -398,7 +431,7 @@ class Interpreter:
             if prop == "like":
                 self._like(obj, value, p, fname)
             else:
-                obj.assignments.append(Assignment(prop, value))
+                obj.assignments.append(Assignment(prop, value, command=self._ncommand))
                 if prop == "enabled":
                     obj.enabled = value.text.strip().lower()[:1] in ("y", "t", "1")
             pos = catalog.property_index(obj.cls, prop) + 1
@@ -412,7 +445,7 @@ class Interpreter:
     def _like(self, obj: DssObject, value: Value, p: Param, fname: str) -> None:
         other = self._existing(obj.cls, value.text.strip(), p, fname)
         if other is not None:   # as the engine: everything but the bus connections
-            obj.assignments.extend(Assignment(a.prop, a.value, True) for a in other.assignments
+            obj.assignments.extend(Assignment(a.prop, a.value, True, a.command) for a in other.assignments
                                    if a.prop not in _BUS_PROPS)
 
     # ------------------------------------------------------------------ Set, Redirect, BusCoords

@@ -23,14 +23,22 @@ def power(r: Reader, kw: float, pf: float, generator: bool) -> tuple[float, floa
 
     Measured on the engine (opendssdirect): for a *load* the last of kW, kvar
     and kVA decides how the power is specified (kW+PF, kW+kvar, kVA+PF) and
-    ``pf=`` only changes the power factor value; for a *generator* the last of
+    ``pf=`` only changes the power factor value -- but at the end of every
+    command (``New``, ``Edit``, ``~``, ``BatchEdit``) the engine recomputes the
+    load's derived data: a kW+kvar load gets the power factor of its kW/kvar,
+    a kVA+PF load the kW of its kVA, so ``kw=1 kvar=0.5`` then ``Edit kw=5``
+    is 5 kW at that power factor (2.5 kvar).  For a *generator* the last of
     kW, kvar and PF decides, ``kvar=`` also resets the power factor to the
     current kW/kvar ratio, and kVA does not change the power.
     """
     kvar, spec, kva = 0.0, "pf", 0.0
+    command = None
     for a in r.obj.assignments:
         if a.prop not in _POWER_PROPS:
             continue
+        if not generator and command is not None and a.command != command:
+            kw, pf = _end_of_command(kw, kvar, kva, pf, spec)
+        command = a.command
         x = number(a.value, r.sink, a.prop)
         if x is None:
             continue
@@ -47,7 +55,7 @@ def power(r: Reader, kw: float, pf: float, generator: bool) -> tuple[float, floa
         elif a.prop == "kvar":
             kvar, spec = x, "kvar"
             if generator and (kw or kvar):
-                pf = math.copysign(abs(kw) / math.hypot(kw, kvar), kvar if kvar else 1.0)
+                pf = _pf_of(kw, kvar)
         elif not generator:
             kva, spec = x, "kva"
     if spec == "kva":
@@ -55,6 +63,20 @@ def power(r: Reader, kw: float, pf: float, generator: bool) -> tuple[float, floa
     if spec != "kvar":
         kvar = kw * math.sqrt(1.0 / (pf * pf) - 1.0) * math.copysign(1.0, pf)
     return kw, kvar
+
+
+def _pf_of(kw: float, kvar: float) -> float:
+    """Power factor of kW/kvar, negative when the kvar is (the engine's sign convention)."""
+    return math.copysign(abs(kw) / math.hypot(kw, kvar), kvar if kvar else 1.0)
+
+
+def _end_of_command(kw: float, kvar: float, kva: float, pf: float, spec: str) -> tuple[float, float]:
+    """(kW, PF) of a load after the engine recomputes it at the end of a command."""
+    if spec == "kvar" and (kw or kvar):
+        return kw, _pf_of(kw, kvar)
+    if spec == "kva":
+        return kva * abs(pf), pf
+    return kw, pf
 
 
 def _terminal(r: Reader, default_phases: int = 3) -> dict:
