@@ -78,6 +78,7 @@ def from_network3(net: Network, sink: DiagnosticSink, load_scale: float = 1.0, p
     # ---- sources: a fixed-EMF node per source phase, coupled through the Thevenin admittance
     src_label, src_node, src_e, src_vb = [], [], [], []
     rows, cols, vals = [], [], []
+    thevenin: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     for row in net.table("sources").to_pylist():
         conn = row["conn"]
         idx = np.asarray(nodes(row["bus"], conn))
@@ -99,6 +100,7 @@ def from_network3(net: Network, sink: DiagnosticSink, load_scale: float = 1.0, p
             src_node.append(node)
             src_e.append(mag * np.exp(1j * ang[j]) / vb[j])
             src_vb.append(vb[j])
+        thevenin.append((row["source"], virt, at, np.linalg.inv(y_pu), np.asarray(conn)[ok]))
         r, c = np.meshgrid(np.arange(len(at)), np.arange(len(at)), indexing="ij")
         for a_idx, b_idx, sign in ((virt, virt, 1.0), (virt, at, -1.0), (at, virt, -1.0)):
             rows.append(a_idx[r].ravel())
@@ -155,6 +157,7 @@ def from_network3(net: Network, sink: DiagnosticSink, load_scale: float = 1.0, p
     pz, pi, pp = per_node(s_z), per_node(s_i), per_node(s_p)
     delta = np.flatnonzero(~to_ground)
 
+    gs_bs = _shunts_per_node(net, nodes, live_of, vbase, phase, total, SBASE)
     labels = np.asarray(names + [f"source:{s}" for s in src_label], dtype=object)
     node = Entities("node", labels)
     vmin = np.full(total, VM_FREE[0])
@@ -170,6 +173,7 @@ def from_network3(net: Network, sink: DiagnosticSink, load_scale: float = 1.0, p
     va_set[n:] = np.angle(e_src)
     node.numbers = {
         "phase": np.r_[phase, np.zeros(ns)].astype(float), "vmin": vmin, "vmax": vmax,
+        "gs": gs_bs.real, "bs": -gs_bs.imag,
         "pd": pp.real, "qd": pp.imag, "pd_i": pi.real, "qd_i": pi.imag, "pd_z": pz.real, "qd_z": pz.imag,
         "base_kv": np.r_[vbase, np.asarray(src_vb)] / 1e3, "vm0": np.abs(v0), "va0": np.angle(v0),
         "vm_set": vm_set, "va_set": va_set,
@@ -192,7 +196,7 @@ def from_network3(net: Network, sink: DiagnosticSink, load_scale: float = 1.0, p
                   "p_z": s_z[delta].real, "q_z": s_z[delta].imag}
     dl.refs = {"from": a[delta].astype(np.int64), "to": b[delta].astype(np.int64)}
 
-    cond, cc = _conductors(net, nodes, live_of, vbase, SBASE)
+    cond, cc = _conductors(net, nodes, live_of, vbase, SBASE, thevenin)
     node.sets = {"gens": _incidence(total, gen.refs["node"]), "couplings": _incidence(total, coupling.refs["node"]),
                  "delta_out": _incidence(total, dl.refs["from"]), "delta_in": _incidence(total, dl.refs["to"]),
                  "conductors_out": _incidence(total, cond.refs["from"]),
@@ -218,6 +222,35 @@ def from_network3(net: Network, sink: DiagnosticSink, load_scale: float = 1.0, p
     view.three_phase = True           # type: ignore[attr-defined]
     view.features = _features(net)    # type: ignore[attr-defined]
     return view
+
+
+def _shunts_per_node(net: Network, nodes: NodeIndex, live_of: np.ndarray, vbase: np.ndarray, phase: np.ndarray,
+                     total: int, sbase: float) -> np.ndarray:
+    """Capacitors and reactors as a wye-equivalent admittance per node (pu; MW + j Mvar drawn at 1 pu).
+
+    A delta bank's primitive couples its nodes; at nominal (balanced) voltages node i
+    draws ``sum_j Y[i, j] V_j / V_i``, which is the equivalent used here.  The exact
+    matrix is in Y (the `couplings`) for the AC formulations.  Neutrals count as grounded.
+    """
+    from gatlang.network.ybus3 import shunt_primitive
+
+    out = np.zeros(total, dtype=complex)
+    for row in net.table("shunts").to_pylist():
+        if not row["status"]:
+            continue
+        conn = row["conn"]
+        nph = len(conn) - 1 if row["connection"] == "wye" else (1 if len(conn) == 2 else len(conn))
+        prim = shunt_primitive(row["b_mvar"] or 0.0, row["g_mw"] or 0.0, row["vn_kv"] or 0.0,
+                               row["connection"], len(conn), nph)
+        idx = np.asarray(nodes(row["bus"], conn))
+        live = np.where(idx >= 0, live_of[np.maximum(idx, 0)], -1)
+        rot = np.exp(1j * phase_angle(np.asarray(conn)))
+        for i, li in enumerate(live):
+            if li < 0:
+                continue
+            y_eq = sum(prim[i, j] * rot[j] / rot[i] for j in range(len(conn)) if 1 <= conn[j] <= 3)
+            out[li] += np.conj(y_eq) * vbase[li] ** 2 / sbase
+    return out
 
 
 def _switch_incidence(total: int, cond: Entities, end: str) -> list[np.ndarray]:
@@ -263,11 +296,13 @@ def _bus_limits(net: Network) -> dict[str, tuple[float | None, float | None]]:
                                              buses.column("vmax_pu").to_pylist())}
 
 
-def _conductors(net: Network, nodes: "NodeIndex", live_of: np.ndarray, vbase: np.ndarray, sbase: float
+def _conductors(net: Network, nodes: "NodeIndex", live_of: np.ndarray, vbase: np.ndarray, sbase: float,
+                thevenin: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = ()
                 ) -> tuple[Entities, Entities]:
     """Every phase of every line, switch and two-winding transformer, with its series impedance in pu.
 
     Lines: the phase impedance matrix (ohm) scaled by the node bases at the from end.
+    Sources: their Thevenin impedance, from the source node (the EMF) to the source bus.
     Transformers: one uncoupled conductor per phase, the short-circuit impedance on the
     phase kVA referred to winding 2, and ``tap`` = the ratio of the node voltages
     (to/from, pu) the turns give at no load.  Conductors 4 (explicit neutrals) are left out:
@@ -361,6 +396,30 @@ def _conductors(net: Network, nodes: "NodeIndex", live_of: np.ndarray, vbase: np
             c_y.append(1.0 / z if z != 0 else 0.0)
             c_ang.append(0.0)
 
+    for name, virt, at, z_pu, conn in thevenin:
+        first = len(f)
+        for j in range(len(at)):
+            f.append(int(virt[j]))
+            t.append(int(at[j]))
+            r.append(z_pu[j, j].real)
+            x.append(z_pu[j, j].imag)
+            tap.append(1.0)
+            rate.append(0.0)
+            bfr.append(0.0)
+            bto.append(0.0)
+            labels.append(f"source:{name}.{int(conn[j])}")
+            is_line_l.append(False)
+            is_switch_l.append(False)
+        y_src = np.linalg.inv(z_pu)
+        ang = phase_angle(conn)
+        for j in range(len(at)):
+            for jj in range(len(at)):
+                c_row.append(first + j)
+                c_col.append(first + jj)
+                c_z.append(z_pu[j, jj])
+                c_y.append(y_src[j, jj])
+                c_ang.append(float(ang[j] - ang[jj]))
+
     cond = Entities("conductor", np.asarray(labels, dtype=object))
     rate_a = np.asarray(rate, dtype=float)
     is_switch = np.asarray(is_switch_l, dtype=bool)
@@ -381,7 +440,10 @@ def _conductors(net: Network, nodes: "NodeIndex", live_of: np.ndarray, vbase: np
 
 
 def _bus_graph_meshed(net: Network) -> bool:
-    """Loops among buses (closed lines and transformers); parallel branches count as a loop."""
+    """Loops among buses (closed lines and transformers).
+
+    Branches in parallel between the same two buses count once: a feeder's single-phase
+    regulators (one transformer per phase, IEEE 13 and 123) are one branch of the tree."""
     from gatlang.model.netview import _is_meshed
 
     ends: list[tuple[str, str]] = []
@@ -391,6 +453,7 @@ def _bus_graph_meshed(net: Network) -> bool:
     for row in net.table("transformers").to_pylist():
         if row["status"]:
             ends += [(row["buses"][0], b) for b in row["buses"][1:]]
+    ends = sorted({tuple(sorted(e)) for e in ends if e[0] != e[1]})
     buses = sorted({b for e in ends for b in e})
     pos = {b: i for i, b in enumerate(buses)}
     f = np.asarray([pos[a] for a, _ in ends], dtype=np.int64)

@@ -71,6 +71,8 @@ ENTITY_ATTRS: dict[str, dict[str, AttrSpec]] = {
         _n("phase", "", "conductor number at the bus (1, 2, 3; 4 = an explicit neutral)"),
         _n("vmin", "pu", "lower voltage limit, pu of the node's line-to-neutral base"),
         _n("vmax", "pu", "upper voltage limit"),
+        _n("gs", "MW", "capacitors and reactors: wye-equivalent conductance, MW drawn at 1 pu"),
+        _n("bs", "Mvar", "capacitors and reactors: wye-equivalent susceptance, Mvar injected at 1 pu"),
         _n("pd", "MW", "constant-power active load of the wye loads at the node"),
         _n("qd", "Mvar", "constant-power reactive load of the wye loads"),
         _n("pd_i", "MW", "constant-current part of the wye loads: MW at 1 pu, proportional to vm"),
