@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -23,7 +23,9 @@ from gatlang.engines.pf3_cache import memo
 from gatlang.engines.pf3_fixed import fixed_point, nominal_factor
 from gatlang.engines.pf3_flows import branch_flows
 from gatlang.engines.pf3_newton import newton
-from gatlang.engines.pf3_regcontrol import control_round, final_taps, regulators as find_regulators
+from gatlang.engines.pf3_capcontrol import CapControl, cap_actions, capcontrols, switch
+from gatlang.engines.pf3_regcontrol import Regulator, apply_taps, final_taps, regulator_actions
+from gatlang.engines.pf3_regcontrol import regulators as find_regulators
 from gatlang.engines.pf3_result import PF3Result, Solve3Outcome, name_nodes
 from gatlang.engines.pf3_system import System3, build_system, no_source_error
 from gatlang.network.model import Network
@@ -116,18 +118,13 @@ def _failed(method: str, diags: list[Diagnostic], started: float) -> PF3Result:
                      wall_time=time.perf_counter() - started)
 
 
-def _unmodelled(net: Network, regulators: str, span: Span | None) -> list[Diagnostic]:
+def _unmodelled(net: Network, span: Span | None) -> list[Diagnostic]:
     out = []
     n_storage = net.table("storage").num_rows
     if n_storage:
         out.append(warning(codes.NOT_MODELLED, f"{n_storage} storage element(s) are left out of the "
                            "unbalanced power flow (idle)", span,
                            help="model a storage unit's dispatch as a generator or load to include it"))
-    n_cc = net.table("cap_controls").num_rows
-    if n_cc and regulators == "control":
-        out.append(warning(codes.NOT_MODELLED, f"{n_cc} capacitor control(s) are not simulated: capacitors "
-                           "stay in their present state", span,
-                           help="set each capacitor's state in the data to study it switched"))
     return out
 
 
@@ -142,13 +139,15 @@ def solve_unbalanced(net: Network, *, method: str = "fixed_point", tol: float = 
     rectangular).  Both stop at the same exact criterion.
     ``tol``: largest nodal mismatch, pu of 1 MVA (floored at the round-off
     level of the network's admittances, see :func:`roundoff_floor`).
-    ``regulators``: ``control`` runs the regulators' control loop (band, line
-    drop compensation, the engine's static-mode steps); ``fixed`` keeps the
-    taps in the transformers table.  ``load_scale`` multiplies every load,
+    ``regulators``: ``control`` runs the control loop of the regulators (band,
+    line drop compensation, the engine's static-mode steps) and capacitor
+    controls (`pf3_capcontrol`); ``fixed`` keeps the taps in the transformers
+    table and every capacitor as in the data.  ``load_scale`` multiplies every load,
     ``pv_scale`` every PV system's output.
 
     Never raises on bad data: a result with ``converged=False`` carries coded
-    diagnostics (GAT0840-GAT0850) saying why.
+    diagnostics (GAT0840-GAT0850) saying why; capacitor controls that cannot
+    be simulated are reported as warnings (GAT0811-GAT0813).
     """
     started = time.perf_counter()
     bad = _options_error(method, regulators, tol, max_iter, load_scale, pv_scale, span)
@@ -157,10 +156,13 @@ def solve_unbalanced(net: Network, *, method: str = "fixed_point", tol: float = 
     if net.table("sources").num_rows == 0:
         return _failed(method, [no_source_error(net, span)], started)
     system = build_system(net, load_scale, pv_scale, span)
-    diags = list(system.diagnostics) + _unmodelled(net, regulators, span)
+    diags = list(system.diagnostics) + _unmodelled(net, span)
     tol_eff = max(tol, roundoff_floor(system))
     all_regs = memo(net, "regulators", lambda: find_regulators(net, system))
     regs = all_regs if regulators == "control" else []
+    caps, cap_diags = memo(net, ("capcontrols", regulators), lambda: capcontrols(net, system, None)) \
+        if regulators == "control" else ([], [])
+    diags += [replace(d, span=span) for d in cap_diags]
     reuse: dict = {}
     try:
         v = start_voltages(system, reuse)
@@ -168,36 +170,15 @@ def solve_unbalanced(net: Network, *, method: str = "fixed_point", tol: float = 
         return _failed(method, diags + [_singular(str(exc), span)], started)
     if not np.all(np.isfinite(v)):
         return _failed(method, diags + [_singular("the start point is not finite", span)], started)
-    iterations, history, rounds = 0, [], 0
-    at_limit: set[str] = set()
-    used = method
-    tight = not regs
-    while True:
-        # while controls still move, a solve only has to be accurate enough to decide them
-        round_tol = tol_eff if tight else max(tol_eff, CONTROL_TOL)
-        out, rescued = _kernel_round(system, method, v, round_tol, max_iter, reuse)
-        if rescued:
-            used = f"{method}+newton"
-        iterations += out.iterations
-        history += out.history
-        v = out.v
-        if not out.converged or not regs:
-            break
-        changes, stuck = control_round(regs, system, system.v_full(v))
-        if not changes:
-            if tight:
-                at_limit.update(stuck)
-                break
-            tight = True                  # settled: solve to the asked tolerance, then check again
-            continue
-        tight = False
-        rounds += 1
-        if rounds > MAX_CONTROL_ROUNDS:
-            diags.append(warning(codes.REG_NOT_SETTLED, f"the regulator control loop did not settle in "
-                                 f"{MAX_CONTROL_ROUNDS} rounds; the last taps are reported", span,
-                                 help="widen the regulators' band or solve with regulators = fixed"))
-            break
-        system.set_taps(changes)
+    loop = _control_loop(net, system, method, v, tol_eff, max_iter, reuse, regs, caps)
+    out, history, rounds, at_limit, states = loop.out, loop.history, loop.rounds, loop.at_limit, loop.states
+    iterations, v, used = loop.iterations, out.v, loop.method
+    if not loop.settled:
+        diags.append(warning(codes.REG_NOT_SETTLED, f"the control loop (regulators and capacitor controls) "
+                             f"did not settle in {MAX_CONTROL_ROUNDS} rounds; the last taps and capacitor "
+                             "states are reported", span,
+                             help="widen the regulators' band or the capacitors' on/off settings, or solve "
+                                  "with regulators = fixed"))
     if at_limit:
         diags.append(warning(codes.REG_AT_LIMIT, f"{len(at_limit)} regulator(s) are at a tap limit with the "
                              f"voltage still out of band: {', '.join(sorted(at_limit)[:5])}", span,
@@ -214,4 +195,57 @@ def solve_unbalanced(net: Network, *, method: str = "fixed_point", tol: float = 
         method=used, nodes=list(system.names), v=v_full, vbase_v=system.vbase,
         flow_source=lambda: branch_flows(net, system.nodes, v_full, taps_now), taps=taps, tap_positions=positions,
         control_iterations=rounds, diagnostics=diags, wall_time=time.perf_counter() - started,
-        mismatch_history=history)
+        mismatch_history=history, capacitor_states=states)
+
+
+@dataclass
+class _Loop:
+    out: Solve3Outcome
+    iterations: int
+    history: list[float]
+    rounds: int
+    at_limit: set[str]
+    states: dict[str, bool]
+    settled: bool
+    method: str
+
+
+def _control_loop(net: Network, system: System3, method: str, v: np.ndarray, tol: float, max_iter: int,
+                  reuse: dict, regs: list[Regulator], caps: list[CapControl]) -> _Loop:
+    """Solve, let the controls act, solve again -- until no control wants to act.
+
+    Each round, of the regulators and capacitor controls that want to act,
+    only those with the smallest delay do (the engine's static mode).  While
+    controls still act, solves stop at `CONTROL_TOL`; once they are settled
+    the network is solved to ``tol`` and the controls are asked once more.
+    """
+    states = {c.capacitor: True for c in caps}
+    iterations, history, rounds = 0, [], 0
+    used = method
+    tight = not (regs or caps)
+    while True:
+        out, rescued = _kernel_round(system, method, v, tol if tight else max(tol, CONTROL_TOL), max_iter, reuse)
+        used = f"{method}+newton" if rescued else used
+        iterations += out.iterations
+        history += out.history
+        v = out.v
+        if not out.converged or not (regs or caps):
+            return _Loop(out, iterations, history, rounds, set(), states, True, used)
+        v_full = system.v_full(v)
+        reg_acts, stuck = regulator_actions(regs, system, v_full)
+        taps_now = {row["transformer"]: row["taps_pu"] for row in system.regulated.rows}
+        acts = reg_acts + cap_actions(caps, states, net, system, v_full, taps_now)
+        if not acts:
+            if tight:
+                return _Loop(out, iterations, history, rounds, set(stuck), states, True, used)
+            tight = True                  # settled: solve to the asked tolerance, then check again
+            continue
+        tight = False
+        rounds += 1
+        if rounds > MAX_CONTROL_ROUNDS:
+            return _Loop(out, iterations, history, rounds - 1, set(stuck), states, False, used)
+        nearest = min(a[0] for a in acts)
+        apply_taps(system, [a for a in reg_acts if a[0] == nearest])
+        for delay, control, on in acts[len(reg_acts):]:
+            if delay == nearest:
+                switch(system, control, on, states)

@@ -43,7 +43,8 @@ class _Group:
 class _Plan:
     groups: list[_Group]
     rows: dict[str, dict]            # in-service transformer rows by name (taps as in the data)
-    xf_slot: dict[str, tuple[int, int, int]]   # transformer -> (group, first element row, terminals)
+    xf_slot: dict[str, tuple[int, int, int]]   # transformer -> (group, element row, terminals)
+    slot: dict[tuple[str, str], tuple[int, int]]   # (kind, element) -> (group, element row)
 
 
 def _line_groups(net: Network, nodes: NodeMap) -> list[_Group]:
@@ -104,13 +105,58 @@ def _plan(net: Network, nodes: NodeMap) -> _Plan:
     xf_groups, rows, slot = _transformer_groups(net, nodes)
     lines = _line_groups(net, nodes)
     slot = {name: (g + len(lines), j, k) for name, (g, j, k) in slot.items()}
-    return _Plan(lines + xf_groups, {r["transformer"]: r for r in rows}, slot)
+    every = {("transformer", name): (g, j) for name, (g, j, _) in slot.items()}
+    for gi, g in enumerate(lines):
+        for j, name in enumerate(g.element[::g.idx.shape[1]]):
+            every[("line", name)] = (gi, j)
+    return _Plan(lines + xf_groups, {r["transformer"]: r for r in rows}, slot, every)
+
+
+def _flow_plan(net: Network, nodes: NodeMap) -> _Plan:
+    return memo(net, "flow_plan", lambda: _plan(net, nodes))
+
+
+@dataclass
+class Terminal:
+    """Voltages (V) and currents into the element (A) at one terminal's conductors."""
+
+    v: np.ndarray
+    i: np.ndarray
+    i_all: np.ndarray          # every terminal's conductor currents, terminal 1 first (the engine's buffer)
+
+    @property
+    def power_va(self) -> complex:
+        """``sum V conj(I)`` over the terminal's conductors (the engine's ``Power[terminal]``)."""
+        return complex(np.sum(self.v * np.conj(self.i)))
+
+
+def terminal(net: Network, nodes: NodeMap, v_full: np.ndarray, kind: str, element: str, term: int,
+             taps: dict[str, list[float]] | None = None) -> Terminal | None:
+    """One terminal of an in-service line or transformer (None when there is no such element)."""
+    plan = _flow_plan(net, nodes)
+    hit = plan.slot.get((kind, element))
+    if hit is None:
+        return None
+    g = plan.groups[hit[0]]
+    idx = g.idx[hit[1]]
+    vt = np.where(idx >= 0, v_full[np.maximum(idx, 0)], 0.0)
+    prim = g.prim[hit[1]]
+    if kind == "transformer" and taps and element in taps:
+        prim = primitive(dict(plan.rows[element], taps_pu=list(taps[element])))[0]
+    cur = prim @ vt
+    k = len(idx)
+    nterm = 2 if kind == "line" else int(max(g.terminal[hit[1] * k:(hit[1] + 1) * k]))
+    per = k // nterm
+    if not 1 <= term <= nterm:
+        return None
+    sel = slice((term - 1) * per, term * per)
+    return Terminal(vt[sel], cur[sel], cur)
 
 
 def branch_flows(net: Network, nodes: NodeMap, v_full: np.ndarray,
                  taps: dict[str, list[float]] | None = None) -> BranchFlows:
     """Flows of every in-service line and transformer (``taps`` overrides transformer taps)."""
-    plan = memo(net, "flow_plan", lambda: _plan(net, nodes))
+    plan = _flow_plan(net, nodes)
     vx = np.r_[v_full, 0.0]                         # index -1 (ground) reads the appended 0
     currents, volts = [], []
     for g in plan.groups:

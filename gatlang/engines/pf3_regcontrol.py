@@ -12,8 +12,9 @@ makes gatlang reach the same taps from the same start:
 * out of band when ``|vreg - V| > band / 2``; the change wanted is
   ``round(boost / step)`` steps with ``boost = (vreg - V) * PT / Vwinding``;
 * one control round moves each regulator by 70 % of that (at least one, at
-  most ``MAX_TAP_CHANGE`` steps), all regulators together; then the network
-  is solved again, until no regulator wants to move.
+  most ``MAX_TAP_CHANGE`` steps), all regulators together (with the capacitor
+  controls of the same delay, `pf3_capcontrol`); then the network is solved
+  again, until no control wants to act.
 
 Delays are ignored (a snapshot has no time).  Not modelled: reverse/cogen
 modes, a remote regulated bus, ``vlimit``, PT phase other than 1.
@@ -51,6 +52,7 @@ class Regulator:
     tap_min: float
     tap_max: float
     step: float
+    delay: float = 15.0     # s; only orders the controls of one round (see pf3_capcontrol)
 
     def position(self, tap: float) -> int:
         """Tap position counted in steps from the middle of the range (the engine's ``TapNum``)."""
@@ -72,7 +74,7 @@ def regulators(net: Network, system: System3) -> list[Regulator]:
         out.append(Regulator(
             r["regulator"], k, int(r["winding"] or 1) - 1, r["vreg_v"] or 120.0, r["band_v"] or 3.0,
             r["ptratio"] or 60.0, r["ctprim_a"] or 300.0, complex(r["r_v"] or 0.0, r["x_v"] or 0.0),
-            tmin, tmax, (tmax - tmin) / ntaps))
+            tmin, tmax, (tmax - tmin) / ntaps, r["delay_s"] if r["delay_s"] is not None else 15.0))
     return out
 
 
@@ -113,21 +115,31 @@ def static_step(reg: Regulator, tap: float, wanted: float) -> float:
     return min(max(tap + math.copysign(n * reg.step, wanted), reg.tap_min), reg.tap_max)
 
 
-def control_round(regs: list[Regulator], system: System3, v_full: np.ndarray) -> tuple[dict[int, list[float]], list[str]]:
-    """({regulated transformer: new taps}, regulators stuck at a tap limit) for one round."""
-    changes: dict[int, list[float]] = {}
+def regulator_actions(regs: list[Regulator], system: System3, v_full: np.ndarray
+                      ) -> tuple[list[tuple[float, Regulator, float]], list[str]]:
+    """((delay, regulator, new tap) of every regulator that moves, regulators stuck at a tap limit)."""
+    acts: list[tuple[float, Regulator, float]] = []
     at_limit: list[str] = []
     for reg in regs:
         row = system.regulated.rows[reg.xf]
-        taps = list(changes.get(reg.xf, row["taps_pu"] or [1.0] * len(row["kv"])))
+        tap = (row["taps_pu"] or [1.0] * len(row["kv"]))[reg.winding]
         wanted = wanted_change(reg, system, v_full)
-        new = static_step(reg, taps[reg.winding], wanted)
-        if wanted != 0.0 and new == taps[reg.winding]:
+        new = static_step(reg, tap, wanted)
+        if wanted != 0.0 and new == tap:
             at_limit.append(reg.name)
-        if new != taps[reg.winding]:
-            taps[reg.winding] = new
-            changes[reg.xf] = taps
-    return changes, at_limit
+        if new != tap:
+            acts.append((reg.delay, reg, new))
+    return acts, at_limit
+
+
+def apply_taps(system: System3, acts: list[tuple[float, Regulator, float]]) -> None:
+    """Move the regulators of ``acts`` (several may share one transformer, one winding each)."""
+    changes: dict[int, list[float]] = {}
+    for _, reg, new in acts:
+        row = system.regulated.rows[reg.xf]
+        taps = changes.setdefault(reg.xf, list(row["taps_pu"] or [1.0] * len(row["kv"])))
+        taps[reg.winding] = new
+    system.set_taps(changes)
 
 
 def final_taps(regs: list[Regulator], system: System3) -> tuple[dict[str, float], dict[str, int]]:
