@@ -18,12 +18,13 @@ states from the same start:
   when it passes ``off_setting`` the other way;
 * of all controls (regulators included) that want to act after a solve,
   only those with the smallest delay act in a round (the engine's
-  ``DoNearestActions``); time itself does not advance.
+  ``DoNearestActions``); time itself does not advance.  A bank closes after
+  ``delay`` and opens after ``DelayOff``, which the tables do not carry, so
+  its default (15 s) is used.
 
 Not modelled, because the network tables do not carry them: ``VoltOverride``
 with ``Vmin``/``Vmax``, ``PTPhase``/``CTPhase`` other than 1, ``DelayOff``
-(the ``delay`` is used for both directions), multi-step banks (a bank
-switches as a whole), and a bank that is off in the data, whose rating the
+(taken at its default), multi-step banks (a bank switches as a whole), and a bank that is off in the data, whose rating the
 importer does not keep (GAT0813).
 """
 from __future__ import annotations
@@ -165,7 +166,8 @@ def cap_actions(controls: list[CapControl], states: dict[str, bool], net: Networ
             continue
         want = c.wanted(value, states[c.capacitor])
         if want is not None:
-            acts.append((c.delay, c, want))
+            # the engine delays an opening by DelayOff, which the tables do not carry: its default
+            acts.append((c.delay if want else DEFAULT_DELAY, c, want))
     return acts
 
 

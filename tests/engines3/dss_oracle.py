@@ -9,7 +9,7 @@ the working directory on ``compile``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,7 @@ class EngineSolution:
     losses_kva: complex
     load_nodes: dict[str, list[int]]  # load -> NodeOrder (the engine's conductors)
     powers: dict[tuple[str, str, int, int], complex]   # (kind, element, terminal, node) -> kVA
+    cap_states: dict[str, list[int]] = field(default_factory=dict)   # capacitor -> step states (1 = on)
 
 
 def solve_engine(path: Path, *, commands: tuple[str, ...] = (), tight: bool = True,
@@ -110,8 +111,16 @@ def _solve_engine(path: Path, commands: tuple[str, ...], tight: bool, control: b
                 powers[(kind, name, k // nc + 1, node)] = complex(p[2 * k], p[2 * k + 1])
             if api.Next() <= 0:
                 break
+    cap_states = {}
+    if dss.Capacitors.Count():
+        dss.Capacitors.First()
+        while True:
+            cap_states[dss.Capacitors.Name()] = list(dss.Capacitors.States())
+            if dss.Capacitors.Next() <= 0:
+                break
     loss = dss.Circuit.Losses()
-    return EngineSolution(nodes, v, vbase, taps, positions, complex(loss[0], loss[1]) / 1e3, load_nodes, powers)
+    return EngineSolution(nodes, v, vbase, taps, positions, complex(loss[0], loss[1]) / 1e3, load_nodes, powers,
+                          cap_states)
 
 
 def set_column(net: Network, table: str, column: str, values: list) -> None:
