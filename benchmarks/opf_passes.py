@@ -16,9 +16,15 @@ What is compared (one process, one run of each):
   pandapower is imported before its clock starts, too.
 * pandapower 3.x: ``pandapower.converter.matpower.from_mpc`` on the *same
   file*, then ``pandapower.runopp(net, init="flat", OPF_FLOW_LIM=0)`` (PIPS).
-  ``OPF_FLOW_LIM=0`` makes runopp bound the apparent power |S| at both branch
-  ends, as MATPOWER, pglib and gatlang's acp do (pandapower's default, 2,
-  bounds the current).  Its time is reported as convert + runopp.
+  Two settings make it the MATPOWER problem: ``OPF_FLOW_LIM=0`` bounds the
+  apparent power |S| at both branch ends, as MATPOWER, pglib and gatlang's
+  acp do (pandapower's default, 2, bounds the current), and
+  ``net.ext_grid["controllable"] = True`` lets the slack generator's voltage
+  move within the bus limits (pandapower otherwise pins it to its setpoint:
+  1.2592e6 instead of 1.2588e6 $/h on case1354).  pandapower 3.5.6's |S|
+  Hessian calls ``sparse_matrix.H``, which SciPy removed; :func:`_scipy_h_shim`
+  puts it back (conjugate transpose) for this process.  Its time is reported
+  as convert + runopp.
 
 Same problem: pandapower cannot represent MATPOWER's branch angle-difference
 limits (from_mpc drops ANGMIN/ANGMAX), so both tools solve a copy of the pglib
@@ -107,6 +113,7 @@ class GatRun:
     handoff: float
     ipopt: float
     total: float
+    cpu: float  # process CPU seconds (all threads): less sensitive than wall time to a busy machine
 
     @property
     def before_solver(self) -> float:
@@ -123,13 +130,13 @@ def run_gat(case_file: Path, profile: bool = False) -> GatRun:
                          f'run opf ac on g {{ formulation = acp }}\n')
         sink = DiagnosticSink()
         prof = cProfile.Profile() if profile else None
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         if prof:
             prof.enable()
         comp = run_program(study, sink, Settings(quiet=True, force=True))
         if prof:
             prof.disable()
-        total = time.perf_counter() - started
+        total, cpu = time.perf_counter() - started, time.process_time() - cpu
         if sink.has_errors:
             raise SystemExit("\n".join(str(d) for d in sink.errors))
         if prof:
@@ -142,29 +149,41 @@ def run_gat(case_file: Path, profile: bool = False) -> GatRun:
     return GatRun(objective=float(record["objective"]), status=str(record.get("solve_status")),
                   iterations=solver.get("iterations"), passes=dict(comp.timings),
                   handoff=float(st.get("handoff", float("nan"))), ipopt=float(st.get("solve", float("nan"))),
-                  total=total)
+                  total=total, cpu=cpu)
 
 
-def run_pandapower(case_file: Path) -> tuple[float, float, float, bool]:
-    """(convert s, runopp s, cost $/h, converged) for pandapower on ``case_file``."""
+def _scipy_h_shim() -> None:
+    """Give SciPy's sparse matrices back the ``.H`` (conjugate transpose) pandapower's OPF Hessian uses."""
+    import scipy.sparse as sp
+
+    for cls in (sp.csr_matrix, sp.csc_matrix, sp.coo_matrix):
+        if not hasattr(cls, "H"):
+            cls.H = property(lambda self: self.conj().T)
+
+
+def run_pandapower(case_file: Path) -> tuple[float, float, float, bool, float]:
+    """(convert s, runopp s, cost $/h, converged, CPU s of both) for pandapower on ``case_file``."""
     import pandapower as pp
     from pandapower.converter.matpower import from_mpc
 
-    started = time.perf_counter()
+    _scipy_h_shim()
+    started, cpu = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         net = from_mpc(str(case_file), f_hz=50)
+    net.ext_grid["controllable"] = True  # slack voltage free within its bus limits, as in MATPOWER
     convert = time.perf_counter() - started
     started = time.perf_counter()
     pp.runopp(net, init="flat", calculate_voltage_angles=True, OPF_FLOW_LIM=0)
-    return convert, time.perf_counter() - started, float(net.res_cost), bool(net.OPF_converged)
+    return (convert, time.perf_counter() - started, float(net.res_cost), bool(net.OPF_converged),
+            time.process_time() - cpu)
 
 
 def report_gat(label: str, r: GatRun) -> None:
     print(f"  gatlang {label}: objective {r.objective:.6g} $/h, {r.status}, {r.iterations} Ipopt iterations")
     print("    passes: " + ", ".join(f"{k} {v:.2f}" for k, v in r.passes.items()) + " s")
     print(f"    lower = hand-off {r.handoff:.2f} s (NL writer + ASL + values back) + Ipopt {r.ipopt:.2f} s")
-    print(f"    end-to-end {r.total:.2f} s; before the solver starts {r.before_solver:.2f} s "
+    print(f"    end-to-end {r.total:.2f} s (CPU {r.cpu:.2f} s); before the solver starts {r.before_solver:.2f} s "
           f"= {100 * r.before_solver / r.total:.0f} % of it")
 
 
@@ -199,22 +218,24 @@ def main() -> None:
             report_gat("on the same problem as pandapower (angle limits opened)", gat)
             row = [case, gat.total, gat.before_solver / gat.total]
             if not args.no_pandapower:
-                convert, opp, cost, ok = run_pandapower(same)
+                convert, opp, cost, ok, pp_cpu = run_pandapower(same)
                 pp_total = convert + opp
-                print(f"  pandapower: from_mpc {convert:.2f} s + runopp {opp:.2f} s = {pp_total:.2f} s, cost {cost:.6g} "
-                      f"$/h, converged {ok}")
+                print(f"  pandapower: from_mpc {convert:.2f} s + runopp {opp:.2f} s = {pp_total:.2f} s (CPU {pp_cpu:.2f} s), "
+                      f"cost {cost:.6g} $/h, converged {ok}")
                 diff = (gat.objective - cost) / cost
                 print(f"  objective gatlang - pandapower: {gat.objective - cost:+.4g} $/h ({diff:+.2e} relative)")
                 print(f"  time gatlang / pandapower: end-to-end {gat.total:.2f} / {pp_total:.2f} = "
-                      f"{gat.total / pp_total:.2f}; gatlang / runopp alone = {gat.total / opp:.2f}")
-                row += [pp_total, gat.total / pp_total, diff]
+                      f"{gat.total / pp_total:.2f}; gatlang / runopp alone = {gat.total / opp:.2f}; "
+                      f"CPU time {gat.cpu:.2f} / {pp_cpu:.2f} = {gat.cpu / pp_cpu:.2f}")
+                row += [pp_total, gat.total / pp_total, diff, gat.cpu / pp_cpu]
             summary.append(row)
 
     print("\nsummary (same problem):")
     for row in summary:
         text = f"  {row[0]:<16} gatlang {row[1]:6.2f} s, {100 * row[2]:.0f} % before the solver starts"
         if len(row) > 3:
-            text += f"; pandapower {row[3]:6.2f} s; ratio gatlang/pandapower {row[4]:.2f}; objective diff {row[5]:+.1e}"
+            text += (f"; pandapower {row[3]:6.2f} s; gatlang/pandapower wall {row[4]:.2f}, CPU {row[6]:.2f}; "
+                     f"objective diff {row[5]:+.1e}")
         print(text)
 
 
