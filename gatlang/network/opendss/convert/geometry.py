@@ -263,8 +263,14 @@ def _with_neutrals(z: np.ndarray, earth: np.ndarray, dist: np.ndarray, lay: Layo
 
 
 def geometry_impedance(line: DssObject, circuit: Circuit, sink: DiagnosticSink, freq: float,
-                       wires: dict[str, Wire]) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, str] | None:
-    """(R, X, C per metre, normamps, units of the geometry) of a line given by geometry/spacing."""
+                       wires: dict[str, Wire], cache: dict | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, str] | None:
+    """(R, X, C per metre, normamps, units of the geometry) of a line given by geometry/spacing.
+
+    `cache` (one dict per import) keeps the result per (geometry or spacing,
+    wires, rho): large feeders have thousands of lines on a handful of
+    geometries, and the line constants are the importer's most expensive step.
+    """
     vals = line.last()
     span: Span = line.span
     if "tscables" in vals:
@@ -286,28 +292,43 @@ def geometry_impedance(line: DssObject, circuit: Circuit, sink: DiagnosticSink, 
         sink.error(codes.UNKNOWN_OBJECT, f"{cls} `{ref.text if ref else ''}` is not defined", where,
                    help=f"define it with `New {cls}.<name>` before the line")
         return None
+    names = [*(strings(vals["cncables"]) if "cncables" in vals else []),
+             *(strings(vals["wires"]) if "wires" in vals else [])] if cls == "linespacing" else []
+    key = (cls, obj.name, tuple(nm.lower() for nm in names), vals["rho"].text if "rho" in vals else None)
+    if cache is None or key not in cache:
+        outcome = _layout_constants(obj, cls, names, vals, sink, freq, wires)
+        if cache is not None:
+            cache[key] = outcome
+    else:
+        outcome = cache[key]
+    if outcome is None:                       # the layout itself is bad: reported once, where it is
+        return None
+    if isinstance(outcome, str):
+        sink.warning(codes.GEOMETRY_NOT_COMPUTED, f"line `{line.display}`: {cls} `{obj.display}` {outcome}; "
+                     "the line is not imported", span,
+                     help="define every conductor with `New WireData.<name>` and check the conductor "
+                          "positions and wire data, or give a `linecode=`")
+        return None
+    return outcome
+
+
+def _layout_constants(obj: DssObject, cls: str, names: list[str], vals: dict, sink: DiagnosticSink,
+                      freq: float, wires: dict[str, Wire]):
+    """Line constants of one geometry/spacing: a tuple, None (bad layout, reported) or why not (str)."""
     lay = _positions(obj, sink, wires)
     if lay is None:
         return None
     if cls == "linespacing":
-        names = [*(strings(vals["cncables"]) if "cncables" in vals else []),
-                 *(strings(vals["wires"]) if "wires" in vals else [])]
         lay.wires = [wires.get(nm.lower()) for nm in names[:len(lay.x)]]   # type: ignore[misc]
         lay.reduce = True
     if len(lay.wires) < len(lay.x) or any(w is None for w in lay.wires):
-        sink.warning(codes.GEOMETRY_NOT_COMPUTED, f"line `{line.display}`: {cls} `{obj.display}` names wires "
-                     "that are not WireData (cables or undefined); the line is not imported", span,
-                     help="define every conductor with `New WireData.<name>`")
-        return None
+        return "names wires that are not WireData (cables or undefined)"
     rho = positive(vals["rho"], sink, "rho") if "rho" in vals else 100.0
     try:
         with np.errstate(all="raise"):       # overflow or 0/0 in odd data: reported, not propagated
             r, x, c = line_constants(lay, freq, rho or 100.0)
     except (ValueError, np.linalg.LinAlgError, ZeroDivisionError, OverflowError, FloatingPointError) as exc:
-        sink.warning(codes.GEOMETRY_NOT_COMPUTED, f"line `{line.display}`: impedances of {cls} "
-                     f"`{obj.display}` cannot be computed ({exc}); the line is not imported", span,
-                     help="check the conductor positions and wire data, or give a `linecode=`")
-        return None
+        return f"impedances cannot be computed ({exc})"
     return r, x, c, lay.wires[0].normamps, lay.units
 
 

@@ -8,6 +8,8 @@ state machine for exactly these properties.
 """
 from __future__ import annotations
 
+import copy
+
 import math
 from dataclasses import dataclass, field, replace
 
@@ -109,7 +111,8 @@ def _apply(pl: PerLength, obj: DssObject, sink: DiagnosticSink, freq: float,
                            help="define it with `New LineCode.<name>` before the line (or check the "
                                 "Redirect that should define it)")
                 continue
-            pl = replace(code, seq=dict(code.seq))
+            pl = copy.copy(code)               # (dataclasses.replace is ten times slower)
+            pl.seq = dict(code.seq)
             if a.inherited:
                 # engine: `like=` copies the impedances per unit length, not the code and its units
                 pl.units = "none"
@@ -172,13 +175,14 @@ def convert_lines(circuit: Circuit, sink: DiagnosticSink, freq: float) -> Rows:
     objs: list[DssObject] = []
     omega = 2 * math.pi * freq
     wires = wires_of(circuit, sink) if circuit.of("wiredata") or circuit.of("cndata") else {}
+    geometry_cache: dict = {}
     for obj in circuit.of("line"):
         r_ = Reader(obj, sink)
         state: dict = {"length": 1.0, "units": "none"}
         pl = _apply(PerLength(3, dict(_LINE_SEQ_DEFAULTS), basefreq=obj.base_freq), obj, sink, freq, codes_,
                     state)
         if any(r_.has(g) for g in ("geometry", "spacing", "cncables", "tscables")):
-            geo = geometry_impedance(obj, circuit, sink, freq, wires)
+            geo = geometry_impedance(obj, circuit, sink, freq, wires, geometry_cache)
             if geo is None:
                 continue
             r, x, c, amps, units = geo

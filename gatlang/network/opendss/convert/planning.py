@@ -14,6 +14,9 @@ from collections import defaultdict
 
 import numpy as np
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from gatlang.network.model import Network
 
 
@@ -45,26 +48,8 @@ def planning_tables(net: Network) -> dict[str, dict[str, list]]:
             nodes["load_p"].append(load_p.get(nid, 0.0))
             nodes["load_q"].append(load_q.get(nid, 0.0))
             nodes["feeder_id"].append(net.name)
-    br: dict[str, list] = defaultdict(list)
-    lines = net.table("lines")
-    for row in zip(*(lines.column(c).to_pylist() for c in
-                     ("line", "from_bus", "to_bus", "f_conn", "t_conn", "r_ohm", "x_ohm", "b_from_s",
-                      "b_to_s", "status", "normamps_a"))):
-        name, fb, tb, fc, tc, r, x, bf, bt, ok, amps = row
-        n = len(fc)
-        diag = np.arange(n) * (n + 1)
-        for k, (a, b) in enumerate(zip(fc, tc)):
-            if a == 0 or b == 0:
-                continue
-            br["branch_id"].append(f"line.{name}.{a}")
-            br["from_node"].append(_node(fb, a))
-            br["to_node"].append(_node(tb, b))
-            br["r"].append(r[diag[k]])
-            br["x"].append(x[diag[k]])
-            br["b"].append((bf[diag[k]] if bf else 0.0) + (bt[diag[k]] if bt else 0.0))
-            br["tap"].append(1.0)
-            br["status"].append(bool(ok))
-            br["thermal_limit"].append(amps)
+    br: dict[str, list] = {k: list(v) for k, v in _line_branches(net.table("lines")).items()}
+    br = defaultdict(list, br)
     xf = net.table("transformers")
     for name, buses_, conns, kv, kva, taps, phases, ok in zip(*(xf.column(c).to_pylist() for c in (
             "transformer", "buses", "conns", "kv", "kva", "taps_pu", "phases", "status"))):
@@ -85,3 +70,58 @@ def planning_tables(net: Network) -> dict[str, dict[str, list]]:
                 br["status"].append(bool(ok))
                 br["thermal_limit"].append(amps)
     return {"dist_nodes": dict(nodes), "dist_branches": dict(br)}
+
+
+def _flat(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """(values, offsets) of a list column: row i's items are values[offsets[i]:offsets[i + 1]]."""
+    arr = col.combine_chunks()
+    offsets = arr.offsets.to_numpy()
+    values = pc.list_flatten(arr).to_numpy(zero_copy_only=False)
+    return values, offsets - offsets[0]
+
+
+def _line_branches(lines: pa.Table) -> dict[str, np.ndarray]:
+    """One branch per live conductor of every line, read from the flat list columns (no Python loop).
+
+    Why vectorised: large feeders have tens of thousands of conductors, and
+    converting the matrix columns row by row to Python lists dominated the
+    planning view.
+    """
+    if lines.num_rows == 0:
+        return {}
+    fc, off = _flat(lines.column("f_conn"))
+    tc, _ = _flat(lines.column("t_conn"))
+    n = np.diff(off)
+    row = np.repeat(np.arange(lines.num_rows), n)
+    k = np.arange(len(fc)) - off[row]                      # conductor index within its line
+    diag = k * (n[row] + 1)                                 # self term of the conductor in its n x n matrix
+    live = (fc != 0) & (tc != 0)
+    row, diag = row[live], diag[live]
+
+    def at_diag(name: str) -> np.ndarray:
+        col = lines.column(name)
+        vals, voff = _flat(col)
+        present = np.diff(voff) > 0
+        out = np.zeros(len(row))
+        ok = present[row]
+        out[ok] = vals[voff[row[ok]] + diag[ok]]
+        return out
+
+    names = np.asarray(lines.column("line").to_pylist(), dtype=object)
+    fb = np.asarray(lines.column("from_bus").to_pylist(), dtype=object)
+    tb = np.asarray(lines.column("to_bus").to_pylist(), dtype=object)
+    a, b = fc[live].astype(str), tc[live].astype(str)
+    dot = np.full(len(row), ".", dtype=object)
+    amps = lines.column("normamps_a").to_numpy(zero_copy_only=False)
+    status = lines.column("status").to_numpy(zero_copy_only=False)
+    return {
+        "branch_id": ("line." + names[row] + dot + a).tolist(),
+        "from_node": (fb[row] + dot + a).tolist(),
+        "to_node": (tb[row] + dot + b).tolist(),
+        "r": at_diag("r_ohm").tolist(),
+        "x": at_diag("x_ohm").tolist(),
+        "b": (at_diag("b_from_s") + at_diag("b_to_s")).tolist(),
+        "tap": [1.0] * len(row),
+        "status": status[row].astype(bool).tolist(),
+        "thermal_limit": [None if x != x else float(x) for x in amps[row]],
+    }
