@@ -149,3 +149,19 @@ def test_refine_bisects_the_last_step(tmp_path: Path) -> None:
     assert row.binding_at_mw - row.max_mw <= STEP_MW / 64 + 1e-12
     assert _pandapower(18, row.max_mw).res_bus.vm_pu.max() <= VMAX + 1e-9
     assert _pandapower(18, row.binding_at_mw).res_bus.vm_pu.max() > VMAX
+
+
+def test_absorbing_power_factor_against_pandapower(tmp_path: Path) -> None:
+    """`pf = -0.95`: the DER absorbs vars (Q = -P tan(acos 0.95)), which raises the capacity."""
+    body = SWEEP.replace("step = 50 kW", "step = 50 kW, pf = -0.95").replace("[18, 33, 25, 14]", "[18]")
+    row = _run(tmp_path, CASE, body)[0]["pv"].loc["18"]
+    assert row.max_mw > 1.45                       # unity power factor: 1.40 MW (test above)
+    import pandapower as pp
+
+    q_per_p = -np.tan(np.arccos(0.95))
+    for p, within in ((row.max_mw, True), (row.binding_at_mw, False)):
+        net = _pandapower(18, 0.0)
+        net.sgen.loc[:, ["p_mw", "q_mvar"]] = [p, p * q_per_p]
+        pp.runpp(net, tolerance_mva=1e-10, init="flat")
+        assert (net.res_bus.vm_pu.max() <= VMAX + 1e-9) == within
+    assert row.binding_value == pytest.approx(net.res_bus.vm_pu.max(), abs=1e-7)

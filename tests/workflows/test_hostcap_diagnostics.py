@@ -87,3 +87,10 @@ def test_max_reached_is_a_warning(tmp_path: Path) -> None:
     (w,) = [d for d in sink.warnings if d.code == "GAT0444"]
     summary = pq.read_table(tmp_path / "runs" / "hc" / "pv" / "hostcap_summary.parquet").to_pandas()
     assert summary.max_mw[0] == pytest.approx(0.2) and summary.binding[0] == "none"
+
+
+def test_at_buses_means_every_bus_but_the_slack(tmp_path: Path) -> None:
+    sink = _run(tmp_path, "    at = buses\n    step = 1 MW, max = 1 MW\n    limits { voltage = 0.5 pu .. 1.5 pu }")
+    assert not sink.has_errors, [str(d) for d in sink]
+    summary = pq.read_table(tmp_path / "runs" / "hc" / "pv" / "hostcap_summary.parquet").to_pandas()
+    assert sorted(summary.location.astype(int)) == list(range(2, 34))
