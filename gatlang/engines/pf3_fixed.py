@@ -49,11 +49,16 @@ def factorise(system: System3):
     nothing referencing it to ground) with a pivot at round-off level, and the
     iteration would then "converge" to one of infinitely many solutions.
     """
-    m = (system.ypu + system.nominal_load_matrix()).tocsc()
+    yload = system.shared.get("yload")
+    if yload is None:
+        yload = system.shared["yload"] = system.nominal_load_matrix()
+    m = (system.ypu + yload).tocsc()
     lu = spla.splu(m, **LU_OPTIONS)
     if m.shape[0]:
         pivot = float(np.min(np.abs(lu.U.diagonal())))
-        scale = float(np.max(np.asarray(abs(m).sum(axis=1)).ravel()))
+        if "pivot_scale" not in system.shared:       # the largest row sum: taps barely change it
+            system.shared["pivot_scale"] = float(np.max(np.asarray(abs(m).sum(axis=1)).ravel()))
+        scale = system.shared["pivot_scale"]
         if not pivot > np.finfo(float).eps * scale:
             raise RuntimeError(f"pivot {pivot:.3g} at round-off level of {scale:.3g}")
     return system.version, lu
@@ -79,7 +84,9 @@ class Anderson:
 
     The differences live in preallocated ring buffers and their Gram matrix is
     updated one row per step, so a step costs three matrix-vector products of
-    ``depth`` rows -- small next to the triangular solves it saves.
+    ``depth`` rows -- small next to the triangular solves it saves.  They are
+    written with ``einsum``, not ``@``: on a busy machine a threaded BLAS call
+    on vectors this short can stall for milliseconds waiting for its threads.
     """
 
     def __init__(self, depth: int, size: int) -> None:
@@ -101,7 +108,7 @@ class Anderson:
             np.subtract(g, self.last[1], out=self.dg[k])
             self.count += 1
             m = min(self.count, self.depth)
-            row = self.dg[:m] @ self.dg[k]
+            row = np.einsum("ij,j->i", self.dg[:m], self.dg[k])
             self.gram[k, :m] = row
             self.gram[:m, k] = row
         self.last = (x, g)
@@ -111,12 +118,11 @@ class Anderson:
         gram = self.gram[:m, :m]
         reg = 1e-14 * np.trace(gram)          # keeps the normal equations solvable when steps align
         try:
-            gamma = np.linalg.solve(gram + reg * np.eye(m), self.dg[:m] @ g)
+            gamma = np.linalg.solve(gram + reg * np.eye(m), np.einsum("ij,j->i", self.dg[:m], g))
         except np.linalg.LinAlgError:
             self.reset()
             return x + g
-        # dX^T gamma, not gamma dX: OpenBLAS's vector-matrix kernel is ten times slower here
-        return x + g - self.dx[:m].T @ gamma - self.dg[:m].T @ gamma
+        return x + g - np.einsum("ij,i->j", self.dx[:m] + self.dg[:m], gamma)
 
 
 def _real(z: np.ndarray) -> np.ndarray:

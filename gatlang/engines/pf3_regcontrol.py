@@ -28,7 +28,6 @@ import numpy as np
 
 from gatlang.engines.pf3_system import System3
 from gatlang.network.model import Network
-from gatlang.engines.pf3_cache import primitive
 from gatlang.network.ybus3 import winding_vbase
 
 #: the engine's default ``maxtapchange`` (steps per control round)
@@ -83,7 +82,7 @@ def control_voltage(reg: Regulator, system: System3, v_full: np.ndarray) -> floa
     row = system.regulated.rows[reg.xf]
     nph = int(row["phases"] or 3)
     ncond = nph + 1
-    prim, _ = primitive(row)
+    prim = system.regulated.prims[reg.xf]
     idx = system.regulated.terminals[reg.xf]
     vt = np.where(idx >= 0, v_full[np.maximum(idx, 0)], 0.0)
     base = reg.winding * ncond

@@ -69,6 +69,7 @@ class Regulated:
     rows: list[dict]                 # transformer table rows (by position in `names`)
     names: list[str]
     terminals: list[np.ndarray]      # full node index per primitive terminal (-1 = ground)
+    prims: list[np.ndarray]          # primitive admittance at the present taps (siemens)
 
 
 @dataclass
@@ -115,7 +116,8 @@ class System3:
         """A copy whose matrix and regulator rows may be changed (the rest is shared, read-only)."""
         out = copy.copy(self)
         out.ypu = self.ypu.copy()
-        out.regulated = Regulated(list(self.regulated.rows), self.regulated.names, self.regulated.terminals)
+        r = self.regulated
+        out.regulated = Regulated(list(r.rows), r.names, r.terminals, list(r.prims))
         out.diagnostics = list(self.diagnostics)
         return out
 
@@ -190,11 +192,12 @@ class System3:
 
     def set_taps(self, changes: dict[int, list[float]]) -> None:
         """Give regulated transformer k the per-winding taps ``changes[k]`` (updates ``ypu``)."""
+        reg = self.regulated
         for k, taps in changes.items():
-            old = self.regulated.rows[k]
-            new = dict(old, taps_pu=list(taps))
-            self.stamp(self.regulated.terminals[k], primitive(new)[0] - primitive(old)[0])
-            self.regulated.rows[k] = new
+            new = dict(reg.rows[k], taps_pu=list(taps))
+            prim = primitive(new)[0]
+            self.stamp(reg.terminals[k], prim - reg.prims[k])
+            reg.rows[k], reg.prims[k] = new, prim
 
 
 def _per_unit(y: sp.csc_matrix, vbase: np.ndarray, live: np.ndarray) -> sp.csc_matrix:
@@ -245,15 +248,16 @@ def _regulated(net: Network, nodes: NodeMap) -> Regulated:
     regs = net.table("regulators")
     xf = net.table("transformers")
     xf = xf.filter(pc.is_in(xf.column("transformer"), value_set=regs.column("transformer").unique()))
-    rows, names, terms = [], [], []
+    rows, names, terms, prims = [], [], [], []
     for row in xf.to_pylist():
         if not row["status"]:
             continue
-        _, t = primitive(row)
+        prim, t = primitive(row)
         rows.append(row)
         names.append(row["transformer"])
         terms.append(np.asarray([nodes(row["buses"][w], [row["conns"][w][c]])[0] for w, c in t]))
-    return Regulated(rows, names, terms)
+        prims.append(prim)
+    return Regulated(rows, names, terms, prims)
 
 
 def energised_nodes(y: sp.csc_matrix, src_nodes: np.ndarray) -> np.ndarray:
