@@ -78,3 +78,8 @@ def _indices(cls: str) -> dict[str, int]:
 
 def property_index(cls: str, prop: str) -> int:
     return _indices(cls)[prop]
+
+
+def property_indices(cls: str) -> dict[str, int]:
+    """Property -> 0-based declaration index of `cls` (one dict per class, for hot loops)."""
+    return _indices(cls)

@@ -409,32 +409,39 @@ class Interpreter:
     # ------------------------------------------------------------------ properties
 
     def _assign(self, obj: DssObject, params: list[Param], fname: str) -> None:
+        """Record `params` on `obj` in order (the hot loop of the import: lookups hoisted)."""
         pos = self._next_positional(obj)
+        cls = obj.cls
+        index = catalog.property_indices(cls)
+        resolve = catalog.resolve_property
+        append = obj.assignments.append
+        command = self._ncommand
         for p in params:
             if p.name is None:
-                prop = catalog.positional_property(obj.cls, pos)
+                prop = catalog.positional_property(cls, pos)
                 if prop is None:
-                    self.sink.error(codes.UNKNOWN_PROPERTY, f"too many positional values for {obj.cls} "
+                    self.sink.error(codes.UNKNOWN_PROPERTY, f"too many positional values for {cls} "
                                     f"`{obj.display}`: `{p.value}`", _span(fname, p),
                                     help="name the property: `<property>=<value>`")
                     continue
             else:
-                prop = catalog.resolve_property(obj.cls, p.name)
+                prop = resolve(cls, p.name)
                 if prop is None:
-                    names = [catalog.display_name(obj.cls, n) for n in catalog.property_names(obj.cls)]
-                    self.sink.error(codes.UNKNOWN_PROPERTY, f"{obj.cls} has no property `{p.name}`",
+                    names = [catalog.display_name(cls, n) for n in catalog.property_names(cls)]
+                    self.sink.error(codes.UNKNOWN_PROPERTY, f"{cls} has no property `{p.name}`",
                                     Span(fname, p.line, p.name_col, p.line, p.name_col + len(p.name)),
                                     help=did_you_mean(p.name, names, "property")
-                                    or f"see `{obj.cls}` in the OpenDSS manual for its properties")
+                                    or f"see `{cls}` in the OpenDSS manual for its properties")
                     continue
-            value = Value(p.value, p.quote, Span(fname, p.line, p.value_col, p.line, p.end_col))
+            end = p.value_col + len(p.value) + (2 if p.quote else 0)
+            value = Value(p.value, p.quote, Span(fname, p.line, p.value_col, p.line, end))
             if prop == "like":
                 self._like(obj, value, p, fname)
             else:
-                obj.assignments.append(Assignment(prop, value, command=self._ncommand))
+                append(Assignment(prop, value, False, command))
                 if prop == "enabled":
                     obj.enabled = value.text.strip().lower()[:1] in ("y", "t", "1")
-            pos = catalog.property_index(obj.cls, prop) + 1
+            pos = index[prop] + 1
 
     @staticmethod
     def _next_positional(obj: DssObject) -> int:
