@@ -39,7 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import solver_env  # noqa: F401  (before Pyomo)
-from .linear_walk import linear_terms
+from .linear_walk import linear_row, linear_terms
 from .solver_types import ProblemClass
 
 import highspy
@@ -113,6 +113,21 @@ def _row_terms(body: Any) -> tuple[list, list, float]:
     return list(repn.linear_vars), list(repn.linear_coefs), float(repn.constant)
 
 
+def _row(con: Any) -> tuple[list, list, float, float]:
+    """One row: variables, coefficients, lower and upper bound (+-inf when absent).
+
+    The relation is read directly when it is linear (:func:`.linear_walk.linear_row`);
+    otherwise Pyomo brings it to ``lb <= body <= ub`` first.
+    """
+    row = linear_row(con.expr)
+    if row is not None:
+        variables, coefs, lb, ub = row
+        return variables, coefs, -_INF if lb is None else lb, _INF if ub is None else ub
+    lb, body, ub = con.to_bounded_expression(True)  # one call: .body/.lb/.ub would each redo it
+    variables, coefs, const = _row_terms(body)
+    return variables, coefs, -_INF if lb is None else lb - const, _INF if ub is None else ub - const
+
+
 def _objective(model: Any, col: _Columns) -> tuple[int, dict[int, float], list[tuple[int, int, float]], float]:
     """(sense, linear costs by column, quadratic terms (i, j, coef), constant)."""
     objs = list(model.component_data_objects(pe.Objective, active=True))
@@ -160,13 +175,10 @@ def load(model: Any, highs: highspy.Highs | None = None) -> HighsInstance:
     cols: list[int] = []
     vals: list[float] = []
     for r, con in enumerate(cons):
-        lb, body, ub = con.to_bounded_expression(True)  # one call: .body/.lb/.ub would each redo it
-        variables, coefs, const = _row_terms(body)
+        variables, coefs, lo[r], hi[r] = _row(con)
         cols.extend(map(col, variables))
         vals.extend(coefs)
         counts[r] = len(coefs)
-        lo[r] = -_INF if lb is None else lb - const
-        hi[r] = _INF if ub is None else ub - const
     # CSR through scipy: sums a variable repeated within a row (HiGHS rejects duplicates).
     A = sp.csr_matrix((np.asarray(vals, dtype=np.float64),
                        (np.repeat(np.arange(n_row), counts), np.asarray(cols, dtype=np.int64))),

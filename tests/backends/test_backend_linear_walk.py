@@ -5,7 +5,7 @@ import pyomo.environ as pe
 import pytest
 from pyomo.repn.standard_repn import generate_standard_repn
 
-from gatlang.backends.linear_walk import linear_terms
+from gatlang.backends.linear_walk import linear_row, linear_terms
 from gatlang.backends.solvers import solve
 
 
@@ -71,3 +71,44 @@ def test_repeated_variable_in_a_row_is_summed_for_highs():
     m.obj = pe.Objective(expr=3 * m.x + m.y, sense=pe.maximize)
     r = solve(m)
     assert r.ok and r.objective == pytest.approx(6.0) and m.x.value == pytest.approx(2.0)
+
+
+RELATIONS = [
+    lambda m: m.x[1] + m.f == m.p * (m.x[2] - m.x[3]) + 1,   # variables on both sides (network rows)
+    lambda m: 5 <= m.x[1] - m.e,                              # constant on the left
+    lambda m: m.e * 2 <= m.x[3] + m.p,
+    lambda m: pe.inequality(m.p, m.x[1] + 2 * m.x[2] - m.f, 9),  # ranged with a parameter bound
+]
+
+
+@pytest.mark.parametrize("build", RELATIONS)
+def test_relations_read_directly_agree_with_pyomos_bounded_form(build):
+    """Oracle: Pyomo's own to_bounded_expression + generate_standard_repn.
+
+    The direct reading may move all terms to one side (a row and its
+    negation are the same constraint), so rows are compared up to the sign
+    that makes the two coefficient vectors equal.
+    """
+    m = _model()
+    m.c = pe.Constraint(expr=build(m))
+    got = linear_row(m.c.expr)
+    assert got is not None
+    lb, body, ub = m.c.to_bounded_expression(True)
+    repn = generate_standard_repn(body, compute_values=True, quadratic=False)
+    ref = _merged(repn.linear_vars, repn.linear_coefs)
+    ref_lo = None if lb is None else lb - repn.constant
+    ref_hi = None if ub is None else ub - repn.constant
+    mine = _merged(got[0], got[1])
+    sign = 1.0 if mine == pytest.approx(ref) else -1.0
+    assert {k: sign * c for k, c in mine.items()} == pytest.approx(ref)
+    lo, hi = (got[2], got[3]) if sign > 0 else (None if got[3] is None else -got[3], None if got[2] is None else -got[2])
+    assert (lo is None) == (ref_lo is None) and (hi is None) == (ref_hi is None)
+    for mine_bound, ref_bound in ((lo, ref_lo), (hi, ref_hi)):
+        if mine_bound is not None:
+            assert mine_bound == pytest.approx(ref_bound)
+
+
+def test_relations_that_are_not_linear_rows_are_declined():
+    m = _model()
+    assert linear_row((m.x[1] * m.x[2] == 1)) is None
+    assert linear_row(pe.inequality(m.x[1], m.x[2], 3)) is None  # a variable as a range bound
