@@ -108,8 +108,11 @@ def _cost_pieces(case: BalancedCase) -> tuple[Entities, np.ndarray]:
     return piece, np.unique(np.asarray(gens, dtype=np.int64))
 
 
-def from_balanced(case: BalancedCase) -> NetView:
-    """Build the language's view of a balanced case (all values per unit on case.base_mva)."""
+def from_balanced(case: BalancedCase, start: tuple[np.ndarray, np.ndarray] | None = None) -> NetView:
+    """Build the language's view of a balanced case (all values per unit on case.base_mva).
+
+    `start` is the (vm, va) behind `b.vm_start`, `b.va_start` (gatlang.model.start); flat by default.
+    """
     base = case.base_mva
     nb, ng = case.n_bus, case.n_gen
     z2 = case.r ** 2 + case.x ** 2
@@ -121,6 +124,8 @@ def from_balanced(case: BalancedCase) -> NetView:
     bus.numbers = _scaled("bus", {
         "pd": case.pd * base, "qd": case.qd * base, "gs": case.gs * base, "bs": case.bs * base,
         "vmin": case.vmin, "vmax": case.vmax, "vm0": case.vm, "va0": case.va, "base_kv": case.base_kv,
+        "vm_start": start[0] if start is not None else np.ones(nb),
+        "va_start": start[1] if start is not None else np.zeros(nb),
     }, base)
     bus.sets = {"gens": _incidence(nb, case.gen_bus), "lines_out": _incidence(nb, case.f),
                 "lines_in": _incidence(nb, case.t)}

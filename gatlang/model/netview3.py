@@ -50,8 +50,13 @@ def phase_angle(phase: np.ndarray) -> np.ndarray:
 
 
 def from_network3(net: Network, sink: DiagnosticSink, load_scale: float = 1.0, pv_scale: float = 1.0,
-                  span: Span | None = None) -> NetView | None:
-    """The three-phase view of `net` with a scenario's multipliers, or None (errors in `sink`)."""
+                  span: Span | None = None, start: str = "flat") -> NetView | None:
+    """The three-phase view of `net` with a scenario's multipliers, or None (errors in `sink`).
+
+    `start`: "pf" starts at the unbalanced power flow's solution with the file's taps
+    (falling back to no-load with a warning, GAT0408); any other value (an OpenDSS file
+    holds no solved voltages) at the no-load voltages, which carry every transformer's shift.
+    """
     from gatlang.engines.pf3_loads import build_load_branches
     from gatlang.engines.pf3_system import SBASE, energised_nodes, no_source_error, node_bases
     nodes = NodeIndex(net)
@@ -130,6 +135,9 @@ def from_network3(net: Network, sink: DiagnosticSink, load_scale: float = 1.0, p
     if not np.all(np.isfinite(v0)):
         v0[:n] = np.exp(1j * phase_angle(phase))
 
+    v_start = _pf_start(net, labels_live=names, n_total=total, v0=v0, load_scale=load_scale, pv_scale=pv_scale,
+                        sink=sink, span=span) if start == "pf" else None
+
     # ---- loads: node-to-ground parts fold into the node, node-to-node parts are delta loads
     ld, load_diags = build_load_branches(net, lambda bus, k: nodes.index.get((bus, k), -1) if k > 0 else -1,
                                          load_scale, pv_scale, span)
@@ -176,6 +184,8 @@ def from_network3(net: Network, sink: DiagnosticSink, load_scale: float = 1.0, p
         "gs": gs_bs.real, "bs": -gs_bs.imag,
         "pd": pp.real, "qd": pp.imag, "pd_i": pi.real, "qd_i": pi.imag, "pd_z": pz.real, "qd_z": pz.imag,
         "base_kv": np.r_[vbase, np.asarray(src_vb)] / 1e3, "vm0": np.abs(v0), "va0": np.angle(v0),
+        "vm_start": np.abs(v_start if v_start is not None else v0),
+        "va_start": np.angle(v_start if v_start is not None else v0),
         "vm_set": vm_set, "va_set": va_set,
     }
 
@@ -288,6 +298,27 @@ def _without_switches(net: Network, nodes: NodeIndex, y: sp.csc_matrix) -> sp.cs
     out.data[np.abs(out.data) < 1e-9 * scale] = 0.0
     out.eliminate_zeros()
     return out.tocsc()
+
+
+def _pf_start(net: Network, labels_live: list[str], n_total: int, v0: np.ndarray, load_scale: float,
+              pv_scale: float, sink: DiagnosticSink, span: Span | None) -> np.ndarray | None:
+    """Node voltages (pu) of the unbalanced power flow at the file's taps; source nodes keep their EMF."""
+    from gatlang.engines.pf3 import solve_unbalanced
+
+    result = solve_unbalanced(net, regulators="fixed", load_scale=load_scale, pv_scale=pv_scale, span=span)
+    if not result.converged:
+        sink.warning("GAT0408", f"the unbalanced power flow of `{net.name}` did not converge, so the OPF "
+                                "starts from the no-load voltages instead", span,
+                     help="check it with `run pf ... { phases = unbalanced }`, or use `init = flat`")
+        return None
+    at = {name: k for k, name in enumerate(result.nodes)}
+    v = v0.copy()
+    vm, va = np.asarray(result.vm_pu), np.radians(np.asarray(result.va_deg))
+    for i, name in enumerate(labels_live):
+        k = at.get(name)
+        if k is not None and np.isfinite(vm[k]):
+            v[i] = vm[k] * np.exp(1j * va[k])
+    return v
 
 
 def _bus_limits(net: Network) -> dict[str, tuple[float | None, float | None]]:

@@ -34,6 +34,8 @@ ENTITY_ATTRS: dict[str, dict[str, AttrSpec]] = {
         _n("bs", "Mvar", "shunt susceptance, as Mvar injected at 1 pu"),
         _n("vmin", "pu", "lower voltage limit"), _n("vmax", "pu", "upper voltage limit"),
         _n("vm0", "pu", "voltage magnitude in the input case"), _n("va0", "rad", "voltage angle in the input case"),
+        _n("vm_start", "pu", "voltage magnitude of the run's start point (option `init`: flat, case, dc, pf)"),
+        _n("va_start", "rad", "voltage angle of the run's start point"),
         _n("base_kv", "kV", "nominal voltage"),
         AttrSpec("gens", "set", kind="gen", doc="generators at the bus"),
         AttrSpec("lines_out", "set", kind="line", doc="branches whose `from` end is the bus"),
@@ -82,6 +84,9 @@ ENTITY_ATTRS: dict[str, dict[str, AttrSpec]] = {
         _n("base_kv", "kV", "line-to-neutral voltage base"),
         _n("vm0", "pu", "no-load voltage magnitude (sources at their EMF, loads off): the start point"),
         _n("va0", "rad", "no-load voltage angle, carrying every transformer's phase shift"),
+        _n("vm_start", "pu", "voltage magnitude of the run's start point: the no-load voltage "
+                             "(`init = flat`) or the unbalanced power flow's (`init = pf`)"),
+        _n("va_start", "rad", "voltage angle of the run's start point"),
         _n("vm_set", "pu", "source EMF magnitude (source nodes only)"),
         _n("va_set", "rad", "source EMF angle (source nodes only)"),
         AttrSpec("gens", "set", kind="phase_gen", doc="phases of generators and sources at the node"),

@@ -99,6 +99,9 @@ class _ToAst(Transformer):
     def objective_option(self, meta, c):
         return ast.Option(self._s(meta), "objective", c[0])
 
+    def formulation_option(self, meta, c):
+        return ast.Option(self._s(meta), "formulation", c[0])
+
     def option_block(self, meta, c):
         return ast.OptionBlock(self._s(meta), str(c[0]), tuple(o for o in c[1:] if o is not None))
 

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from gatlang.model.elaborate import ElaborationError, ModelBuilder
 from gatlang.model.netview import NetView, from_balanced
+from gatlang.model.start import balanced_start
 from gatlang.model.scale import from_model_scale
 from gatlang.semantics import units as U
 from gatlang.syntax import ast
@@ -54,14 +55,18 @@ def network_view(c: "Compilation", step: Step) -> tuple[NetView, set[str]] | Non
             feats = network_features(False, np.ones(1), np.zeros(1))   # balanced: the requirement check reports it
             return NetView(net.name, 1.0, {}, {}, {}), feats
         view = from_network3(net, step.sink, load_scale=scenario_factor(c, step, "load_scale"),
-                             pv_scale=scenario_factor(c, step, "pv_scale"), span=step.run.span)
+                             pv_scale=scenario_factor(c, step, "pv_scale"), span=step.run.span,
+                             start=str(step.option("init", "flat")))
         if view is None:
             return None
         return view, set(view.features) | {"meshed" if view.meshed else "radial"}   # type: ignore[attr-defined]
     case = balanced_case(c, step)
     if case is None:
         return None
-    view = from_balanced(case)
+    how = str(step.option("init", "flat"))
+    span = step.options["init"].span if "init" in step.options else step.run.span
+    start = None if how == "flat" else balanced_start(case, how, step.sink, span)
+    view = from_balanced(case, start)
     return view, network_features(view.meshed, case.tap, case.shift)
 
 

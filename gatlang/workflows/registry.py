@@ -37,6 +37,12 @@ _COMMON = [
 ]
 
 
+_START = OptionSpec("init", "name", "start point of the voltages (`b.vm_start`, `b.va_start`): flat (1 pu, "
+                                     "0 rad; three-phase: the no-load voltages), case (the input's voltages), "
+                                     "dc (DC power-flow angles) or pf (the AC power flow's solution)",
+                    ("flat", "case", "dc", "pf"), "flat")
+
+
 def _kind(name: str, doc: str, opts: list[OptionSpec], implemented: bool = True, problem: str | None = None) -> RunKind:
     return RunKind(name, doc, {o.name: o for o in _COMMON + opts}, implemented, problem)
 
@@ -46,7 +52,9 @@ RUN_KINDS: dict[str, RunKind] = {k.name: k for k in [
         OptionSpec("formulation", "name", "the formulation: dcp, acp, ... (see stdlib/)", default="dcp"),
         OptionSpec("objective", "expr", "a named objective of the formulation (cost, losses, ...) "
                                           "or an expression to minimise"),
-        OptionSpec("warm_start", "bool", "start from the input case's operating point", default=True),
+        OptionSpec("warm_start", "bool", "hand the variables' start values to the solver as a warm start "
+                                         "(MIP start for HiGHS and SCIP)", default=True),
+        _START,
     ], problem="opf"),
     _kind("pf", "power flow (balanced or unbalanced)", [
         OptionSpec("method", "name", "solution method",
@@ -65,6 +73,7 @@ RUN_KINDS: dict[str, RunKind] = {k.name: k for k in [
         OptionSpec("reference", "name", "the formulation the others are compared with "
                                         "(default: the most exact one given)"),
         OptionSpec("objective", "expr", "a named objective of the formulations, or an expression"),
+        _START,
     ], problem="opf"),
     _kind("hostcap", "hosting capacity: the largest DER injection at each location within voltage and loading limits", [
         OptionSpec("at", "expr", "locations: a bus, a list `[b1, b2]`, `buses` (all) or a table column `sites.bus`"),
