@@ -16,6 +16,8 @@ def _model() -> pe.ConcreteModel:
     m.p = pe.Param(initialize=2.5, mutable=True)
     m.f = pe.Var(initialize=4.0)
     m.f.fix()
+    m.g = pe.Var(m.I, initialize=1.5)
+    m.g[2].fix()  # a fixed element of an indexed variable is a constant
     m.e = pe.Expression(expr=3 * m.x[1] - m.x[2])
     return m
 
@@ -35,6 +37,7 @@ LINEAR = [
     lambda m: m.x[1] + m.x[1] - m.x[2] + 0 * m.x[3],
     lambda m: (m.x[1] - m.x[2]) * (m.p + 1),
     lambda m: sum(i * m.x[i] for i in m.I) - sum(m.x[i] for i in m.I),
+    lambda m: m.g[1] - m.g[2] + 2 * m.g[2] * m.x[3],
 ]
 
 
