@@ -20,7 +20,7 @@ import numpy as np
 from gatlang.diagnostics import Diagnostic, Span, error, warning
 from gatlang.engines import pf3_result as codes
 from gatlang.engines.pf3_cache import memo
-from gatlang.engines.pf3_fixed import fixed_point, nominal_factor
+from gatlang.engines.pf3_fixed import fixed_point, linear_solver
 from gatlang.engines.pf3_flows import branch_flows
 from gatlang.engines.pf3_newton import newton
 from gatlang.engines.pf3_capcontrol import CapControl, cap_actions, capcontrols, switch
@@ -75,7 +75,7 @@ def start_voltages(system: System3, reuse: dict | None = None) -> np.ndarray:
     """The network with every load at its nominal admittance, solved once: a start point that
     carries every transformer's phase shift and the regulators' present taps.  It uses the
     fixed-point kernel's factorisation (the same matrix), so it costs one triangular solve."""
-    _, lu = nominal_factor(system, {} if reuse is None else reuse)
+    lu = linear_solver(system, {} if reuse is None else reuse)
     return np.asarray(lu.solve(system.isrc), dtype=complex)
 
 
@@ -120,7 +120,7 @@ def _failed(method: str, diags: list[Diagnostic], started: float) -> PF3Result:
 
 def _unmodelled(net: Network, span: Span | None) -> list[Diagnostic]:
     out = []
-    n_storage = net.table("storage").num_rows
+    n_storage = net.tables["storage"].num_rows if "storage" in net.tables else 0
     if n_storage:
         out.append(warning(codes.NOT_MODELLED, f"{n_storage} storage element(s) are left out of the "
                            "unbalanced power flow (idle)", span,

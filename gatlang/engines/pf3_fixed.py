@@ -9,10 +9,10 @@ triangular solves are needed:
 
 which, with ``M`` the matrix of the present network, is exactly the engine's
 ``M v_{k+1} = i_src + A (Yeq d_k - i(d_k))``.  The factorisation is
-cached per network version and made again only after a regulator tap or a
-capacitor step changed ``Y`` (as the engine does).  ``F`` is always
-evaluated with the present matrix, so the iteration converges to the exact
-solution whatever factorisation preconditions it.
+cached per network version; after a regulator tap or a capacitor step the
+solves are corrected for the few changed nodes (`Compensated`) instead of
+factorising again as the engine does.  ``F`` is always evaluated with the
+present matrix, so the iteration converges to the exact solution.
 
 Its convergence is linear; Anderson acceleration (depth `DEPTH`, on the
 real and imaginary parts, since the load currents are not complex-analytic)
@@ -64,18 +64,71 @@ def factorise(system: System3):
     return system.version, lu
 
 
-def nominal_factor(system: System3, reuse: dict):
-    """The factorisation of the present matrix: the one cached for the network version while
-    the matrix is the network's own (made once, shared by every solve of that version), else
-    this solve's own, made again after each change of taps or capacitor states (as the engine
-    does; a stale factorisation of a matrix with stiff regulator branches contracts poorly)."""
+def _base_factor(system: System3):
+    """The factorisation of the cached network's own matrix (made once per network version)."""
+    if "fp_lu" not in system.shared:
+        if system.version != 0:
+            raise AssertionError("the shared factorisation must be made from the original matrix")
+        system.shared["fp_lu"] = factorise(system)[1]
+    return system.shared["fp_lu"]
+
+
+class Compensated:
+    """Solves with ``M = M0 + E D E^T`` by the compensation (Woodbury) formula on ``M0``'s factors.
+
+    Why: a tap or capacitor step changes ``M`` only at the handful of nodes ``U``
+    the element touches.  With ``W = M0^{-1} E`` (one column per node of ``U``,
+    kept per network version and reused by every later solve) the solution is
+
+        x = x0 - W (I + D W_U)^{-1} D x0_U,    x0 = M0^{-1} b
+
+    -- exact, and one triangular solve plus a product with ``|U|`` columns,
+    where a new factorisation of the whole matrix would be needed otherwise.
+    """
+
+    def __init__(self, system: System3, lu) -> None:
+        self.lu = lu
+        rows = np.concatenate([c[0] for c in system.changes])
+        cols = np.concatenate([c[1] for c in system.changes])
+        vals = np.concatenate([c[2] for c in system.changes])
+        self.u = system.changed_nodes
+        k = len(self.u)
+        d = np.zeros((k, k), dtype=complex)
+        np.add.at(d, (np.searchsorted(self.u, rows), np.searchsorted(self.u, cols)), vals)
+        zcols: dict[int, np.ndarray] = system.shared.setdefault("zcols", {})
+        missing = [int(u) for u in self.u if int(u) not in zcols]
+        if missing:
+            e = np.zeros((system.n, len(missing)), dtype=complex)
+            e[missing, np.arange(len(missing))] = 1.0
+            sol = lu.solve(e)
+            for j, u in enumerate(missing):
+                zcols[u] = sol[:, j].copy()
+        self.wt = np.stack([zcols[int(u)] for u in self.u])          # W^T, (|U|, n)
+        self.k = np.linalg.solve(np.eye(k) + d @ self.wt[:, self.u].T, d)
+
+    def solve(self, b: np.ndarray) -> np.ndarray:
+        x0 = self.lu.solve(b)
+        return x0 - np.einsum("ij,i->j", self.wt, self.k @ x0[self.u])
+
+
+#: above this many changed nodes a new factorisation is cheaper than compensation
+MAX_COMPENSATED = 200
+
+
+def linear_solver(system: System3, reuse: dict):
+    """An object with ``solve(b)`` for the present matrix ``Y + A Yeq A^T``: the factorisation
+    cached for the network version, compensated for the taps and capacitor states changed
+    since (`Compensated`), or -- when too many nodes changed -- a new factorisation."""
+    lu = _base_factor(system) if "fp_lu" in system.shared or system.version == 0 else None
     if system.version == 0:
-        if "fp_lu" not in system.shared:
-            system.shared["fp_lu"] = factorise(system)
-        return system.shared["fp_lu"]
-    if reuse.get("fp_lu", (None,))[0] != system.version:
-        reuse["fp_lu"] = factorise(system)
-    return reuse["fp_lu"]
+        return lu
+    cached = reuse.get("fp_solver")
+    if cached is not None and cached[0] == system.version:
+        return cached[1]
+    solver = Compensated(system, lu) if lu is not None and len(system.changed_nodes) <= MAX_COMPENSATED \
+        else factorise(system)[1]
+    reuse["fp_solver"] = (system.version, solver)
+    return solver
 
 
 class Anderson:
@@ -116,7 +169,7 @@ class Anderson:
         if m == 0:
             return x + g
         gram = self.gram[:m, :m]
-        reg = 1e-14 * np.trace(gram)          # keeps the normal equations solvable when steps align
+        reg = 1e-14 * float(gram.diagonal().sum())          # keeps the normal equations solvable when steps align
         try:
             gamma = np.linalg.solve(gram + reg * np.eye(m), np.einsum("ij,j->i", self.dg[:m], g))
         except np.linalg.LinAlgError:
@@ -138,7 +191,7 @@ def fixed_point(system: System3, v0: np.ndarray, tol: float, max_iter: int,
     """
     reuse = {} if reuse is None else reuse
     try:
-        _, lu = nominal_factor(system, reuse)
+        lu = linear_solver(system, reuse)
     except RuntimeError as exc:
         return Solve3Outcome(v0, False, 0, [], error(
             codes.SINGULAR, f"the network admittance matrix is singular ({exc})", None,

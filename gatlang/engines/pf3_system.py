@@ -63,6 +63,23 @@ class NodeMap:
 
 
 @dataclass
+class _StampPlan:
+    """Where the entries of one element's primitive land in ``ypu`` (see `System3.stamp`)."""
+
+    sel: np.ndarray        # primitive entries (flat) stored in the pattern
+    outside: np.ndarray    # live entries the pattern does not hold (must stay zero)
+    pos: np.ndarray        # their positions in ypu.data
+    lr: np.ndarray
+    lc: np.ndarray
+    scale: np.ndarray      # siemens -> pu for each selected entry
+    nodes: np.ndarray      # live nodes touched
+    all_lr: np.ndarray     # every entry (for the rebuild path)
+    all_lc: np.ndarray
+    live: np.ndarray
+    all_scale: np.ndarray
+
+
+@dataclass
 class Regulated:
     """Transformers whose taps may change: their rows and stamp positions."""
 
@@ -95,6 +112,8 @@ class System3:
     shared: dict = field(default_factory=dict)
     #: bumped by every change of ``ypu`` (a factorisation records the version it was made at)
     version: int = 0
+    #: every change of ``ypu`` since the cached original, as (live row, live column, pu value)
+    changes: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         n, a, b = self.n, self.loads.a, self.loads.b
@@ -107,6 +126,8 @@ class System3:
         self._inc_t = inc.T.tocsr()
         self.ypu.sort_indices()
         self._keys: np.ndarray | None = None    # column * n + row of every stored entry of ypu
+        self._plans: dict[bytes, _StampPlan] = {}   # shared by clones while the pattern is the original
+        self.changed_nodes = np.zeros(0, dtype=np.int64)   # live nodes whose rows `changes` touch
 
     @property
     def n(self) -> int:
@@ -119,6 +140,8 @@ class System3:
         r = self.regulated
         out.regulated = Regulated(list(r.rows), r.names, r.terminals, list(r.prims))
         out.diagnostics = list(self.diagnostics)
+        out.changes = list(self.changes)
+        out.changed_nodes = self.changed_nodes
         return out
 
     # ---------------------------------------------------------------- evaluation
@@ -154,27 +177,46 @@ class System3:
 
         Why in place: a tap or capacitor step changes a handful of entries; writing them into
         ``ypu.data`` keeps the sparsity pattern (and so the symbolic analysis) and costs
-        microseconds, where a sparse sum would rebuild the whole matrix.
+        microseconds, where a sparse sum would rebuild the whole matrix.  Where each entry of
+        an element's primitive lands is worked out once per element (`_StampPlan`).
         """
-        remap = self.shared.get("remap")
-        if remap is None:
-            remap = self.shared["remap"] = np.full(len(self.names) + 1, -1)
-            remap[self.live] = np.arange(self.n)
-        idx = np.asarray(idx)
-        r, c = np.repeat(idx, len(idx)), np.tile(idx, len(idx))
-        ok = (r >= 0) & (c >= 0) & (remap[r] >= 0) & (remap[c] >= 0)
-        r, c, x = r[ok], c[ok], dprim.ravel()[ok]
-        if not len(x):
+        key = np.asarray(idx).tobytes()
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._stamp_plan(np.asarray(idx))
+        x = dprim.ravel()
+        if np.any(x[plan.outside] != 0):          # an entry the pattern does not hold: rebuild
+            self._add_outside(plan, x)
             return
-        x = x * self.vbase[r] * self.vbase[c] / SBASE
+        xv = x[plan.sel] * plan.scale
+        np.add.at(self.ypu.data, plan.pos, xv)
+        self.changes.append((plan.lr, plan.lc, xv))
+        self.changed_nodes = np.union1d(self.changed_nodes, plan.nodes)
+        self.version += 1
+
+    def _stamp_plan(self, idx: np.ndarray) -> "_StampPlan":
+        remap = np.full(len(self.names) + 1, -1)
+        remap[self.live] = np.arange(self.n)
+        r, c = np.repeat(idx, len(idx)), np.tile(idx, len(idx))
+        live = (r >= 0) & (c >= 0) & (remap[r] >= 0) & (remap[c] >= 0)
         lr, lc = remap[r], remap[c]
-        pos = self._entry_positions(lr, lc)
-        if np.all(pos >= 0):
-            np.add.at(self.ypu.data, pos, x)
-        else:
-            self.ypu = (self.ypu + sp.csc_matrix((x, (lr, lc)), shape=self.ypu.shape)).tocsc()
-            self.ypu.sort_indices()
-            self._keys = None
+        pos = np.where(live, self._entry_positions(np.where(live, lr, 0), np.where(live, lc, 0)), -1)
+        sel = np.flatnonzero(live & (pos >= 0))
+        outside = np.flatnonzero(live & (pos < 0))
+        return _StampPlan(sel, outside, pos[sel], lr[sel], lc[sel],
+                          self.vbase[r[sel]] * self.vbase[c[sel]] / SBASE,
+                          np.unique(np.r_[lr[sel], lc[sel]]), lr, lc, live,
+                          np.where(live, self.vbase[np.maximum(r, 0)] * self.vbase[np.maximum(c, 0)], 0) / SBASE)
+
+    def _add_outside(self, plan: "_StampPlan", x: np.ndarray) -> None:
+        keep = plan.live & (x != 0)
+        lr, lc, xv = plan.all_lr[keep], plan.all_lc[keep], x[keep] * plan.all_scale[keep]
+        self.ypu = (self.ypu + sp.csc_matrix((xv, (lr, lc)), shape=self.ypu.shape)).tocsc()
+        self.ypu.sort_indices()
+        self._keys = None
+        self._plans = {}                          # positions in the old pattern no longer hold
+        self.changes.append((lr, lc, xv))
+        self.changed_nodes = np.union1d(self.changed_nodes, np.r_[lr, lc])
         self.version += 1
 
     def _entry_positions(self, r: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -193,9 +235,13 @@ class System3:
     def set_taps(self, changes: dict[int, list[float]]) -> None:
         """Give regulated transformer k the per-winding taps ``changes[k]`` (updates ``ypu``)."""
         reg = self.regulated
+        memo_prims = self.shared.setdefault("tap_prims", {})     # (k, taps) -> primitive, per version
         for k, taps in changes.items():
             new = dict(reg.rows[k], taps_pu=list(taps))
-            prim = primitive(new)[0]
+            key = (k, tuple(taps))
+            prim = memo_prims.get(key)
+            if prim is None:
+                prim = memo_prims[key] = primitive(new)[0]
             self.stamp(reg.terminals[k], prim - reg.prims[k])
             reg.rows[k], reg.prims[k] = new, prim
 
