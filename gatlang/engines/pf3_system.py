@@ -36,7 +36,7 @@ from gatlang.engines import pf3_result as codes
 from gatlang.engines.pf3_loads import LoadBranches, build_load_branches
 from gatlang.network.model import Network
 from gatlang.network.perunit3 import voltage_bases
-from gatlang.engines.pf3_cache import memo, primitive, ybus
+from gatlang.engines.pf3_cache import memo, primitives, ybus
 from gatlang.network.ybus3 import sequence_matrix
 
 SQRT3 = math.sqrt(3.0)
@@ -236,14 +236,14 @@ class System3:
         """Give regulated transformer k the per-winding taps ``changes[k]`` (updates ``ypu``)."""
         reg = self.regulated
         memo_prims = self.shared.setdefault("tap_prims", {})     # (k, taps) -> primitive, per version
+        new = {k: dict(reg.rows[k], taps_pu=list(taps)) for k, taps in changes.items()}
+        missing = [k for k, taps in changes.items() if (k, tuple(taps)) not in memo_prims]
+        for k, prim in zip(missing, primitives([new[k] for k in missing])):
+            memo_prims[(k, tuple(changes[k]))] = prim
         for k, taps in changes.items():
-            new = dict(reg.rows[k], taps_pu=list(taps))
-            key = (k, tuple(taps))
-            prim = memo_prims.get(key)
-            if prim is None:
-                prim = memo_prims[key] = primitive(new)[0]
+            prim = memo_prims[(k, tuple(taps))]
             self.stamp(reg.terminals[k], prim - reg.prims[k])
-            reg.rows[k], reg.prims[k] = new, prim
+            reg.rows[k], reg.prims[k] = new[k], prim
 
 
 def _per_unit(y: sp.csc_matrix, vbase: np.ndarray, live: np.ndarray) -> sp.csc_matrix:
@@ -294,16 +294,13 @@ def _regulated(net: Network, nodes: NodeMap) -> Regulated:
     regs = net.table("regulators")
     xf = net.table("transformers")
     xf = xf.filter(pc.is_in(xf.column("transformer"), value_set=regs.column("transformer").unique()))
-    rows, names, terms, prims = [], [], [], []
-    for row in xf.to_pylist():
-        if not row["status"]:
-            continue
-        prim, t = primitive(row)
-        rows.append(row)
-        names.append(row["transformer"])
-        terms.append(np.asarray([nodes(row["buses"][w], [row["conns"][w][c]])[0] for w, c in t]))
-        prims.append(prim)
-    return Regulated(rows, names, terms, prims)
+    rows = [row for row in xf.to_pylist() if row["status"]]
+    terms = []
+    for row in rows:
+        nw, ncond = len(row["kv"]), int(row["phases"] or 3) + 1      # ybus3's terminal order
+        terms.append(np.asarray([nodes(row["buses"][w], [row["conns"][w][c]])[0]
+                                 for w in range(nw) for c in range(ncond)]))
+    return Regulated(rows, [r["transformer"] for r in rows], terms, primitives(rows))
 
 
 def energised_nodes(y: sp.csc_matrix, src_nodes: np.ndarray) -> np.ndarray:
