@@ -50,6 +50,7 @@ unless voltage limits curtail DG (then it is higher, never lower).
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import tempfile
@@ -215,6 +216,9 @@ def main() -> None:
     ap.add_argument("--periods", type=int, default=24)
     ap.add_argument("--formulations", default="lindistflow,dcp")
     ap.add_argument("--format", choices=("tables", "matpower"), default="matpower")
+    ap.add_argument("--gc", choices=("on", "off"), default="on",
+                    help="off: Python's cyclic garbage collector disabled for the study (an experiment: what "
+                         "pausing it while models are built, as Pyomo's own writers do with PauseGC, would save)")
     ap.add_argument("--keep", type=Path, help="write the feeder and the study here instead of a temp dir")
     args = ap.parse_args()
     forms = args.formulations.split(",")
@@ -234,15 +238,63 @@ def main() -> None:
           f"not one multi-period model: the language has no time index yet.")
 
     sink = DiagnosticSink()
-    started = time.perf_counter()
+    gc_time = _count_gc()
+    _time_cpu_per_pass()
+    if args.gc == "off":
+        gc.disable()
+    started, cpu = time.perf_counter(), time.process_time()
     comp = run_program(study, sink, Settings(quiet=True, force=True))
-    total = time.perf_counter() - started
+    total, cpu = time.perf_counter() - started, time.process_time() - cpu
     if sink.has_errors:
         raise SystemExit("\n".join(str(d) for d in sink.errors[:5]))
     program = {k: comp.timings.get(k, 0.0) for k in ("parse", "resolve", "check", "capabilities")}
     print(f"program passes (once): " + ", ".join(f"{k} {v:.3f} s" for k, v in program.items()))
     report(comp.steps, feeder, forms)
-    print(f"whole study wall time: {total:.1f} s")
+    print(f"whole study: wall {total:.1f} s, process CPU {cpu:.1f} s (wall > CPU means the machine was shared), "
+          f"of which Python's garbage collector {gc_time[0]:.1f} s in {gc_time[1]} full collections")
+
+
+def _count_gc() -> list:
+    """[seconds, count] of full (generation 2) garbage collections from now on.
+
+    Why: every step's Pyomo model stays referenced until the study ends, so
+    the heap grows by tens of MB per period and each full collection walks
+    all of it; this shows whether that is where time goes.
+    """
+    acc = [0.0, 0]
+    start = [0.0]
+
+    def callback(phase: str, info: dict) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            start[0] = time.perf_counter()
+        else:
+            acc[0] += time.perf_counter() - start[0]
+            acc[1] += 1
+
+    gc.callbacks.append(callback)
+    return acc
+
+
+def _time_cpu_per_pass() -> None:
+    """Record each step pass's process CPU seconds in ``step.record["cpu"]`` (benchmark-only wrapper).
+
+    gatlang times passes by the wall clock; on a shared machine the CPU
+    time is the steadier measure, so both are printed.
+    """
+    import gatlang.passes as passes
+
+    def timed(name: str, fn):
+        def run(c, step) -> None:
+            started = time.process_time()
+            try:
+                fn(c, step)
+            finally:
+                step.record.setdefault("cpu", {})[name] = time.process_time() - started
+        return run
+
+    passes.STEP_PASSES = tuple((name, timed(name, fn)) for name, fn in passes.STEP_PASSES)
 
 
 def report(steps: list, feeder: Feeder, forms: list[str]) -> None:
@@ -250,9 +302,11 @@ def report(steps: list, feeder: Feeder, forms: list[str]) -> None:
     for form in forms:
         rows = [s for s in steps if s.run.name == form]
         print(f"\n{form}: {rows[0].record.get('model', {})}")
+        print(f"  {'':<12} {'---------- wall seconds ----------':^41} {'-- CPU seconds --':^17}")
         print(f"  {'period':<6} {'scale':>5} {'elab':>7} {'handoff':>7} {'compile':>7} {'solve':>7} {'emit':>6} "
-              f"{'solver':>6} {'class':>5} {'objective $/h':>14} {'merit order':>14} {'rel.diff':>9}")
-        tot = np.zeros(5)
+              f"{'elab':>8} {'lower':>8} {'solver':>6} {'class':>5} {'objective $/h':>14} {'merit order':>14} "
+              f"{'rel.diff':>9}")
+        tot = np.zeros(7)
         worst = 0.0
         for i, s in enumerate(rows):
             t = s.record.get("timings", {})
@@ -261,7 +315,9 @@ def report(steps: list, feeder: Feeder, forms: list[str]) -> None:
             handoff = st.get("handoff", 0.0)
             solve = st.get("solve", 0.0) + st.get("load", 0.0)
             elab = t.get("elaborate", 0.0)
-            vals = np.array([elab, handoff, elab + handoff, solve, t.get("emit", 0.0)])
+            cpu = s.record.get("cpu", {})
+            vals = np.array([elab, handoff, elab + handoff, solve, t.get("emit", 0.0),
+                             cpu.get("elaborate", np.nan), cpu.get("lower", np.nan)])
             tot += vals
             scale = PROFILE[i]
             obj = s.record.get("objective")
@@ -269,11 +325,15 @@ def report(steps: list, feeder: Feeder, forms: list[str]) -> None:
             rel = abs(obj - ref) / abs(ref) if obj is not None else float("nan")
             worst = max(worst, rel) if form == "dcp" else worst
             print(f"  {s.scenario:<6} {scale:5.2f} " + " ".join(f"{v:7.2f}" for v in vals[:4])
-                  + f" {vals[4]:6.2f} {solver.get('name', '?'):>6} {solver.get('problem_class', '?'):>5} "
+                  + f" {vals[4]:6.2f} {vals[5]:8.2f} {vals[6]:8.2f} {solver.get('name', '?'):>6} "
+                  f"{solver.get('problem_class', '?'):>5} "
                   f"{obj if obj is not None else float('nan'):14.2f} {ref:14.2f} {rel:9.2e}")
-        print(f"  {'total':<6} {'':>5} " + " ".join(f"{v:7.2f}" for v in tot[:4]) + f" {tot[4]:6.2f}")
+        print(f"  {'total':<6} {'':>5} " + " ".join(f"{v:7.2f}" for v in tot[:4]) + f" {tot[4]:6.2f}"
+              f" {tot[5]:8.2f} {tot[6]:8.2f}")
+        n = len(rows)
         print(f"  {form}: compile / solve = {tot[2]:.1f} s / {tot[3]:.1f} s = {tot[2] / tot[3]:.1f}x "
-              f"(elaborate {tot[0]:.1f} s, hand-off {tot[1]:.1f} s)")
+              f"(elaborate {tot[0]:.1f} s, hand-off {tot[1]:.1f} s); per period: compile {tot[2] / n:.2f} s, "
+              f"solve {tot[3] / n:.2f} s; CPU: elaborate {tot[5]:.1f} s vs lower (hand-off + solve) {tot[6]:.1f} s")
         if form == "dcp":
             print(f"  dcp objective vs closed-form merit order: worst relative difference {worst:.1e}")
 
