@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow.compute as pc
 
 from gatlang.engines.pf3_cache import memo, primitive
 from gatlang.engines.pf3_result import BranchFlows
@@ -44,39 +45,72 @@ class _Plan:
     groups: list[_Group]
     rows: dict[str, dict]            # in-service transformer rows by name (taps as in the data)
     xf_slot: dict[str, tuple[int, int, int]]   # transformer -> (group, element row, terminals)
-    slot: dict[tuple[str, str], tuple[int, int]]   # (kind, element) -> (group, element row)
+
+
+_LINE_COLUMNS = ("line", "from_bus", "to_bus", "f_conn", "t_conn", "r_ohm", "x_ohm", "g_from_s", "b_from_s",
+                 "g_to_s", "b_to_s", "status")
+
+
+def _line_block(cols: dict[str, list], sel: list[int], n: int, nodes: NodeMap) -> tuple[np.ndarray, np.ndarray]:
+    """(primitives (m, 2n, 2n), node indices (m, 2n)) of the lines ``sel``, all with ``n`` conductors."""
+    def stack(name: str) -> np.ndarray:
+        return np.asarray([cols[name][i] if cols[name][i] is not None else [0.0] * (n * n)
+                           for i in sel], dtype=float).reshape(len(sel), n, n)
+
+    ys = np.linalg.inv(stack("r_ohm") + 1j * stack("x_ohm"))
+    yf = stack("g_from_s") + 1j * stack("b_from_s")
+    yt = stack("g_to_s") + 1j * stack("b_to_s")
+    prim = np.block([[ys + yf, -ys], [-ys, ys + yt]])
+    idx = np.asarray([nodes(cols["from_bus"][i], cols["f_conn"][i]) + nodes(cols["to_bus"][i], cols["t_conn"][i])
+                      for i in sel])
+    return prim, idx
 
 
 def _line_groups(net: Network, nodes: NodeMap) -> list[_Group]:
     t = net.table("lines")
     if t.num_rows == 0:
         return []
-    cols = {c: t.column(c).to_pylist() for c in
-            ("line", "from_bus", "to_bus", "f_conn", "t_conn", "r_ohm", "x_ohm", "g_from_s", "b_from_s",
-             "g_to_s", "b_to_s", "status")}
+    cols = {c: t.column(c).to_pylist() for c in _LINE_COLUMNS}
     size = np.asarray([len(c) for c in cols["f_conn"]])
     out = []
     for n in np.unique(size):
         sel = [i for i in np.flatnonzero(size == n) if cols["status"][i]]
         if not sel:
             continue
-
-        def stack(name: str) -> np.ndarray:
-            return np.asarray([cols[name][i] if cols[name][i] is not None else [0.0] * (n * n)
-                               for i in sel], dtype=float).reshape(len(sel), n, n)
-
-        ys = np.linalg.inv(stack("r_ohm") + 1j * stack("x_ohm"))
-        yf = stack("g_from_s") + 1j * stack("b_from_s")
-        yt = stack("g_to_s") + 1j * stack("b_to_s")
-        prim = np.block([[ys + yf, -ys], [-ys, ys + yt]])
-        idx = np.asarray([nodes(cols["from_bus"][i], cols["f_conn"][i]) + nodes(cols["to_bus"][i], cols["t_conn"][i])
-                          for i in sel])
+        prim, idx = _line_block(cols, sel, n, nodes)
         terminal = np.tile(np.repeat([1, 2], n), len(sel))
         bus = np.asarray([b for i in sel for b in [cols["from_bus"][i]] * n + [cols["to_bus"][i]] * n], dtype=object)
         node = np.asarray([x for i in sel for x in list(cols["f_conn"][i]) + list(cols["t_conn"][i])])
         names = np.repeat(np.asarray([cols["line"][i] for i in sel], dtype=object), 2 * n)
         out.append(_Group(prim, idx, names, np.full(len(names), "line", dtype=object), terminal, bus, node))
     return out
+
+
+def _one_element(net: Network, nodes: NodeMap, kind: str, element: str) -> tuple[np.ndarray, np.ndarray, int, dict] | None:
+    """(primitive, node indices, terminals, transformer row or {}) of one in-service element.
+
+    Why not the whole flow plan: a capacitor control reads one line after every
+    control round, and the plan of a large feeder costs more than the solve.
+    """
+    table = "lines" if kind == "line" else "transformers" if kind == "transformer" else None
+    if table is None:
+        return None
+    t = net.table(table)
+    hit = pc.index(t.column(kind), element).as_py()
+    if hit < 0:
+        return None
+    if kind == "line":
+        cols = {c: t.column(c).slice(hit, 1).to_pylist() for c in _LINE_COLUMNS}
+        if not cols["status"][0]:
+            return None
+        prim, idx = _line_block(cols, [0], len(cols["f_conn"][0]), nodes)
+        return prim[0], idx[0], 2, {}
+    row = t.slice(hit, 1).to_pylist()[0]
+    if not row["status"]:
+        return None
+    prim, terms = primitive(row)
+    idx = np.asarray([nodes(row["buses"][w], [row["conns"][w][c]])[0] for w, c in terms])
+    return prim, idx, len(row["kv"]), row
 
 
 def _transformer_groups(net: Network, nodes: NodeMap) -> tuple[list[_Group], list[dict], dict]:
@@ -105,11 +139,7 @@ def _plan(net: Network, nodes: NodeMap) -> _Plan:
     xf_groups, rows, slot = _transformer_groups(net, nodes)
     lines = _line_groups(net, nodes)
     slot = {name: (g + len(lines), j, k) for name, (g, j, k) in slot.items()}
-    every = {("transformer", name): (g, j) for name, (g, j, _) in slot.items()}
-    for gi, g in enumerate(lines):
-        for j, name in enumerate(g.element[::g.idx.shape[1]]):
-            every[("line", name)] = (gi, j)
-    return _Plan(lines + xf_groups, {r["transformer"]: r for r in rows}, slot, every)
+    return _Plan(lines + xf_groups, {r["transformer"]: r for r in rows}, slot)
 
 
 def _flow_plan(net: Network, nodes: NodeMap) -> _Plan:
@@ -133,22 +163,17 @@ class Terminal:
 def terminal(net: Network, nodes: NodeMap, v_full: np.ndarray, kind: str, element: str, term: int,
              taps: dict[str, list[float]] | None = None) -> Terminal | None:
     """One terminal of an in-service line or transformer (None when there is no such element)."""
-    plan = _flow_plan(net, nodes)
-    hit = plan.slot.get((kind, element))
-    if hit is None:
+    found = memo(net, ("element", kind, element), lambda: _one_element(net, nodes, kind, element))
+    if found is None:
         return None
-    g = plan.groups[hit[0]]
-    idx = g.idx[hit[1]]
-    vt = np.where(idx >= 0, v_full[np.maximum(idx, 0)], 0.0)
-    prim = g.prim[hit[1]]
-    if kind == "transformer" and taps and element in taps:
-        prim = primitive(dict(plan.rows[element], taps_pu=list(taps[element])))[0]
-    cur = prim @ vt
-    k = len(idx)
-    nterm = 2 if kind == "line" else int(max(g.terminal[hit[1] * k:(hit[1] + 1) * k]))
-    per = k // nterm
+    prim, idx, nterm, row = found
     if not 1 <= term <= nterm:
         return None
+    if row and taps and element in taps and list(taps[element]) != list(row["taps_pu"] or []):
+        prim = primitive(dict(row, taps_pu=list(taps[element])))[0]
+    vt = np.where(idx >= 0, v_full[np.maximum(idx, 0)], 0.0)
+    cur = prim @ vt
+    per = len(idx) // nterm
     sel = slice((term - 1) * per, term * per)
     return Terminal(vt[sel], cur[sel], cur)
 
