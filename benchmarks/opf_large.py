@@ -3,8 +3,36 @@
     .venv/bin/python benchmarks/opf_large.py [--buses 10001] [--periods 24] [--formulations lindistflow,dcp]
                                             [--format tables|matpower] [--keep DIR]
 
-PROFILE FINDINGS: see the block below the usage notes; numbers there come from
-``python -m cProfile -o large.prof benchmarks/opf_large.py --periods 2``.
+PROFILE FINDINGS (``python -m cProfile benchmarks/opf_large.py --periods 2``:
+2 LinDistFlow + 2 DC steps, 54.5 s under the profiler):
+
+* elaborate 30.9 s (57 %): ``ModelBuilder._constraint`` 22.7 s -- one
+  closure call per AST node per row, Pyomo expression objects built by
+  operator overloading (``quicksum`` 108k calls, ``__add__``/``__sub__``,
+  ``Var.__getitem__`` 366k calls), each `expr` memoised per element.
+  Python's cyclic garbage collector is a large part of it: the run keeps
+  every step's Pyomo model alive, and full collections walk the whole heap
+  (``--gc off`` cut the study's CPU from 13.9 s to 10.2 s, elaborate's CPU
+  from 8.1 to 5.5 s (LinDistFlow) and 2.6 to 1.3 s (DC) on 2 periods).
+* hand-off into HiGHS (``highs_direct.load``) 12.1 s (22 %): the linear walk
+  of 100k row bodies and ``to_bounded_expression`` per row (which rebuilt
+  ``lhs - rhs`` for every row with variables on both sides; the loader now
+  reads the relation directly, :func:`gatlang.backends.linear_walk.linear_row`:
+  CPU per 30k-row LinDistFlow load 0.45 -> 0.35 s, median of 7).
+* emit 6.9 s (13 %): ``element_tables`` evaluates 100k `expr` trees with
+  ``pyo.value`` (``dfs_postorder_stack``).
+* HiGHS itself 1.4 s (3 %); one-time ``scipy.stats`` import 2.0 s.
+
+What would cut it: (1) elaborate linear statements straight into sparse
+arrays (coefficients from the NetView's index arrays, one numpy expression
+per statement, not per row) and hand them to
+``gatlang.backends.matrix.solve_matrix``, which already takes arrays
+(``benchmarks/handoff_lp.py``: 100k rows numpy -> highspy 0.04 s vs 1.0 s
+through Pyomo); (2) for periods that differ only by ``load_scale``, build
+once and change the row bounds per period (HiGHS ``changeRowsBounds``,
+warm-started): 23 of 24 compiles would go; (3) pause the garbage collector
+while a model is built (Pyomo's own writers use ``PauseGC``) and release
+each step's model after emit; (4) emit the per-element values from arrays.
 
 IMPORTANT: the language has no time index yet, so the "24-period" study is
 **24 single-period solves** (one `scenario` per hour with its own
