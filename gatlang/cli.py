@@ -100,6 +100,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             obj_text = f"objective {obj:.6g} {rec.get('objective_unit', '')}".rstrip() if obj is not None else ""
             state = "cached" if step.cached is not None else rec.get("status", "?")
             detail = rec.get("solve_status", "")
+            if rec.get("optimality") in ("global", "local"):
+                detail = f"{rec['optimality']} optimum"      # what `optimal` from the solver is worth
             summary = rec.get("summary") or {}
             if not detail and "converged" in summary:
                 detail = f"{'converged' if summary['converged'] else 'diverged'} in {summary.get('iterations')} it"

@@ -30,6 +30,16 @@ FEATURES: dict[str, str] = {
 }
 
 
+#: What a formulation may say it *is* (`is relaxation, convex`): reported with every solve, so a
+#: reader knows whether an objective is exact, a bound or an estimate, and whether "optimal" is global.
+PROPERTIES: dict[str, str] = {
+    "exact": "the model is the physics (AC power flow equations) without simplification",
+    "relaxation": "the feasible set contains the exact one: the optimum is a bound on the exact optimum",
+    "approximation": "the equations are simplified (linearised, lossless): the answer is an estimate",
+    "convex": "every local optimum is global",
+}
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """The clauses of one formulation, collected."""
@@ -39,10 +49,11 @@ class Capabilities:
     supports: tuple[str, ...]
     ignores: tuple[str, ...]
     clause_spans: dict[str, Span | None]
+    properties: tuple[str, ...] = ()
 
 
 def of(form: ast.FormulationDecl) -> Capabilities:
-    found: dict[str, list[str]] = {"problem": [], "requires": [], "supports": [], "ignores": []}
+    found: dict[str, list[str]] = {"problem": [], "requires": [], "supports": [], "ignores": [], "is": []}
     spans: dict[str, Span | None] = {}
     for item in form.items:
         if isinstance(item, ast.Clause):
@@ -50,7 +61,7 @@ def of(form: ast.FormulationDecl) -> Capabilities:
             for n in item.names:
                 spans[n] = item.span
     return Capabilities(tuple(found["problem"]), tuple(found["requires"]), tuple(found["supports"]),
-                        tuple(found["ignores"]), spans)
+                        tuple(found["ignores"]), spans, tuple(found["is"]))
 
 
 def check_static(form: ast.FormulationDecl, problem: str | None, run_span: Span | None, sink: DiagnosticSink) -> None:
@@ -60,6 +71,14 @@ def check_static(form: ast.FormulationDecl, problem: str | None, run_span: Span 
         if name not in FEATURES:
             sink.error("GAT0404", f"formulation `{form.name}` names an unknown network feature `{name}`",
                        caps.clause_spans.get(name), help=f"features: {', '.join(FEATURES)}")
+    for name in caps.properties:
+        if name not in PROPERTIES:
+            sink.error("GAT0404", f"formulation `{form.name}` says it is `{name}`, which gatlang does not know",
+                       caps.clause_spans.get(name), help=f"properties: {', '.join(PROPERTIES)}")
+    kinds = sorted({"exact", "relaxation", "approximation"} & set(caps.properties))
+    if len(kinds) > 1:
+        sink.error("GAT0404", f"formulation `{form.name}` says it is {' and '.join(kinds)}; it can be only one",
+                   caps.clause_spans.get(kinds[-1]), help="keep the one that describes it")
     if problem is not None and problem not in caps.problems:
         sink.error("GAT0404", f"formulation `{form.name}` does not formulate the `{problem}` problem", run_span,
                    help=(f"`{form.name}` formulates: {', '.join(caps.problems)}" if caps.problems else

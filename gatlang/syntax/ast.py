@@ -282,7 +282,7 @@ class SubjectTo(Node):
 
 @dataclass(frozen=True)
 class Clause(Node):
-    """``problem``, ``requires`` or ``supports`` inside a formulation."""
+    """``problem``, ``requires``, ``supports``, ``ignores`` or ``is`` inside a formulation."""
     kind: str
     names: tuple[str, ...]
 

@@ -124,6 +124,9 @@ class _ToAst(Transformer):
     def supports_clause(self, meta, c):
         return ast.Clause(self._s(meta), "supports", tuple(str(t) for t in c))
 
+    def is_clause(self, meta, c):
+        return ast.Clause(self._s(meta), "is", tuple(str(x) for x in c))
+
     def ignores_clause(self, meta, c):
         return ast.Clause(self._s(meta), "ignores", tuple(str(t) for t in c))
 

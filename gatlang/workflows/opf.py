@@ -25,6 +25,7 @@ from gatlang.syntax import ast
 from gatlang.semantics.capabilities import check_network, network_features
 from gatlang.semantics.capabilities import of as capabilities_of
 from gatlang.workflows.base import Step
+from gatlang.workflows.quality import record_quality
 from gatlang.workflows.data import balanced_case, load_network, model_items, scenario_factor
 
 if TYPE_CHECKING:
@@ -169,6 +170,7 @@ class OPF:
                                                                   builder.view.base_mva))
                 step.record["objective_unit"] = U.format_unit(unit) if unit is not None else ""
                 step.record["objective_model_scale"] = result.objective
+            record_quality(step, builder, result)
 
 
 def element_tables(builder: ModelBuilder) -> dict[str, tuple[dict[str, Any], dict[str, str]]]:
