@@ -103,12 +103,20 @@ class Compensated:
             sol = lu.solve(e)
             for j, u in enumerate(missing):
                 zcols[u] = sol[:, j].copy()
-        self.wt = np.stack([zcols[int(u)] for u in self.u])          # W^T, (|U|, n)
-        self.k = np.linalg.solve(np.eye(k) + d @ self.wt[:, self.u].T, d)
+        wt = np.stack([zcols[int(u)] for u in self.u])               # W^T, (|U|, n)
+        self.k = np.linalg.solve(np.eye(k) + d @ wt[:, self.u].T, d)
+        # W c in real arithmetic (real einsum is several times faster than complex, and BLAS
+        # calls on a busy machine stall): Re = [Wr; Wi]^T [cr; -ci], Im = [Wi; Wr]^T [cr; ci]
+        self.s_re = np.concatenate([wt.real, wt.imag])
+        self.s_im = np.concatenate([wt.imag, wt.real])
 
     def solve(self, b: np.ndarray) -> np.ndarray:
         x0 = self.lu.solve(b)
-        return x0 - np.einsum("ij,i->j", self.wt, self.k @ x0[self.u])
+        c = self.k @ x0[self.u]
+        out = x0.copy()
+        out.real -= np.einsum("ij,i->j", self.s_re, np.r_[c.real, -c.imag])
+        out.imag -= np.einsum("ij,i->j", self.s_im, np.r_[c.real, c.imag])
+        return out
 
 
 #: above this many changed nodes a new factorisation is cheaper than compensation
