@@ -13,6 +13,7 @@ works.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ from gatlang.workflows.base import Step
 from gatlang.workflows.data import balanced_case, load_network, scenario_factor
 from gatlang.workflows.hostcap_limits import Violation
 from gatlang.workflows.hostcap_options import (BASE_FAILED, BASE_VIOLATION, NO_LIMIT_REACHED, NO_SOLUTION,
-                                               UNSUPPORTED, HostcapSpec, parse_spec)
+                                               HostcapSpec, parse_spec)
 from gatlang.workflows.hostcap_sweep import SweepResult, Trial, sweep
 
 if TYPE_CHECKING:
@@ -74,14 +75,29 @@ class HostingCapacity:
             step.failed = True
             return
         if spec.method == "opf" and unbalanced:
-            from gatlang.workflows.hostcap_opf import unbalanced_available
-            if not unbalanced_available():
-                step.sink.error(UNSUPPORTED, "`method = opf` is available for balanced networks only in this build",
-                                step.options["method"].span if "method" in step.options else step.run.span,
-                                help="use `method = sweep` with `phases = unbalanced`, or `phases = balanced`")
+            spec = self._three_phase_opf(c, step, spec)
+            if spec is None:
                 step.failed = True
                 return
         step.state["spec"] = spec
+
+    @staticmethod
+    def _three_phase_opf(c: "Compilation", step: Step, spec: HostcapSpec) -> HostcapSpec | None:
+        """The spec of an OPF on a three-phase feeder: its formulation, regulators at the file's taps."""
+        from gatlang.workflows.hostcap_opf3 import REGULATORS_CONTROL, formulation_for
+
+        if "regulators" in step.options and spec.regulators == "control":
+            step.sink.error(REGULATORS_CONTROL, "`regulators = control` cannot be studied with `method = opf`: "
+                            "the three-phase formulations keep every regulator at its tap in the file",
+                            step.options["regulators"].span or step.run.span,
+                            help="write `regulators = fixed` (the OPF's assumption, also the default here), "
+                                 "or use `method = sweep` to let the regulators control")
+            return None
+        form = formulation_for(c, step)
+        if form is None:
+            return None
+        step.formulation = form
+        return dataclasses.replace(spec, regulators="fixed")
 
     def lower(self, c: "Compilation", step: Step) -> None:
         spec: HostcapSpec = step.state["spec"]
@@ -97,6 +113,12 @@ class HostingCapacity:
                               help="those elements may not get worse than they are without DER; "
                                    "widen `limits` or use a lighter-load scenario to study them from the limit")
         task = c.progress.task(f"hostcap {step.label}", total=len(spec.locations)) if c.progress else None
+        if spec.method == "opf" and spec.phases == "unbalanced":
+            from gatlang.workflows.hostcap_opf3 import HostModel3
+            step.state["model3"] = HostModel3(c, step, spec, host)
+            if step.state["model3"].builder is None:
+                step.failed = True
+                return
         results: list[LocationResult] = []
         for bus in spec.locations:
             results.append(self._one(c, step, spec, host, bus))
@@ -136,6 +158,8 @@ class HostingCapacity:
 
     @staticmethod
     def _one(c: "Compilation", step: Step, spec: HostcapSpec, host: Any, bus: str) -> LocationResult:
+        if "model3" in step.state:
+            return step.state["model3"].capacity(bus)
         if spec.method == "opf":
             from gatlang.workflows.hostcap_opf import opf_capacity
             return opf_capacity(c, step, spec, host, bus)
@@ -155,6 +179,8 @@ class HostingCapacity:
         kinds = [r.binding.kind if r.binding else "none" for r in results]
         step.record["summary"] = {
             "method": spec.method, "phases": spec.phases, "locations": len(results),
+            **({"regulators": spec.regulators} if spec.phases == "unbalanced" else {}),
+            **({"formulation": step.formulation.name} if spec.method == "opf" and step.formulation else {}),
             "step_mw": spec.step_mw, "max_mw": spec.max_mw,
             "limits": {"vmin_pu": spec.limits.vmin, "vmax_pu": spec.limits.vmax,
                        "loading_pct": spec.limits.loading_pct},

@@ -69,6 +69,13 @@ class BalancedHost:
         res = build_result(problem, out, "newton", np.asarray(self.case.qg, dtype=float), self._fixed, [], 0.0)
         return res, out.v
 
+    def observe_at(self, bus: str, p_mw: float) -> tuple[Observation | None, int]:
+        """The power flow with P MW at ``bus`` as an Observation (None if it does not solve), and its iterations."""
+        res, v = self.solve(bus, p_mw)
+        if not res.converged or not np.all(np.isfinite(v)):
+            return None, res.iterations
+        return observe(self.case, res), res.iterations
+
     def evaluator(self, bus: str) -> Evaluate:
         """`(P, stage) -> Trial` for the sweep, warm-starting each solve from the last that converged."""
         start = {"v": self.base.v}

@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from gatlang.network.balanced import REF, BalancedCase
-from gatlang.workflows.hostcap_limits import NO_SOLUTION, headroom
+from gatlang.workflows.hostcap_limits import NO_SOLUTION, Violation, headroom
 from gatlang.workflows.hostcap_options import OPF_FAILED, OPF_INEXACT, UNSUPPORTED, HostcapSpec
 from gatlang.workflows.hostcap_sweep import Trial
 
@@ -49,11 +49,6 @@ AT_MAX = 1e-6
 #: (the solver's own feasibility tolerance is of this order)
 CHECK_V_TOL = 1e-6
 CHECK_LOADING_TOL = 1e-4
-
-
-def unbalanced_available() -> bool:
-    """Whether a three-phase NetView exists to build unbalanced formulations on (not yet)."""
-    return False
 
 
 def _append(a: np.ndarray, value: Any) -> np.ndarray:
@@ -133,7 +128,6 @@ def build_model(c: "Compilation", step: "Step", case: BalancedCase, spec: Hostca
 def opf_capacity(c: "Compilation", step: "Step", spec: HostcapSpec, host: "BalancedHost",
                  bus: str) -> "LocationResult":
     """Solve the hosting-capacity OPF at ``bus`` and check its answer with the AC power flow."""
-    from gatlang.backends.solvers import solve
     from gatlang.workflows.hostcap import LocationResult
 
     case = hosting_case(host.case, host, bus, spec)
@@ -141,9 +135,26 @@ def opf_capacity(c: "Compilation", step: "Step", spec: HostcapSpec, host: "Balan
     builder = build_model(c, step, case, spec)
     if builder is None:
         return LocationResult(bus, float("nan"), NO_SOLUTION, [], solve={"status": "not built"})
+    der = case.n_gen - 1
+    return solve_and_check(step, spec, host, bus, builder.model, builder.name_of,
+                           lambda: float(builder.components["pg"].values[der].value) * case.base_mva, started)
+
+
+def solve_and_check(step: "Step", spec: HostcapSpec, host: Any, bus: str, model: Any, name_of: Any,
+                    der_mw: Callable[[], float], started: float,
+                    loading_tol: float = CHECK_LOADING_TOL) -> "LocationResult":
+    """Solve ``model`` (objective: the DER's output) and check the optimum with the exact power flow.
+
+    Shared by the balanced and the three-phase OPF: only the model and how the DER's
+    output is read from it differ.  ``host.observe_at(bus, P)`` is the power flow of
+    the network with the DER at P (the sweep's own), reduced to an Observation.
+    """
+    from gatlang.backends.solvers import solve
+    from gatlang.workflows.hostcap import LocationResult
+
     solver = step.option("solver", "auto")
-    result = solve(builder.model, solver=None if solver == "auto" else solver,
-                   options=dict(step.option("solver_options", {}) or {}), name_of=builder.name_of)
+    result = solve(model, solver=None if solver == "auto" else solver,
+                   options=dict(step.option("solver_options", {}) or {}), name_of=name_of)
     info = {"status": result.status.value if hasattr(result.status, "value") else str(result.status),
             "solver": result.solver, "wall_time": time.perf_counter() - started}
     if not result.has_solution:
@@ -152,21 +163,26 @@ def opf_capacity(c: "Compilation", step: "Step", spec: HostcapSpec, host: "Balan
                         spec.span, help="the network may be infeasible within `limits` even without DER; "
                                         "try `method = sweep`, which reports pre-existing violations")
         return LocationResult(bus, float("nan"), NO_SOLUTION, [], solve=info)
-    der = case.n_gen - 1
-    p_mw = float(builder.components["pg"].values[der].value) * case.base_mva
-    res, v = host.solve(bus, p_mw)
-    if not res.converged:
-        trial = Trial(p_mw, "opf", False, None, None, res.iterations)
+    p_mw = der_mw()
+    obs, iterations = host.observe_at(bus, p_mw)
+    if obs is None:
+        trial = Trial(p_mw, "opf", False, None, None, iterations)
         return LocationResult(bus, p_mw, NO_SOLUTION, [trial], p_mw, info)
-    from gatlang.workflows.hostcap_balanced import observe
-
-    obs = observe(host.case, res)
-    broken = host.check.worst(obs, CHECK_V_TOL, CHECK_LOADING_TOL)
+    broken = host.check.worst(obs, CHECK_V_TOL, loading_tol)
     if broken is not None:
-        step.sink.warning(OPF_INEXACT, f"at bus {bus} the {step.formulation.name if step.formulation else ''} "
-                          f"answer ({p_mw:.6g} MW) breaks a limit in the AC power flow: {broken.describe()}",
-                          spec.span, help="the formulation is an approximation or relaxation that is not exact "
-                                          "here; use `formulation = acp` or `method = sweep` for this location")
-    trial = Trial(p_mw, "opf", True, broken, headroom(obs), res.iterations)
+        name = step.formulation.name if step.formulation else ""
+        step.sink.warning(OPF_INEXACT, f"at bus {bus} the {name} answer ({p_mw:.6g} MW) breaks a limit in the "
+                          f"exact power flow: {broken.describe()}", spec.span,
+                          help=inexact_help(name, broken))
+    trial = Trial(p_mw, "opf", True, broken, headroom(obs), iterations)
     binding = None if p_mw >= spec.max_mw * (1 - AT_MAX) else host.check.tightest(obs)
     return LocationResult(bus, p_mw, binding, [trial], p_mw, info)
+
+
+def inexact_help(formulation: str, broken: Violation) -> str:
+    """Why an OPF answer can break a limit in the power flow, for the GAT0451 help line."""
+    if formulation == "acp_u" and broken.kind == "overload":
+        return ("acp_u rates line conductors, closed switches and wye-wye transformers; transformers with a "
+                "delta winding are not rated in the model: use `method = sweep`, which checks every winding")
+    return ("the formulation is an approximation or relaxation that is not exact here; use `formulation = acp` "
+            "(`acp_u` on a three-phase feeder) or `method = sweep` for this location")

@@ -116,6 +116,11 @@ class UnbalancedHost:
         net = dataclasses.replace(self.net, tables={**self.net.tables, "pv_systems": self.der_table(bus, p_mw)})
         return solve_unbalanced(net, **self.kw)
 
+    def observe_at(self, bus: str, p_mw: float) -> tuple[Observation | None, int]:
+        """The power flow with P MW at ``bus`` as an Observation (None if it does not solve), and its iterations."""
+        res = self.solve(bus, p_mw)
+        return (self.observe(res) if res.converged else None), res.iterations
+
     def evaluator(self, bus: str) -> Evaluate:
         def evaluate(p_mw: float, stage: str) -> Trial:
             res = self.solve(bus, p_mw)
