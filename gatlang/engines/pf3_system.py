@@ -87,6 +87,20 @@ class Regulated:
     names: list[str]
     terminals: list[np.ndarray]      # full node index per primitive terminal (-1 = ground)
     prims: list[np.ndarray]          # primitive admittance at the present taps (siemens)
+    scaled: list[np.ndarray] = field(default_factory=list)    # tap-scaled part at taps 1
+    fixed: list[np.ndarray] = field(default_factory=list)     # tap-independent part (anti-float shunts)
+    winding: list[np.ndarray] = field(default_factory=list)   # winding of each primitive terminal
+
+    def primitive_at(self, k: int, taps: list[float]) -> np.ndarray:
+        """Transformer k's primitive at ``taps``, without rebuilding it.
+
+        The engine's winding model (`ybus3.transformer_terminal_y`) scales every
+        branch by the turns of the windings it joins, turns = winding volts x tap,
+        and adds the anti-float shunts after that; so with ``D`` = diag(1 / tap of
+        each terminal's winding), ``Y(taps) = D Y_scaled(1) D + Y_fixed`` exactly.
+        """
+        d = 1.0 / np.asarray(taps, dtype=float)[self.winding[k]]
+        return d[:, None] * self.scaled[k] * d[None, :] + self.fixed[k]
 
 
 @dataclass
@@ -138,7 +152,7 @@ class System3:
         out = copy.copy(self)
         out.ypu = self.ypu.copy()
         r = self.regulated
-        out.regulated = Regulated(list(r.rows), r.names, r.terminals, list(r.prims))
+        out.regulated = Regulated(list(r.rows), r.names, r.terminals, list(r.prims), r.scaled, r.fixed, r.winding)
         out.diagnostics = list(self.diagnostics)
         out.changes = list(self.changes)
         out.changed_nodes = self.changed_nodes
@@ -235,15 +249,10 @@ class System3:
     def set_taps(self, changes: dict[int, list[float]]) -> None:
         """Give regulated transformer k the per-winding taps ``changes[k]`` (updates ``ypu``)."""
         reg = self.regulated
-        memo_prims = self.shared.setdefault("tap_prims", {})     # (k, taps) -> primitive, per version
-        new = {k: dict(reg.rows[k], taps_pu=list(taps)) for k, taps in changes.items()}
-        missing = [k for k, taps in changes.items() if (k, tuple(taps)) not in memo_prims]
-        for k, prim in zip(missing, primitives([new[k] for k in missing])):
-            memo_prims[(k, tuple(changes[k]))] = prim
         for k, taps in changes.items():
-            prim = memo_prims[(k, tuple(taps))]
+            prim = reg.primitive_at(k, taps)
             self.stamp(reg.terminals[k], prim - reg.prims[k])
-            reg.rows[k], reg.prims[k] = new[k], prim
+            reg.rows[k], reg.prims[k] = dict(reg.rows[k], taps_pu=list(taps)), prim
 
 
 def _per_unit(y: sp.csc_matrix, vbase: np.ndarray, live: np.ndarray) -> sp.csc_matrix:
@@ -295,12 +304,18 @@ def _regulated(net: Network, nodes: NodeMap) -> Regulated:
     xf = net.table("transformers")
     xf = xf.filter(pc.is_in(xf.column("transformer"), value_set=regs.column("transformer").unique()))
     rows = [row for row in xf.to_pylist() if row["status"]]
-    terms = []
+    terms, winding = [], []
     for row in rows:
         nw, ncond = len(row["kv"]), int(row["phases"] or 3) + 1      # ybus3's terminal order
         terms.append(np.asarray([nodes(row["buses"][w], [row["conns"][w][c]])[0]
                                  for w in range(nw) for c in range(ncond)]))
-    return Regulated(rows, [r["transformer"] for r in rows], terms, primitives(rows))
+        winding.append(np.repeat(np.arange(nw), ncond))
+    at_one = [dict(r, taps_pu=[1.0] * len(r["kv"])) for r in rows]
+    scaled = primitives([dict(r, ppm_antifloat=0.0) for r in at_one])
+    fixed = [p - q for p, q in zip(primitives(at_one), scaled)]
+    out = Regulated(rows, [r["transformer"] for r in rows], terms, [], scaled, fixed, winding)
+    out.prims = [out.primitive_at(k, r["taps_pu"] or [1.0] * len(r["kv"])) for k, r in enumerate(rows)]
+    return out
 
 
 def energised_nodes(y: sp.csc_matrix, src_nodes: np.ndarray) -> np.ndarray:

@@ -101,3 +101,31 @@ def test_load_models_in_every_voltage_region(tmp_path, pu, vmin, method):
     """Models 1, 2, 3, 4, 5 and 8 (ZIP), wye and delta, below / inside / above [vminpu, vmaxpu]."""
     dvm, dva, worst = _run(tmp_path, HEAD.format(pu=pu) + MODELS.format(vmin=vmin), method=method)
     assert dvm < 1e-4 and dva < 0.05, f"source {pu} pu: {dvm:.2e} pu / {dva:.3f} deg at {worst}"
+
+
+def test_tap_primitive_model_matches_the_builder():
+    """Regulated.primitive_at (turns scaling + anti-float shunts) equals ybus3's full build at any taps.
+
+    Internal consistency, not an oracle: the control loop relies on it instead of
+    rebuilding primitives; the engine comparisons of the control loop (test_pf3_ieee)
+    then check the outcome.
+    """
+    import numpy as np
+
+    from gatlang.engines.pf3_system import build_system
+    from gatlang.network.ybus3 import transformer_primitive
+
+    from .dss_oracle import FEEDERS, set_column
+
+    path = FEEDERS["ieee13"]
+    net = import_feeder(path, solve_engine(path))
+    xf = net.tables["transformers"]
+    set_column(net, "transformers", "ppm_antifloat", [2.0] * xf.num_rows)     # exercise the fixed part
+    reg = build_system(net).regulated
+    rng = np.random.default_rng(7)
+    assert reg.rows
+    for k, row in enumerate(reg.rows):
+        for _ in range(3):
+            taps = list(rng.uniform(0.9, 1.1, len(row["kv"])))
+            want, _ = transformer_primitive(dict(row, taps_pu=taps))
+            assert np.allclose(reg.primitive_at(k, taps), want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
