@@ -94,3 +94,19 @@ def test_newton_converges_quadratically_on_ieee123():
     fix_taps(net, engine.taps)
     res = solve_unbalanced(net, method="newton", regulators="fixed", tol=1e-8)
     assert res.converged and res.iterations <= 4, res.mismatch_history
+
+
+def test_stalled_fixed_point_hands_over_to_newton(monkeypatch):
+    """Force the stall detector to fire early: Newton must finish from the fixed point's iterate."""
+    from gatlang.engines import pf3_fixed
+
+    monkeypatch.setattr(pf3_fixed, "STALL_WINDOW", 2)
+    monkeypatch.setattr(pf3_fixed, "STALL_RATE", 1e-12)
+    path = FEEDERS["ieee123"]
+    engine = solve_engine(path)
+    net = import_feeder(path, engine)
+    fix_taps(net, engine.taps)
+    res = solve_unbalanced(net, regulators="fixed")
+    assert res.converged and res.method == "fixed_point+newton", res.mismatch_history
+    dvm, dva, where, _ = compare(res, engine)
+    assert dvm < VM_TOL and dva < VA_TOL, where
