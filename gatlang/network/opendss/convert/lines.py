@@ -5,6 +5,21 @@ code's matrices, a later ``r1=`` switches the line back to sequence data, and
 ``switch=y`` overwrites impedances that later properties may overwrite again.
 The last-value-wins view is not enough, so `PerLength` follows the engine's
 state machine for exactly these properties.
+
+Length units follow the engine's bookkeeping of a Line (Line.pas), checked
+against ``SystemY()``:
+
+* the impedance is multiplied by ``length / convert``; ``linecode=`` sets
+  ``convert`` to one code unit expressed in the line's present unit, ``units=``
+  recomputes it from the code's unit when a code is in use and otherwise
+  multiplies it by the step from the previous unit to the new one (so without
+  a code ``units=km`` alone changes nothing, but ``units=km units=ft`` does);
+* sequence data (``r1``..``c0``, ``b1``/``b0``), matrices and ``switch=y``
+  drop the code and reset the unit to none and ``convert`` to 1;
+* sequence data set on the line (or ``switch=y``) without any capacitance
+  (``c1``/``c0``/``b1``/``b0``/``cmatrix``) make the engine read the capacitance
+  it holds as per kft and convert it to the line's final unit, and rebuild
+  the matrices from the sequence data even if matrices were given later.
 """
 from __future__ import annotations
 
@@ -31,6 +46,25 @@ _SEQ = ("r1", "x1", "r0", "x0", "c1", "c0", "b1", "b0")
 _LINE_SEQ_DEFAULTS = {"r1": 0.058, "x1": 0.1206, "r0": 0.1784, "x0": 0.4047, "c1": 3.4, "c0": 1.6}
 _CODE_SEQ_DEFAULTS = {"r1": 0.058, "x1": 0.1206, "r0": 0.1784, "x0": 0.4047, "c1": 3.4, "c0": 1.6}
 _SWITCH = {"r1": 1.0, "x1": 1.0, "r0": 1.0, "x0": 1.0, "c1": 1.1, "c0": 1.0}
+
+
+def unit_step(frm: str, to: str) -> float:
+    """One `frm` expressed in `to` (the engine's ConvertLineUnits: 1 when either is ``none``)."""
+    if frm == "none" or to == "none":
+        return 1.0
+    return UNITS_KM[frm] / UNITS_KM[to]
+
+
+def new_length_state() -> dict:
+    """A Line's length bookkeeping as the engine creates it (1 unit, no unit, no conversion)."""
+    return {"length": 1.0, "units": "none", "convert": 1.0, "cap": False, "sym_changed": False}
+
+
+def _drop_code(state: dict) -> None:
+    """What sequence data, matrices and ``switch=y`` do: no code, and no length unit (ResetLengthUnits)."""
+    state.pop("linecode", None)
+    state.pop("linecode_span", None)
+    state["units"], state["convert"] = "none", 1.0
 
 
 @dataclass
@@ -77,7 +111,7 @@ class PerLength:
         return r, x, c
 
 
-def _set_matrix(pl: PerLength, prop: str, obj: DssObject, value, sink: DiagnosticSink) -> None:
+def _set_matrix(pl: PerLength, prop: str, value, sink: DiagnosticSink) -> None:
     m = matrix(value, pl.nphases, sink, prop)
     if m is None:
         return
@@ -86,82 +120,138 @@ def _set_matrix(pl: PerLength, prop: str, obj: DssObject, value, sink: Diagnosti
 
 def _apply(pl: PerLength, obj: DssObject, sink: DiagnosticSink, freq: float,
            codes_: dict[str, PerLength] | None, state: dict) -> PerLength:
-    """Replay `obj`'s assignments that shape its per-length impedance."""
-    for a in obj.assignments:
-        p, v = a.prop, a.value
-        if p in ("phases", "nphases"):
-            k = number(v, sink, p)
-            if k is None or k < 1 or k != int(k):
-                if k is not None:
-                    sink.error(codes.BAD_VALUE, f"`{p}` must be a positive whole number, got `{v.text}`",
-                               v.span, help="e.g. `phases=3`")
-                continue
-            if int(k) != pl.nphases:
-                if state.get("linecode_span") is not None and p == "phases" and pl.from_matrices:
-                    sink.error(codes.INCONSISTENT_PHASES,
-                               f"`phases={int(k)}` disagrees with linecode `{state['linecode']}` "
-                               f"({pl.nphases} phases)", v.span,
-                               help="use a linecode with as many phases as the line, or drop `phases=`")
-                    continue
-                pl = replace(pl, nphases=int(k), r=None, x=None, c=None, from_matrices=False)
-        elif p == "linecode" and codes_ is not None:
-            code = codes_.get(v.text.strip().lower())
-            if code is None:
-                sink.error(codes.UNKNOWN_OBJECT, f"linecode `{v.text}` is not defined", v.span,
-                           help="define it with `New LineCode.<name>` before the line (or check the "
-                                "Redirect that should define it)")
-                continue
-            pl = copy.copy(code)               # (dataclasses.replace is ten times slower)
+    """Replay `obj`'s assignments that shape its per-length impedance.
+
+    `codes_` is None for a LineCode, whose unit is a plain property; for a Line
+    the length bookkeeping in `state` follows the engine (module docstring).
+    """
+    line = codes_ is not None
+    todo = obj.assignments
+    for i, a in enumerate(todo):
+        pl = _assign(pl, a, sink, codes_, state, line)
+        if line and a.inherited and (i + 1 == len(todo) or not todo[i + 1].inherited):
+            pl = _after_like(pl, state)
+    return pl
+
+
+def _after_like(pl: PerLength, state: dict) -> PerLength:
+    """The end of the assignments `like=` copied: the engine copies the other line's matrices as they
+    were last computed (sequence data set since then are not in them yet), its length and whether
+    it had a capacitance, but neither its code nor its length unit."""
+    if state["sym_changed"]:
+        seq, r, x, c = state["stale"]
+        pl.r, pl.x, pl.c = PerLength(pl.nphases, seq, r, x, c).matrices()
+    state.pop("linecode", None)
+    state.pop("linecode_span", None)
+    state.update(units="none", convert=1.0, sym_changed=False)
+    return pl
+
+
+def _pending(pl: PerLength, state: dict) -> None:
+    """Before sequence data change on a Line: remember the matrices the engine still holds."""
+    if not state["sym_changed"]:
+        state["stale"] = (dict(pl.seq), pl.r, pl.x, pl.c)
+    state["sym_changed"] = True
+
+
+def _assign(pl: PerLength, a, sink: DiagnosticSink, codes_: dict[str, PerLength] | None, state: dict,
+            line: bool) -> PerLength:
+    """One assignment of a LineCode (`line` False) or Line; returns the (possibly new) `pl`."""
+    p, v = a.prop, a.value
+    if p in ("phases", "nphases"):
+        k = number(v, sink, p)
+        if k is None or k < 1 or k != int(k):
+            if k is not None:
+                sink.error(codes.BAD_VALUE, f"`{p}` must be a positive whole number, got `{v.text}`",
+                           v.span, help="e.g. `phases=3`")
+            return pl
+        if int(k) != pl.nphases:
+            if state.get("linecode_span") is not None and p == "phases" and pl.from_matrices:
+                sink.error(codes.INCONSISTENT_PHASES,
+                           f"`phases={int(k)}` disagrees with linecode `{state['linecode']}` "
+                           f"({pl.nphases} phases)", v.span,
+                           help="use a linecode with as many phases as the line, or drop `phases=`")
+                return pl
+            pl = replace(pl, nphases=int(k), r=None, x=None, c=None, from_matrices=False)
+            state["sym_changed"] = False           # the engine recomputes the matrices here
+    elif p == "linecode" and codes_ is not None:
+        code = codes_.get(v.text.strip().lower())
+        if code is None:
+            sink.error(codes.UNKNOWN_OBJECT, f"linecode `{v.text}` is not defined", v.span,
+                       help="define it with `New LineCode.<name>` before the line (or check the "
+                            "Redirect that should define it)")
+            return pl
+        seq = pl.seq
+        pl = copy.copy(code)               # (dataclasses.replace is ten times slower)
+        if code.from_matrices:
+            pl.seq = dict(seq)             # engine: a matrix code leaves the line's sequence data
+        else:
             pl.seq = dict(code.seq)
-            if a.inherited:
-                # engine: `like=` copies the impedances per unit length, not the code and its units
-                pl.units = "none"
-                state.pop("linecode", None)
-            else:
-                state["linecode"], state["linecode_span"] = v.text.strip().lower(), v.span
-        elif p in _SEQ:
-            k = number(v, sink, p)
-            if k is None:
-                continue
-            if p in ("b1", "b0"):            # microsiemens per length -> nF
-                p, k = "c" + p[1], k / (2 * math.pi * pl.basefreq) * 1e3
-            pl.seq[p] = k
-            pl.r = pl.x = pl.c = None
-            pl.from_matrices = False
-        elif p in ("rmatrix", "xmatrix", "cmatrix"):
-            _set_matrix(pl, p, obj, v, sink)
-            pl.from_matrices = True
-        elif p == "units":
-            u = v.text.strip().lower()
-            if u not in UNITS_KM:
-                sink.error(codes.UNKNOWN_UNIT, f"`{v.text}` is not a length unit", v.span,
-                           help=f"use one of: {', '.join(UNITS_KM)}")
-                continue
-            state["units"] = u
-        elif p == "length":
-            k = number(v, sink, p)
-            if k is not None:
-                state["length"] = k
-        elif p == "switch" and v.text.strip().lower()[:1] in ("y", "t"):
-            pl.seq.update(_SWITCH)
-            pl.r = pl.x = pl.c = None
-            pl.from_matrices = False
-            state["length"], state["units"], state["switch"] = 0.001, "none", True
-        elif p in ("normamps", "emergamps", "rg", "xg"):
-            k = number(v, sink, p)
-            if k is not None:
-                setattr(pl, p, k)
-        elif p in ("basefreq", "rho"):
-            k = positive(v, sink, p)
-            if k is not None:
-                setattr(pl, p, k)
+            state["sym_changed"] = False   # ... a sequence code recomputes the matrices
+        if a.inherited:
+            # engine: `like=` copies the impedances per unit length, not the code and its units
+            pl.units = "none"
+            state.pop("linecode", None)
+        else:
+            state["linecode"], state["linecode_span"] = v.text.strip().lower(), v.span
+            state["convert"] = unit_step(code.units, state["units"])
+    elif p in _SEQ:
+        k = number(v, sink, p)
+        if k is None:
+            return pl
+        if p in ("b1", "b0"):            # microsiemens per length -> nF
+            p, k = "c" + p[1], k / (2 * math.pi * pl.basefreq) * 1e3
+        if line:
+            _pending(pl, state)
+            _drop_code(state)
+            state["cap"] = state["cap"] or p in ("c1", "c0")
+        pl.seq[p] = k
+        pl.r = pl.x = pl.c = None
+        pl.from_matrices = False
+    elif p in ("rmatrix", "xmatrix", "cmatrix"):
+        _set_matrix(pl, p, v, sink)
+        pl.from_matrices = True
+        if line:
+            _drop_code(state)
+            state["cap"] = state["cap"] or p == "cmatrix"
+    elif p == "units":
+        u = v.text.strip().lower()
+        if u not in UNITS_KM:
+            sink.error(codes.UNKNOWN_UNIT, f"`{v.text}` is not a length unit", v.span,
+                       help=f"use one of: {', '.join(UNITS_KM)}")
+            return pl
+        if state.get("linecode"):
+            state["convert"] = unit_step(pl.units, u)
+        elif line:
+            state["convert"] *= unit_step(state["units"], u)
+        state["units"] = u
+    elif p == "length":
+        k = number(v, sink, p)
+        if k is not None:
+            state["length"] = k
+    elif p == "switch" and v.text.strip().lower()[:1] in ("y", "t"):
+        if line:
+            _pending(pl, state)
+            _drop_code(state)
+        pl.seq.update(_SWITCH)
+        pl.r = pl.x = pl.c = None
+        pl.from_matrices = False
+        state["length"], state["switch"] = 0.001, True
+    elif p in ("normamps", "emergamps", "rg", "xg"):
+        k = number(v, sink, p)
+        if k is not None:
+            setattr(pl, p, k)
+    elif p in ("basefreq", "rho"):
+        k = positive(v, sink, p)
+        if k is not None:
+            setattr(pl, p, k)
     return pl
 
 
 def linecodes(circuit: Circuit, sink: DiagnosticSink, freq: float) -> dict[str, PerLength]:
     out: dict[str, PerLength] = {}
     for obj in circuit.of("linecode"):
-        state: dict = {}
+        state = new_length_state()
         pl = _apply(PerLength(3, dict(_CODE_SEQ_DEFAULTS), basefreq=obj.base_freq), obj, sink, freq, None,
                     state)
         pl.units = state.get("units", "none")
@@ -178,7 +268,7 @@ def convert_lines(circuit: Circuit, sink: DiagnosticSink, freq: float) -> Rows:
     geometry_cache: dict = {}
     for obj in circuit.of("line"):
         r_ = Reader(obj, sink)
-        state: dict = {"length": 1.0, "units": "none"}
+        state = new_length_state()
         pl = _apply(PerLength(3, dict(_LINE_SEQ_DEFAULTS), basefreq=obj.base_freq), obj, sink, freq, codes_,
                     state)
         if any(r_.has(g) for g in ("geometry", "spacing", "cncables", "tscables")):
@@ -189,6 +279,9 @@ def convert_lines(circuit: Circuit, sink: DiagnosticSink, freq: float) -> Rows:
             pl = PerLength(r.shape[0], dict(pl.seq), r, x, c, "m", amps, amps * 1.5, True, basefreq=freq)
             state["linecode"] = None
             state["geometry_units"] = units
+            # engine: the geometry's constants are per metre, a length without units is in metres
+            state["convert"] = unit_step("m", state["units"] if state["units"] != "none" else "m")
+            state["sym_changed"] = False
         rows.add(**_line_row(obj, r_, pl, state, omega))
         objs.append(obj)
     keep = _invertible(rows, objs, sink)
@@ -225,14 +318,16 @@ def _line_row(obj: DssObject, r_: Reader, pl: PerLength, state: dict, omega: flo
     code_units = pl.units if state.get("linecode") or "geometry_units" in state else "none"
     if "geometry_units" in state and units == "none":     # engine: a length without units is in metres
         units = "m"
-    factor = 1.0
-    if code_units != "none" and units != "none":
-        factor = UNITS_KM[units] / UNITS_KM[code_units]
     length_unit = units if units != "none" else code_units
     length_km = length * UNITS_KM[length_unit] if length_unit != "none" else None
+    sym_changed = state.get("sym_changed", False)
+    if sym_changed:                           # engine: pending sequence data rebuild the matrices
+        pl = replace(pl, r=None, x=None, c=None)
     r, x, c = pl.matrices()
+    if sym_changed and not state.get("cap", False):
+        c = c / unit_step("kft", units)       # engine: capacitance never given is taken per kft
     r, x = pl.at_frequency(r, x, omega / (2 * math.pi))
-    scale = length * factor
+    scale = length / state.get("convert", 1.0)
     b_half = omega * c * 1e-9 * scale / 2.0
     b1, b2 = r_.bus("bus1"), r_.bus("bus2")
     f_conn = conductor_nodes(b1, n, n)
