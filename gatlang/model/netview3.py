@@ -50,12 +50,14 @@ def phase_angle(phase: np.ndarray) -> np.ndarray:
 
 
 def from_network3(net: Network, sink: DiagnosticSink, load_scale: float = 1.0, pv_scale: float = 1.0,
-                  span: Span | None = None, start: str = "flat") -> NetView | None:
+                  span: Span | None = None, start: str = "flat", taps: str = "fixed") -> NetView | None:
     """The three-phase view of `net` with a scenario's multipliers, or None (errors in `sink`).
 
     `start`: "pf" starts at the unbalanced power flow's solution with the file's taps
     (falling back to no-load with a warning, GAT0408); any other value (an OpenDSS file
     holds no solved voltages) at the no-load voltages, which carry every transformer's shift.
+    `taps`: "continuous" gives every regulated transformer phase (one named by a RegControl)
+    its tap range as `tap_min` .. `tap_max`; "fixed" keeps every tap at the file's value.
     """
     from gatlang.engines.pf3_loads import build_load_branches
     from gatlang.engines.pf3_system import SBASE, energised_nodes, no_source_error, node_bases
@@ -207,6 +209,9 @@ def from_network3(net: Network, sink: DiagnosticSink, load_scale: float = 1.0, p
     dl.refs = {"from": a[delta].astype(np.int64), "to": b[delta].astype(np.int64)}
 
     cond, cc = _conductors(net, nodes, live_of, vbase, SBASE, thevenin)
+    if taps != "continuous":
+        cond.numbers["tap_min"] = cond.numbers["tap"].copy()
+        cond.numbers["tap_max"] = cond.numbers["tap"].copy()
     node.sets = {"gens": _incidence(total, gen.refs["node"]), "couplings": _incidence(total, coupling.refs["node"]),
                  "delta_out": _incidence(total, dl.refs["from"]), "delta_in": _incidence(total, dl.refs["to"]),
                  "conductors_out": _incidence(total, cond.refs["from"]),
@@ -340,6 +345,8 @@ def _conductors(net: Network, nodes: "NodeIndex", live_of: np.ndarray, vbase: np
     the branch-flow formulations are written for three-wire (Kron-reduced) feeders.
     """
     f, t, r, x, tap, rate, bfr, bto, labels = [], [], [], [], [], [], [], [], []
+    tap_lo, tap_hi = [], []
+    regulated = set(net.table("regulators").column("transformer").to_pylist())
     is_line_l: list[bool] = []
     is_switch_l: list[bool] = []
     c_row, c_col, c_z, c_y, c_ang = [], [], [], [], []
@@ -370,6 +377,8 @@ def _conductors(net: Network, nodes: "NodeIndex", live_of: np.ndarray, vbase: np
             r.append(z[k, k].real * sbase / vb ** 2)
             x.append(z[k, k].imag * sbase / vb ** 2)
             tap.append(1.0)
+            tap_lo.append(1.0)
+            tap_hi.append(1.0)
             amps = row["normamps_a"] or 0.0
             rate.append(amps * vb / 1e6)         # MVA per phase at nominal voltage = pu current on 1 MVA
             bfr.append(bsh_f[k, k] * vb ** 2 / sbase)
@@ -415,6 +424,12 @@ def _conductors(net: Network, nodes: "NodeIndex", live_of: np.ndarray, vbase: np
             r.append(z.real)
             x.append(z.imag)
             tap.append(ratio_nodes * vbase[a_node] / vbase[b_node])
+            if row["transformer"] in regulated and taps[1] > 0:      # the regulated winding is winding 2
+                tap_lo.append(tap[-1] * (row["tap_min_pu"] or 0.9) / taps[1])
+                tap_hi.append(tap[-1] * (row["tap_max_pu"] or 1.1) / taps[1])
+            else:
+                tap_lo.append(tap[-1])
+                tap_hi.append(tap[-1])
             rate.append(s_phase / 1e6)
             bfr.append(0.0)
             bto.append(0.0)
@@ -435,6 +450,8 @@ def _conductors(net: Network, nodes: "NodeIndex", live_of: np.ndarray, vbase: np
             r.append(z_pu[j, j].real)
             x.append(z_pu[j, j].imag)
             tap.append(1.0)
+            tap_lo.append(1.0)
+            tap_hi.append(1.0)
             rate.append(0.0)
             bfr.append(0.0)
             bto.append(0.0)
@@ -457,6 +474,7 @@ def _conductors(net: Network, nodes: "NodeIndex", live_of: np.ndarray, vbase: np
     is_line = np.asarray(is_line_l, dtype=bool) & ~is_switch
     cond.numbers = {"r": np.asarray(r, dtype=float), "x": np.asarray(x, dtype=float),
                     "tap": np.asarray(tap, dtype=float), "rate": rate_a,
+                    "tap_min": np.asarray(tap_lo, dtype=float), "tap_max": np.asarray(tap_hi, dtype=float),
                     "imax": np.where(is_line, rate_a * 1e6 / sbase, 0.0), "is_line": is_line.astype(float),
                     "is_switch": is_switch.astype(float),
                     "b_fr": np.asarray(bfr, dtype=float), "b_to": np.asarray(bto, dtype=float)}

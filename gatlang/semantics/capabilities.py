@@ -26,6 +26,7 @@ FEATURES: dict[str, str] = {
     "reactive_power": "reactive loads, shunts or generator limits",
     "three_phase": "conductor-by-conductor (multi-phase) data, as imported from OpenDSS",
     "delta_transformers": "transformers with a delta winding (a 30-degree phase shift between their sides)",
+    "tap_changers": "regulators whose taps the OPF is asked to set (`taps = continuous`)",
     "multiwinding_transformers": "transformers with three or more windings (e.g. center-tapped service transformers)",
 }
 

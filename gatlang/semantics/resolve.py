@@ -38,12 +38,26 @@ class Resolved:
     compared: dict[str, list[ast.FormulationDecl]] = field(default_factory=dict)   # `run compare` -> formulations
 
 
+def unique_options(items: list, sink: DiagnosticSink) -> dict[str, ast.Option | ast.OptionBlock]:
+    """Options by name; an option given twice is an error (which one was meant is not knowable)."""
+    out: dict[str, ast.Option | ast.OptionBlock] = {}
+    for item in items:
+        first = out.get(item.name)
+        if first is not None:
+            where = f" (first at line {first.span.line})" if first.span is not None else ""
+            sink.error("GAT0410", f"option `{item.name}` is given twice{where}", item.span,
+                       help="keep one of them")
+            continue
+        out[item.name] = item
+    return out
+
+
 def resolve(prog: Program, sink: DiagnosticSink) -> Resolved:
     res = Resolved()
     for decl in list(prog.networks.values()) + list(prog.tables.values()):
         _resolve_source(prog, decl, res, sink)
     for sc in prog.scenarios.values():
-        res.scenario_options[sc.name] = check_options({o.name: o for o in sc.options}, SCENARIO_OPTIONS, sink,
+        res.scenario_options[sc.name] = check_options(unique_options(sc.options, sink), SCENARIO_OPTIONS, sink,
                                                       f"scenario `{sc.name}`")
     for run in prog.runs.values():
         _resolve_run(prog, run, res, sink)
@@ -107,7 +121,7 @@ def _resolve_run(prog: Program, run: ast.RunDecl, res: Resolved, sink: Diagnosti
     if run.network not in prog.networks:
         sink.error("GAT0101", f"unknown network `{run.network}`", run.network_span or run.span,
                    help=did_you_mean(run.network, prog.networks) or "declare it with `network NAME = matpower(\"...\")`")
-    opts = {i.name: i for i in run.items if isinstance(i, (ast.Option, ast.OptionBlock))}
+    opts = unique_options([i for i in run.items if isinstance(i, (ast.Option, ast.OptionBlock))], sink)
     values = check_options(opts, kind.options, sink, f"`run {run.kind}`")
     res.run_options[run.name] = values
     for name in as_names(values.get("scenarios")):

@@ -57,10 +57,13 @@ def network_view(c: "Compilation", step: Step) -> tuple[NetView, set[str]] | Non
             return NetView(net.name, 1.0, {}, {}, {}), feats
         view = from_network3(net, step.sink, load_scale=scenario_factor(c, step, "load_scale"),
                              pv_scale=scenario_factor(c, step, "pv_scale"), span=step.run.span,
-                             start=str(step.option("init", "flat")))
+                             start=str(step.option("init", "flat")), taps=str(step.option("taps", "fixed")))
         if view is None:
             return None
-        return view, set(view.features) | {"meshed" if view.meshed else "radial"}   # type: ignore[attr-defined]
+        feats = set(view.features) | {"meshed" if view.meshed else "radial"}   # type: ignore[attr-defined]
+        if step.option("taps", "fixed") == "continuous" and net.table("regulators").num_rows:
+            feats.add("tap_changers")
+        return view, feats
     case = balanced_case(c, step)
     if case is None:
         return None

@@ -55,6 +55,9 @@ RUN_KINDS: dict[str, RunKind] = {k.name: k for k in [
         OptionSpec("warm_start", "bool", "hand the variables' start values to the solver as a warm start "
                                          "(MIP start for HiGHS and SCIP)", default=True),
         _START,
+        OptionSpec("taps", "name", "three-phase: keep regulator taps at the file's values, or let the OPF "
+                                   "set them within their range (formulations that support tap_changers)",
+                   ("fixed", "continuous"), "fixed"),
     ], problem="opf"),
     _kind("pf", "power flow (balanced or unbalanced)", [
         OptionSpec("method", "name", "solution method",
