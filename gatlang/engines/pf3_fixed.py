@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse.linalg as spla
+from scipy.linalg import lapack
 
 from gatlang.diagnostics import error
 from gatlang.engines import pf3_result as codes
@@ -114,8 +115,8 @@ class Compensated:
         x0 = self.lu.solve(b)
         c = self.k @ x0[self.u]
         out = x0.copy()
-        out.real -= np.einsum("ij,i->j", self.s_re, np.r_[c.real, -c.imag])
-        out.imag -= np.einsum("ij,i->j", self.s_im, np.r_[c.real, c.imag])
+        out.real -= _rows_combine(self.s_re, np.concatenate([c.real, -c.imag]))
+        out.imag -= _rows_combine(self.s_im, np.concatenate([c.real, c.imag]))
         return out
 
 
@@ -145,9 +146,8 @@ class Anderson:
 
     The differences live in preallocated ring buffers and their Gram matrix is
     updated one row per step, so a step costs three matrix-vector products of
-    ``depth`` rows -- small next to the triangular solves it saves.  They are
-    written with ``einsum``, not ``@``: on a busy machine a threaded BLAS call
-    on vectors this short can stall for milliseconds waiting for its threads.
+    ``depth`` rows and a ``depth``-square Cholesky solve (LAPACK directly:
+    ``numpy.linalg.solve`` costs more than the solve itself at this size).
     """
 
     def __init__(self, depth: int, size: int) -> None:
@@ -169,21 +169,36 @@ class Anderson:
             np.subtract(g, self.last[1], out=self.dg[k])
             self.count += 1
             m = min(self.count, self.depth)
-            row = np.einsum("ij,j->i", self.dg[:m], self.dg[k])
+            row = _rows_dot(self.dg[:m], self.dg[k])
             self.gram[k, :m] = row
             self.gram[:m, k] = row
         self.last = (x, g)
         m = min(self.count, self.depth)
         if m == 0:
             return x + g
-        gram = self.gram[:m, :m]
-        reg = 1e-14 * float(gram.diagonal().sum())          # keeps the normal equations solvable when steps align
-        try:
-            gamma = np.linalg.solve(gram + reg * np.eye(m), np.einsum("ij,j->i", self.dg[:m], g))
-        except np.linalg.LinAlgError:
+        a = self.gram[:m, :m].copy()
+        a.flat[::m + 1] += 1e-14 * a.trace()     # keeps the normal equations solvable when steps align
+        _, gamma, info = lapack.dposv(a, _rows_dot(self.dg[:m], g))
+        if info != 0:
             self.reset()
             return x + g
-        return x + g - np.einsum("ij,i->j", self.dx[:m] + self.dg[:m], gamma)
+        return x + g - _rows_combine(self.dx[:m] + self.dg[:m], gamma)
+
+
+#: below this many entries a BLAS product runs single-threaded and is the fastest; above it
+#: ``einsum`` is used: on a busy machine a threaded BLAS call on short rows can stall for
+#: milliseconds waiting for its threads
+_BLAS_SIZE = 8192
+
+
+def _rows_dot(rows: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``rows @ v``."""
+    return rows @ v if rows.size <= _BLAS_SIZE else np.einsum("ij,j->i", rows, v)
+
+
+def _rows_combine(rows: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """``rows^T @ c``."""
+    return rows.T @ c if rows.size <= _BLAS_SIZE else np.einsum("ij,i->j", rows, c)
 
 
 def _real(z: np.ndarray) -> np.ndarray:
