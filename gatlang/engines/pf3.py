@@ -35,8 +35,9 @@ KERNELS = {"newton": newton, "fixed_point": fixed_point, "zbus": fixed_point}
 REGULATOR_MODES = ("control", "fixed")
 #: control rounds before the regulator loop is declared unsettled (the engine allows 15 by default)
 MAX_CONTROL_ROUNDS = 30
-#: mismatch (pu) to which the solves between control actions are taken: far below what moves a
-#: regulator or capacitor (a control voltage off by micro-volts), far above the final tolerance
+#: mismatch (pu) to which the solves between control actions are taken: far above the final
+#: tolerance, and tight enough that the control path is the engine's -- at 1e-4 one IEEE 8500
+#: regulator (vreg2_a) settles a step away from the engine's tap
 CONTROL_TOL = 1e-5
 #: mismatch floor in units of (machine epsilon x largest row sum of |Y| in pu): below it the
 #: residual is round-off in ``Y v`` and no kernel can reduce it further
