@@ -256,8 +256,11 @@ class System3:
 
 
 def _per_unit(y: sp.csc_matrix, vbase: np.ndarray, live: np.ndarray) -> sp.csc_matrix:
-    d = sp.diags(vbase[live] / math.sqrt(SBASE))
-    return (d @ y[live][:, live] @ d).tocsc()
+    """``D Y D / S`` over the live nodes, scaling the stored entries in place of two products."""
+    y = y.tocsc() if len(live) == y.shape[0] else y[live][:, live].tocsc()
+    vb = vbase[live]
+    cols = np.repeat(np.arange(y.shape[1]), np.diff(y.indptr))
+    return sp.csc_matrix((y.data * vb[y.indices] * vb[cols] / SBASE, y.indices, y.indptr), shape=y.shape)
 
 
 def node_bases(net: Network, names: list[str]) -> np.ndarray:
@@ -312,7 +315,10 @@ def _regulated(net: Network, nodes: NodeMap) -> Regulated:
         winding.append(np.repeat(np.arange(nw), ncond))
     at_one = [dict(r, taps_pu=[1.0] * len(r["kv"])) for r in rows]
     scaled = primitives([dict(r, ppm_antifloat=0.0) for r in at_one])
-    fixed = [p - q for p, q in zip(primitives(at_one), scaled)]
+    floating = [k for k, r in enumerate(rows) if r.get("ppm_antifloat")]
+    fixed = [np.zeros_like(p) for p in scaled]
+    for k, p in zip(floating, primitives([at_one[k] for k in floating])):
+        fixed[k] = p - scaled[k]
     out = Regulated(rows, [r["transformer"] for r in rows], terms, [], scaled, fixed, winding)
     out.prims = [out.primitive_at(k, r["taps_pu"] or [1.0] * len(r["kv"])) for k, r in enumerate(rows)]
     return out
