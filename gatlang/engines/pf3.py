@@ -20,7 +20,8 @@ import numpy as np
 from gatlang.diagnostics import Diagnostic, Span, error, warning
 from gatlang.engines import pf3_result as codes
 from gatlang.engines.pf3_cache import memo
-from gatlang.engines.pf3_fixed import fixed_point, linear_solver
+from gatlang.engines.pf3_fixed import fixed_point
+from gatlang.engines.pf3_linear import linear_solver
 from gatlang.engines.pf3_flows import branch_flows
 from gatlang.engines.pf3_newton import newton
 from gatlang.engines.pf3_capcontrol import CapControl, cap_actions, capcontrols, switch
