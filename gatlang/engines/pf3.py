@@ -2,44 +2,43 @@
 
 Why one front door: Newton (`pf3_newton`) and the fixed-point Z-bus iteration
 (`pf3_fixed`) solve the same equations (`pf3_system`); what they share --
-option checks, the start point, the regulator control loop
-(`pf3_regcontrol`), flows and losses (`pf3_flows`), and turning every failure
-into a coded diagnostic naming the worst nodes -- is written once here.
+option checks, the start point, the control loop of regulators and
+capacitors (`pf3_controls`), flows and losses (`pf3_flows`), and turning
+every failure into a coded diagnostic naming the worst nodes -- is written
+once here.
 
-Validated against the OpenDSS engine (opendssdirect.py) on the IEEE 13, 34
-and 123 node feeders (tests/engines3).
+Speed: everything that depends only on the data (Y, bases, load branches,
+the factorisation of the fixed-point matrix, flow primitives) is cached per
+network version (`pf3_cache`), so a study's later solves pay only for the
+iterations; tap and capacitor steps are solved by compensation on the
+cached factorisation (`pf3_linear`); branch flows are computed on first
+access.  benchmarks/pf_unbalanced.py compares with the engine's own Solve.
+
+Validated against the OpenDSS engine (opendssdirect.py) on the IEEE 13, 34,
+123 and 8500 node feeders and small capacitor-control cases (tests/engines3).
 """
 from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
 from gatlang.diagnostics import Diagnostic, Span, error, warning
 from gatlang.engines import pf3_result as codes
 from gatlang.engines.pf3_cache import memo
-from gatlang.engines.pf3_fixed import fixed_point
-from gatlang.engines.pf3_linear import linear_solver
+from gatlang.engines.pf3_capcontrol import capcontrols
+from gatlang.engines.pf3_controls import KERNELS, MAX_CONTROL_ROUNDS, control_loop
 from gatlang.engines.pf3_flows import branch_flows
-from gatlang.engines.pf3_newton import newton
-from gatlang.engines.pf3_capcontrol import CapControl, cap_actions, capcontrols, switch
-from gatlang.engines.pf3_regcontrol import Regulator, apply_taps, final_taps, regulator_actions
+from gatlang.engines.pf3_linear import linear_solver
+from gatlang.engines.pf3_regcontrol import final_taps
 from gatlang.engines.pf3_regcontrol import regulators as find_regulators
 from gatlang.engines.pf3_result import PF3Result, Solve3Outcome, name_nodes
 from gatlang.engines.pf3_system import System3, build_system, no_source_error
 from gatlang.network.model import Network
 
-#: method name -> kernel
-KERNELS = {"newton": newton, "fixed_point": fixed_point, "zbus": fixed_point}
 REGULATOR_MODES = ("control", "fixed")
-#: control rounds before the regulator loop is declared unsettled (the engine allows 15 by default)
-MAX_CONTROL_ROUNDS = 30
-#: mismatch (pu) to which the solves between control actions are taken: far above the final
-#: tolerance, and tight enough that the control path is the engine's -- at 1e-4 one IEEE 8500
-#: regulator (vreg2_a) settles a step away from the engine's tap
-CONTROL_TOL = 1e-5
 #: mismatch floor in units of (machine epsilon x largest row sum of |Y| in pu): below it the
 #: residual is round-off in ``Y v`` and no kernel can reduce it further
 ROUNDOFF_FACTOR = 4.0
@@ -79,18 +78,6 @@ def start_voltages(system: System3, reuse: dict | None = None) -> np.ndarray:
     fixed-point kernel's factorisation (the same matrix), so it costs one triangular solve."""
     lu = linear_solver(system, {} if reuse is None else reuse)
     return np.asarray(lu.solve(system.isrc), dtype=complex)
-
-
-def _kernel_round(system: System3, method: str, v: np.ndarray, tol: float, max_iter: int,
-                  reuse: dict) -> tuple[Solve3Outcome, bool]:
-    """One solve at fixed controls; a stalled fixed point hands over to Newton from its best
-    iterate (with the iterations it left).  Returns (outcome, whether Newton took over)."""
-    out = KERNELS[method](system, v, tol, max_iter, reuse)
-    if not (out.stalled and method != "newton" and out.iterations < max_iter):
-        return out, False
-    rescue = newton(system, out.v, tol, max_iter - out.iterations, reuse)
-    return Solve3Outcome(rescue.v, rescue.converged, out.iterations + rescue.iterations,
-                         out.history + rescue.history[1:], rescue.failure), True
 
 
 def _singular(exc: str, span: Span | None) -> Diagnostic:
@@ -172,7 +159,7 @@ def solve_unbalanced(net: Network, *, method: str = "fixed_point", tol: float = 
         return _failed(method, diags + [_singular(str(exc), span)], started)
     if not np.all(np.isfinite(v)):
         return _failed(method, diags + [_singular("the start point is not finite", span)], started)
-    loop = _control_loop(net, system, method, v, tol_eff, max_iter, reuse, regs, caps)
+    loop = control_loop(net, system, method, v, tol_eff, max_iter, reuse, regs, caps)
     out, history, rounds, at_limit, states = loop.out, loop.history, loop.rounds, loop.at_limit, loop.states
     iterations, v, used = loop.iterations, out.v, loop.method
     if not loop.settled:
@@ -198,56 +185,3 @@ def solve_unbalanced(net: Network, *, method: str = "fixed_point", tol: float = 
         flow_source=lambda: branch_flows(net, system.nodes, v_full, taps_now), taps=taps, tap_positions=positions,
         control_iterations=rounds, diagnostics=diags, wall_time=time.perf_counter() - started,
         mismatch_history=history, capacitor_states=states)
-
-
-@dataclass
-class _Loop:
-    out: Solve3Outcome
-    iterations: int
-    history: list[float]
-    rounds: int
-    at_limit: set[str]
-    states: dict[str, bool]
-    settled: bool
-    method: str
-
-
-def _control_loop(net: Network, system: System3, method: str, v: np.ndarray, tol: float, max_iter: int,
-                  reuse: dict, regs: list[Regulator], caps: list[CapControl]) -> _Loop:
-    """Solve, let the controls act, solve again -- until no control wants to act.
-
-    Each round, of the regulators and capacitor controls that want to act,
-    only those with the smallest delay do (the engine's static mode).  While
-    controls still act, solves stop at `CONTROL_TOL`; once they are settled
-    the network is solved to ``tol`` and the controls are asked once more.
-    """
-    states = {c.capacitor: True for c in caps}
-    iterations, history, rounds = 0, [], 0
-    used = method
-    tight = not (regs or caps)
-    while True:
-        out, rescued = _kernel_round(system, method, v, tol if tight else max(tol, CONTROL_TOL), max_iter, reuse)
-        used = f"{method}+newton" if rescued else used
-        iterations += out.iterations
-        history += out.history
-        v = out.v
-        if not out.converged or not (regs or caps):
-            return _Loop(out, iterations, history, rounds, set(), states, True, used)
-        v_full = system.v_full(v)
-        reg_acts, stuck = regulator_actions(regs, system, v_full)
-        taps_now = {row["transformer"]: row["taps_pu"] for row in system.regulated.rows}
-        acts = reg_acts + cap_actions(caps, states, net, system, v_full, taps_now)
-        if not acts:
-            if tight:
-                return _Loop(out, iterations, history, rounds, set(stuck), states, True, used)
-            tight = True                  # settled: solve to the asked tolerance, then check again
-            continue
-        tight = False
-        rounds += 1
-        if rounds > MAX_CONTROL_ROUNDS:
-            return _Loop(out, iterations, history, rounds - 1, set(stuck), states, False, used)
-        nearest = min(a[0] for a in acts)
-        apply_taps(system, [a for a in reg_acts if a[0] == nearest])
-        for delay, control, on in acts[len(reg_acts):]:
-            if delay == nearest:
-                switch(system, control, on, states)
