@@ -25,7 +25,7 @@ BAD_COORDS = "GAT0558"          # BusCoords/LatLongCoords row cannot be read
 COMMAND_IGNORED = "GAT0559"     # a solution/report command recorded but not executed
 BAD_VALUE = "GAT0560"           # value outside the allowed set (conn=, model=, ...)
 BAD_WINDING = "GAT0561"         # transformer winding index/array length problems
-GEOMETRY_NOT_COMPUTED = "GAT0562"  # conductor data gatlang cannot compute (tape-shielded cables)
+GEOMETRY_NOT_COMPUTED = "GAT0562"  # conductor data the line-constant formulas cannot use
 BAD_ARRAY_LENGTH = "GAT0563"    # array shorter/longer than the element needs
 SINGULAR_IMPEDANCE = "GAT0564"  # impedance matrix cannot be inverted
 SCHEMA_VIOLATION = "GAT0565"    # converted data does not fit the canonical schema (a gatlang bug)

@@ -55,6 +55,10 @@ CASES = [  # (id, body from line 3, code, line, column, severity)
      7, "error"),
     ("cable", "new line.l1 bus1=sourcebus bus2=b tscables=[c1 c1 c1]\n", codes.GEOMETRY_NOT_COMPUTED, 3, 5,
      "warning"),
+    ("tape-shield-incomplete", "new tsdata.t1 rac=0.3 runits=km diam=12 radunits=mm epsr=2.3 inslayer=5 "
+     "diains=25 diacable=30\nnew linespacing.s nconds=1 nphases=1 units=m x=[0] h=[-1]\n"
+     "new line.l1 bus1=sourcebus.1 bus2=b.1 phases=1 spacing=s tscables=[t1]\n", codes.GEOMETRY_NOT_COMPUTED,
+     5, 5, "warning"),
     ("unknown-geometry", "new line.l1 bus1=sourcebus bus2=b geometry=g1\n", codes.UNKNOWN_OBJECT, 3, 44,
      "error"),
     ("array-length", "new transformer.t windings=2 buses=[sourcebus b] kvs=[12.47 4.16 0.48]\n",

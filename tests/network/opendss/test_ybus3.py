@@ -83,6 +83,11 @@ _LINES = {
     "spacing_wires": "bus1=b bus2=x spacing=s wires=[w1 w1 w1 w2] length=2 units=kft rho=30",
     "cn_cable_spacing": "phases=1 bus1=b.1 bus2=x.1 length=823.2 spacing=s1 units=ft cncables=[cn1]",
     "cn_cable_geometry_606": "bus1=b bus2=x geometry=606 length=500 units=ft",
+    # tape-shielded cables (TSData): with a bare neutral, three phases with and without a neutral
+    "ts_cable_geometry_607": "phases=1 bus1=b.1 bus2=x.1 geometry=607 length=800 units=ft",
+    "ts_cables_spacing_neutral": "bus1=b bus2=x spacing=ug4 tscables=[ts1 ts1 ts1] wires=[w2] length=0.3 "
+                                 "units=km",
+    "ts_cables_spacing_only": "bus1=b bus2=x spacing=ug3 tscables=[ts2 ts2 ts2] length=400 units=m",
     "two_phase_matrix": "bus1=b.3.1 bus2=x.3.1 phases=2 rmatrix=[0.3 | 0.1 0.35] xmatrix=[1.0 | 0.4 1.1] "
                         "cmatrix=(12 | -3 11) length=0.2 units=mi",
 }
@@ -92,6 +97,12 @@ CN606 = ("New CNDATA.250_1/3 k=13 DiaStrand=0.064 Rstrand=2.816666667 epsR=2.3\n
          "New LineGeometry.606 nconds=3 nphases=3 units=ft\n"
          "~ cond=1 cncable=250_1/3 x=-0.5 h= -4\n~ cond=2 cncable=250_1/3 x=0 h= -4\n"
          "~ cond=3 cncable=250_1/3 x=0.5 h= -4\n")
+# the IEEE 13 feeder's tape-shielded cable (line 684-652) and its bare 1/0 copper neutral
+TS607 = ("new WireData.CU_1/0 NormAmps=100 DIAM=0.368 GMRac=0.13356 Rac=0.607 Runits=mi Radunits=in gmrunits=in\n"
+         "new TSData.TS_1/0 NormAmps=165 DIAM=0.368 GMRac=0.13320 Rac=0.97 Runits=mi Radunits=in gmrunits=in\n"
+         "~ EpsR=2.3 InsLayer=0.220 DiaIns=0.82 DiaCable=1.06 DiaShield=0.88 TapeLayer=0.005 TapeLap={lap}\n"
+         "new LineGeometry.607 nconds=2 nphases=1 reduce=y\n"
+         "~ cond=1 tscable=TS_1/0 x=0 h=-4 units=ft\n~ cond=2 wire=CU_1/0 x=0.25 h=-4 units=ft\n")
 _HEAD = ("clear\nnew circuit.t basekv=12.47 bus1=b\n"
          "new xfmrcode.c1 phases=3 windings=2 kvs=[12.47 4.16] kvas=[750 750] xhl=6 %r=0.5\n"
          "new linecode.lc nphases=3 rmatrix=[0.35 | 0.15 0.34 | 0.16 0.15 0.34] "
@@ -111,7 +122,13 @@ _HEAD = ("clear\nnew circuit.t basekv=12.47 bus1=b\n"
          "gmrunits=m EpsR=2.30 Ins=0.004450 DiaIns=0.021100 DiaCable=0.027400 k=6 GmrStrand=0.000250 "
          "DiaStrand=0.000640 Rstrand=0.002550\n"
          "new linespacing.s1 nconds=1 nphases=1 units=m x=[0] h=[-1.22]\n"
-         + CN606)
+         + CN606 + TS607.format(lap=20) +
+         # tape-shielded cables in duct banks: inches, millimetres, a lap other than the default
+         "new TSData.ts1 Rac=0.2 Runits=km GMRac=5.2 GMRunits=mm Diam=14.2 Radunits=mm EpsR=2.3 InsLayer=5.6 "
+         "DiaIns=26 DiaCable=34 DiaShield=28 TapeLayer=0.13 TapeLap=15\n"
+         "new TSData.ts2 like=ts1 TapeLap=40 DiaShield=29\n"
+         "new linespacing.ug4 nconds=4 nphases=3 units=in x=[-8 0 8 0] h=[-36 -36 -36 -42]\n"
+         "new linespacing.ug3 nconds=3 nphases=3 units=m x=[-0.2 0 0.2] h=[-1 -1 -1]\n")
 
 
 def _single(tmp: Path, cls: str, props: str) -> tuple[np.ndarray, dict]:
@@ -166,3 +183,25 @@ def test_cable_606_reproduces_the_ieee13_line_code(tmp_path: Path) -> None:
     np.testing.assert_allclose(x, published_x, atol=2e-4)
     c_nf = np.asarray(row["b_from_s"]).reshape(3, 3) * 2 / (2 * np.pi * 60) * 1e9
     np.testing.assert_allclose(np.diag(c_nf), [383.948] * 3, rtol=1e-4)       # Cmatrix of mtx606
+
+
+def test_tape_shielded_cable_reproduces_kersting(tmp_path: Path) -> None:
+    """Published oracle: Kersting, *Distribution System Modeling and Analysis*, tape-shielded cable
+    example (1/0 AA core, 0.88 in x 5 mil copper tape, 1/0 Cu neutral 3 in away): z = 1.3218 + j0.6744
+    ohm/mile.  Kersting's tape resistance has no lap factor, which the engine's equals at a 50 % lap;
+    what remains is the earth model (Deri here, modified Carson there), about 0.02 ohm/mile."""
+    f = tmp_path / "c.dss"
+    f.write_text("clear\nnew circuit.t basekv=4.16 bus1=b\n" + TS607.format(lap=50) +
+                 "new line.e phases=1 bus1=b.1 bus2=x.1 geometry=607 length=1 units=mi\n")
+    sink = DiagnosticSink()
+    net = load_opendss(f, sink)
+    row = net.table("lines").to_pylist()[0]
+    assert abs(row["r_ohm"][0] - 1.3218) < 0.025
+    assert abs(row["x_ohm"][0] - 0.6744) < 0.003
+
+
+def test_system_y_matches_engine_ieee13_assets(tmp_path: Path) -> None:
+    """IEEE 13 described by conductor data (PowerModelsDistribution's copy of the engine's IEEE13_Assets):
+    geometries built from spacings, concentric-neutral and tape-shielded cables, against SystemY."""
+    feeder = Path(__file__).resolve().parents[2] / "data" / "opendss" / "ieee13_assets" / "IEEE13_Assets.dss"
+    _compare(copy_without_solve(feeder, tmp_path), rtol=1e-9)

@@ -36,7 +36,7 @@ from .. import codes
 from ..script import Circuit, DssObject
 from ..values import matrix, number
 from .common import Reader, Rows, conductor_nodes, positive, provenance
-from .geometry import geometry_impedance, wires_of
+from .geometry import CONDUCTOR_CLASSES, geometry_impedance, wires_of
 
 #: length unit -> km
 UNITS_KM = {"none": None, "mi": 1.609344, "kft": 0.3048, "km": 1.0, "m": 1e-3, "ft": 3.048e-4,
@@ -264,7 +264,7 @@ def convert_lines(circuit: Circuit, sink: DiagnosticSink, freq: float) -> Rows:
     rows = Rows()
     objs: list[DssObject] = []
     omega = 2 * math.pi * freq
-    wires = wires_of(circuit, sink) if circuit.of("wiredata") or circuit.of("cndata") else {}
+    wires = wires_of(circuit, sink) if any(circuit.of(c) for c in CONDUCTOR_CLASSES) else {}
     geometry_cache: dict = {}
     for obj in circuit.of("line"):
         r_ = Reader(obj, sink)
