@@ -1,7 +1,10 @@
 """ACP OPF on large pglib cases: gatlang end-to-end vs pandapower's runopp, time per pass, objectives.
 
     .venv/bin/python benchmarks/opf_passes.py [case1354_pegase case2869_pegase] [--no-pandapower]
-                                              [--no-baseline] [--profile]
+                                              [--baseline] [--profile]
+
+(about 9 minutes on the shared 2-core machine, 4.5 of them pandapower on
+case2869; ``--baseline`` adds about 1.5 minutes)
 
 PROFILE FINDINGS (``python -m cProfile`` of one cold ``run_program`` on ACP
 case1354_pegase: 18.7 s under the profiler, 54 Ipopt iterations):
@@ -61,7 +64,7 @@ costs (polynomial, incl. constants), generator P/Q limits, voltage limits and
 pandapower's OPF uses its "t" transformer model (runopp fixes
 ``trafo_model="t"``) while MATPOWER/gatlang use the pi model; the objectives
 are printed side by side with their relative difference.  With
-``--baseline`` (default), gatlang also solves the unmodified pglib file and
+``--baseline``, gatlang also solves the unmodified pglib file and
 its objective is compared with pglib-opf's published AC value (BASELINE.md,
 PowerModels + Ipopt, 5 significant digits).
 
@@ -218,7 +221,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("cases", nargs="*", default=["case1354_pegase", "case2869_pegase"])
     ap.add_argument("--no-pandapower", action="store_true")
-    ap.add_argument("--no-baseline", action="store_true", help="skip the unmodified-file run against BASELINE.md")
+    ap.add_argument("--baseline", action="store_true",
+                    help="also solve the unmodified pglib file and compare with BASELINE.md")
     ap.add_argument("--profile", action="store_true", help="cProfile gatlang's same-problem run")
     args = ap.parse_args()
 
@@ -233,7 +237,7 @@ def main() -> None:
         for case in args.cases:
             src = case_path(case)
             print(f"\n{case}")
-            if not args.no_baseline:
+            if args.baseline:
                 orig = run_gat(src)
                 ref = baseline_ac(case)
                 report_gat("on the pglib file", orig)
