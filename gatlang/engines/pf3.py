@@ -27,7 +27,7 @@ import numpy as np
 
 from gatlang.diagnostics import Diagnostic, Span, error, warning
 from gatlang.engines import pf3_result as codes
-from gatlang.engines.pf3_cache import memo
+from gatlang.engines.pf3_cache import NETWORK_TABLES, memo
 from gatlang.engines.pf3_capcontrol import capcontrols
 from gatlang.engines.pf3_controls import KERNELS, MAX_CONTROL_ROUNDS, control_loop
 from gatlang.engines.pf3_flows import branch_flows
@@ -147,9 +147,10 @@ def solve_unbalanced(net: Network, *, method: str = "fixed_point", tol: float = 
     system = build_system(net, load_scale, pv_scale, span)
     diags = list(system.diagnostics) + _unmodelled(net, span)
     tol_eff = max(tol, roundoff_floor(system))
-    all_regs = memo(net, "regulators", lambda: find_regulators(net, system))
+    all_regs = memo(net, "regulators", lambda: find_regulators(net, system), NETWORK_TABLES)
     regs = all_regs if regulators == "control" else []
-    caps, cap_diags = memo(net, ("capcontrols", regulators), lambda: capcontrols(net, system, None)) \
+    caps, cap_diags = memo(net, "capcontrols", lambda: capcontrols(net, system, None),
+                           NETWORK_TABLES + ("cap_controls",)) \
         if regulators == "control" else ([], [])
     diags += [replace(d, span=span) for d in cap_diags]
     reuse: dict = {}

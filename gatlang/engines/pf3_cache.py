@@ -66,37 +66,47 @@ def primitives(rows: list[dict]) -> list[np.ndarray]:
     return out  # type: ignore[return-value]
 
 
-#: id(net) -> (the tables of the version, {what: value})
-_MEMO: dict[int, tuple[tuple, dict]] = {}
-#: values kept per network version before the oldest is dropped (scale keys of one study)
+#: id(net) -> {what: (the tables it was built from, value)}
+_MEMO: dict[int, dict[object, tuple[tuple, object]]] = {}
+#: values kept per network before the oldest is dropped (scale keys of one study)
 MAX_ENTRIES = 16
+#: the tables the admittance matrix, node numbering, voltage bases and regulators are built from
+#: (`ybus3.build_ybus3` and `NodeIndex` read buses, lines, transformers, shunts and sources): a
+#: study that only changes loads, generators or PV -- a hosting-capacity step -- keeps them
+NETWORK_TABLES = ("buses", "lines", "transformers", "shunts", "sources", "regulators")
 
 
-def _version(net: Network) -> tuple:
-    return tuple(sorted(net.tables.items(), key=lambda kv: kv[0]))
+def _version(net: Network, tables: tuple[str, ...] | None) -> tuple:
+    items = net.tables.items() if tables is None else ((t, net.tables.get(t)) for t in tables)
+    return tuple(sorted(items, key=lambda kv: kv[0]))
 
 
 def _same(a: tuple, b: tuple) -> bool:
     return len(a) == len(b) and all(x[0] == y[0] and x[1] is y[1] for x, y in zip(a, b))
 
 
-def memo(net: Network, what: object, build: Callable[[], T]) -> T:
-    """``build()`` for this version of ``net``'s tables, computed once (``what`` names the value)."""
-    version = _version(net)
-    hit = _MEMO.get(id(net))
-    if hit is None or not _same(hit[0], version):
-        if hit is None:
-            weakref.finalize(net, _MEMO.pop, id(net), None)
-        hit = _MEMO[id(net)] = (version, {})
-    store = hit[1]
-    if what not in store:
-        if len(store) >= MAX_ENTRIES:
-            store.pop(next(iter(store)))
-        store[what] = build()
-    return store[what]
+def memo(net: Network, what: object, build: Callable[[], T], tables: tuple[str, ...] | None = None) -> T:
+    """``build()`` for this version of ``net``'s tables, computed once (``what`` names the value).
+
+    ``tables``: the tables the value depends on (default: all of them); replacing
+    any other table keeps it.
+    """
+    version = _version(net, tables)
+    store = _MEMO.get(id(net))
+    if store is None:
+        weakref.finalize(net, _MEMO.pop, id(net), None)
+        store = _MEMO[id(net)] = {}
+    hit = store.get(what)
+    if hit is not None and _same(hit[0], version):
+        return hit[1]  # type: ignore[return-value]
+    if hit is None and len(store) >= MAX_ENTRIES:
+        store.pop(next(iter(store)))
+    value = build()
+    store[what] = (version, value)
+    return value
 
 
 def ybus(net: Network) -> tuple[sp.csc_matrix, list[str]]:
     """``build_ybus3(net)``, rebuilt only when a table of ``net`` was replaced (a copy: callers may edit it)."""
-    y, names = memo(net, "ybus", lambda: build_ybus3(net))
+    y, names = memo(net, "ybus", lambda: build_ybus3(net), NETWORK_TABLES)
     return y.copy(), list(names)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow.compute as pc
 
-from gatlang.engines.pf3_cache import memo, primitive
+from gatlang.engines.pf3_cache import NETWORK_TABLES, memo, primitive
 from gatlang.engines.pf3_result import BranchFlows
 from gatlang.network.model import Network
 
@@ -143,7 +143,7 @@ def _plan(net: Network, nodes: NodeMap) -> _Plan:
 
 
 def _flow_plan(net: Network, nodes: NodeMap) -> _Plan:
-    return memo(net, "flow_plan", lambda: _plan(net, nodes))
+    return memo(net, "flow_plan", lambda: _plan(net, nodes), NETWORK_TABLES)
 
 
 @dataclass
@@ -163,7 +163,7 @@ class Terminal:
 def terminal(net: Network, nodes: NodeMap, v_full: np.ndarray, kind: str, element: str, term: int,
              taps: dict[str, list[float]] | None = None) -> Terminal | None:
     """One terminal of an in-service line or transformer (None when there is no such element)."""
-    found = memo(net, ("element", kind, element), lambda: _one_element(net, nodes, kind, element))
+    found = memo(net, ("element", kind, element), lambda: _one_element(net, nodes, kind, element), NETWORK_TABLES)
     if found is None:
         return None
     prim, idx, nterm, row = found
@@ -201,6 +201,7 @@ def branch_flows(net: Network, nodes: NodeMap, v_full: np.ndarray,
     cur = np.concatenate([c.ravel() for c in currents])
     vol = np.concatenate([v.ravel() for v in volts])
     labels = memo(net, "flow_labels", lambda: {
-        f: np.concatenate([getattr(g, f) for g in plan.groups]) for f in ("element", "kind", "terminal", "bus", "node")})
+        f: np.concatenate([getattr(g, f) for g in plan.groups]) for f in ("element", "kind", "terminal", "bus", "node")},
+        NETWORK_TABLES)
     return BranchFlows(labels["element"], labels["kind"], labels["terminal"].astype(int), labels["bus"],
                        labels["node"].astype(int), cur, vol * np.conj(cur) / 1e3)

@@ -36,7 +36,7 @@ from gatlang.engines import pf3_result as codes
 from gatlang.engines.pf3_loads import LoadBranches, build_load_branches
 from gatlang.network.model import Network
 from gatlang.network.perunit3 import voltage_bases
-from gatlang.engines.pf3_cache import memo, primitives, ybus
+from gatlang.engines.pf3_cache import NETWORK_TABLES, memo, primitives, ybus
 from gatlang.network.ybus3 import sequence_matrix
 
 SQRT3 = math.sqrt(3.0)
@@ -344,9 +344,22 @@ def build_system(net: Network, load_scale: float = 1.0, pv_scale: float = 1.0,
     return out
 
 
-def _build_system(net: Network, load_scale: float, pv_scale: float) -> System3:
+@dataclass
+class _NetworkPart:
+    """What a System3 takes from the network alone (not from loads, generators or PV)."""
+
+    names: list[str]
+    nodes: NodeMap
+    vbase: np.ndarray
+    live: np.ndarray
+    ypu: sp.csc_matrix
+    isrc: np.ndarray
+    regulated: Regulated
+    diagnostics: list[Diagnostic]
+
+
+def _network_part(net: Network) -> _NetworkPart:
     diags: list[Diagnostic] = []
-    span = None
     y, names = ybus(net)
     nodes = NodeMap(names)
     vbase = node_bases(net, names)
@@ -355,21 +368,29 @@ def _build_system(net: Network, load_scale: float, pv_scale: float) -> System3:
     dead = np.flatnonzero(~live_mask)
     if len(dead):
         diags.append(warning(codes.DEENERGISED, f"{len(dead)} node(s) have no path to a source and are "
-                             f"left at 0 V: {codes.name_nodes(names, dead)}", span,
+                             f"left at 0 V: {codes.name_nodes(names, dead)}", None,
                              help="close the switch or add the missing line that connects them, "
                              "or remove the isolated elements"))
     nobase = np.flatnonzero(live_mask & ~np.isfinite(vbase))
     if len(nobase):
         diags.append(warning(codes.NO_BASE, f"{len(nobase)} node(s) have no voltage base; their per-unit "
-                             f"values are computed on 1 kV: {codes.name_nodes(names, nobase)}", span,
+                             f"values are computed on 1 kV: {codes.name_nodes(names, nobase)}", None,
                              help="list the feeder's voltages with `Set VoltageBases=[...]` in the DSS file"))
         vbase[nobase] = 1e3
     live = np.flatnonzero(live_mask)
+    ypu = _per_unit(y, vbase, live)
+    ypu.sort_indices()
+    return _NetworkPart(names, nodes, vbase, live, ypu, inj[live] * vbase[live] / SBASE,
+                        _regulated(net, nodes), diags)
+
+
+def _build_system(net: Network, load_scale: float, pv_scale: float) -> System3:
+    part = memo(net, "network_part", lambda: _network_part(net), NETWORK_TABLES)
+    names, nodes, vbase, live = part.names, part.nodes, part.vbase, part.live
     remap = np.full(len(names) + 1, -1, dtype=int)    # full index (or -1 = ground) -> live index
     remap[live] = np.arange(len(live))
     branches, load_diags = build_load_branches(
-        net, lambda bus, k: nodes.index.get((bus, k), -1) if k > 0 else -1, load_scale, pv_scale, span)
-    diags += load_diags
+        net, lambda bus, k: nodes.index.get((bus, k), -1) if k > 0 else -1, load_scale, pv_scale, None)
     # branches touching a dead node carry no current; ground (-1) maps to the extra slot n
     n = len(live)
     a_live, b_live = remap[branches.a], remap[branches.b]
@@ -380,10 +401,13 @@ def _build_system(net: Network, load_scale: float, pv_scale: float) -> System3:
     load_vb = vbase[live][np.minimum(ref, n - 1)] if n else np.zeros(0)
     branches = LoadBranches(a, b, branches.yeq[keep], branches.coef[keep], branches.edges[keep],
                             branches.vbase[keep], branches.owner[keep], branches.kind[keep])
+    regulated = part.regulated
     return System3(
-        names=names, vbase=vbase, live=live, ypu=_per_unit(y, vbase, live),
-        isrc=inj[live] * vbase[live] / SBASE, loads=branches.per_unit(load_vb, SBASE), nodes=nodes,
-        regulated=_regulated(net, nodes), diagnostics=diags)
+        names=names, vbase=vbase, live=live, ypu=part.ypu, isrc=part.isrc,
+        loads=branches.per_unit(load_vb, SBASE), nodes=nodes,
+        regulated=Regulated(list(regulated.rows), regulated.names, regulated.terminals, list(regulated.prims),
+                            regulated.scaled, regulated.fixed, regulated.winding),
+        diagnostics=part.diagnostics + load_diags)
 
 
 def no_source_error(net: Network, span: Span | None) -> Diagnostic:

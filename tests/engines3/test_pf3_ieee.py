@@ -110,3 +110,25 @@ def test_stalled_fixed_point_hands_over_to_newton(monkeypatch):
     assert res.converged and res.method == "fixed_point+newton", res.mismatch_history
     dvm, dva, where, _ = compare(res, engine)
     assert dvm < VM_TOL and dva < VA_TOL, where
+
+
+def test_new_loads_reuse_the_network_and_match_engine():
+    """Replacing only the loads table (a hosting-capacity step) keeps Y and its bases; the
+    solution still follows the new loads (engine at loadmult 0.6 as the oracle)."""
+    from gatlang.engines import pf3_cache
+
+    from .dss_oracle import set_column
+
+    path = FEEDERS["ieee13"]
+    engine = solve_engine(path, commands=("set loadmult=0.6",))
+    net = import_feeder(path, engine)
+    fix_taps(net, engine.taps)
+    solve_unbalanced(net, regulators="fixed")
+    part = pf3_cache._MEMO[id(net)]["network_part"][1]
+    loads = net.tables["loads"]
+    set_column(net, "loads", "p_mw", [p * 0.6 for p in loads.column("p_mw").to_pylist()])
+    set_column(net, "loads", "q_mvar", [q * 0.6 for q in net.tables["loads"].column("q_mvar").to_pylist()])
+    res = solve_unbalanced(net, regulators="fixed")
+    assert pf3_cache._MEMO[id(net)]["network_part"][1] is part
+    dvm, dva, where, _ = compare(res, engine)
+    assert dvm < VM_TOL and dva < VA_TOL, where
