@@ -46,8 +46,8 @@ def fixed_point(system: System3, v0: np.ndarray, tol: float, max_iter: int,
                 reuse: dict | None = None) -> Solve3Outcome:
     """Iterate from ``v0`` until ``max |F| <= tol`` (pu).
 
-    ``reuse`` (kept by the caller between control rounds) holds this solve's
-    own factorisation once the cached one stopped contracting well.
+    ``reuse`` (kept by the caller between control rounds) holds the solver of the
+    present matrix (`pf3_linear.linear_solver`), made once per tap/capacitor state.
     """
     reuse = {} if reuse is None else reuse
     try:

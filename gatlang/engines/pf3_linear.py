@@ -17,6 +17,10 @@ from gatlang.engines.pf3_system import System3
 
 #: the fill-reducing ordering of the (structurally symmetric) matrix
 LU_OPTIONS = dict(permc_spec="MMD_AT_PLUS_A")
+#: W (changed nodes x n) this small is applied with one complex BLAS call (single-threaded)
+SMALL = 4096
+#: above this many changed nodes a new factorisation is cheaper than compensation
+MAX_COMPENSATED = 200
 
 
 def factorise(system: System3):
@@ -83,22 +87,25 @@ class Compensated:
                 zcols[u] = sol[:, j].copy()
         wt = np.stack([zcols[int(u)] for u in self.u])               # W^T, (|U|, n)
         self.k = np.linalg.solve(np.eye(k) + d @ wt[:, self.u].T, d)
-        # W c in real arithmetic (real einsum is several times faster than complex, and BLAS
-        # calls on a busy machine stall): Re = [Wr; Wi]^T [cr; -ci], Im = [Wi; Wr]^T [cr; ci]
-        self.s_re = np.concatenate([wt.real, wt.imag])
-        self.s_im = np.concatenate([wt.imag, wt.real])
+        self.small = wt.size <= SMALL
+        if self.small:                 # one complex BLAS product, single-threaded at this size
+            self.w = np.ascontiguousarray(wt.T)
+        else:
+            # W c in real arithmetic (real einsum is several times faster than complex, and
+            # threaded BLAS on a busy machine stalls): Re = [Wr; Wi]^T [cr; -ci], Im = [Wi; Wr]^T [cr; ci]
+            self.s_re = np.concatenate([wt.real, wt.imag])
+            self.s_im = np.concatenate([wt.imag, wt.real])
 
     def solve(self, b: np.ndarray) -> np.ndarray:
         x0 = self.lu.solve(b)
         c = self.k @ x0[self.u]
+        if self.small:
+            return x0 - self.w @ c
         out = x0.copy()
         out.real -= rows_combine(self.s_re, np.concatenate([c.real, -c.imag]))
         out.imag -= rows_combine(self.s_im, np.concatenate([c.real, c.imag]))
         return out
 
-
-#: above this many changed nodes a new factorisation is cheaper than compensation
-MAX_COMPENSATED = 200
 
 
 def linear_solver(system: System3, reuse: dict):
