@@ -21,6 +21,8 @@ LU_OPTIONS = dict(permc_spec="MMD_AT_PLUS_A")
 SMALL = 4096
 #: above this many changed nodes a new factorisation is cheaper than compensation
 MAX_COMPENSATED = 200
+#: nor is W (changed nodes x n, complex) allowed beyond this many entries (64 MB)
+MAX_W_ENTRIES = 4_000_000
 
 
 def factorise(system: System3):
@@ -118,7 +120,8 @@ def linear_solver(system: System3, reuse: dict):
     cached = reuse.get("fp_solver")
     if cached is not None and cached[0] == system.version:
         return cached[1]
-    solver = Compensated(system, lu) if lu is not None and len(system.changed_nodes) <= MAX_COMPENSATED \
+    k = len(system.changed_nodes)
+    solver = Compensated(system, lu) if lu is not None and k <= MAX_COMPENSATED and k * system.n <= MAX_W_ENTRIES \
         else factorise(system)
     reuse["fp_solver"] = (system.version, solver)
     return solver

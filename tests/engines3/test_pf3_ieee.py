@@ -132,3 +132,17 @@ def test_new_loads_reuse_the_network_and_match_engine():
     assert pf3_cache._MEMO[id(net)]["network_part"][1] is part
     dvm, dva, where, _ = compare(res, engine)
     assert dvm < VM_TOL and dva < VA_TOL, where
+
+
+def test_control_loop_without_compensation_reaches_the_same_taps(monkeypatch):
+    """With compensation disabled every tap state is factorised afresh: same taps, same voltages."""
+    from gatlang.engines import pf3_linear
+
+    path = FEEDERS["ieee123"]
+    shipped = solve_engine(path, tight=False)
+    net = import_feeder(path, shipped)
+    compensated = solve_unbalanced(net)
+    monkeypatch.setattr(pf3_linear, "MAX_COMPENSATED", 0)
+    refactored = solve_unbalanced(import_feeder(path, shipped))
+    assert refactored.converged and refactored.tap_positions == compensated.tap_positions
+    assert np.max(np.abs(refactored.v - compensated.v) / np.where(refactored.vbase_v > 0, refactored.vbase_v, 1)) < 1e-7
