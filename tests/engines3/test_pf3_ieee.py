@@ -145,4 +145,5 @@ def test_control_loop_without_compensation_reaches_the_same_taps(monkeypatch):
     monkeypatch.setattr(pf3_linear, "MAX_COMPENSATED", 0)
     refactored = solve_unbalanced(import_feeder(path, shipped))
     assert refactored.converged and refactored.tap_positions == compensated.tap_positions
+    assert all(abs(p - shipped.tap_positions[r]) <= 1 for r, p in refactored.tap_positions.items())
     assert np.max(np.abs(refactored.v - compensated.v) / np.where(refactored.vbase_v > 0, refactored.vbase_v, 1)) < 1e-7
