@@ -44,6 +44,8 @@ def _kernel_round(system: System3, method: str, v: np.ndarray, tol: float, max_i
 
 @dataclass
 class LoopOutcome:
+    """The last solve of the loop and what the loop did on the way."""
+
     out: Solve3Outcome
     iterations: int
     history: list[float]
@@ -55,7 +57,7 @@ class LoopOutcome:
 
 
 def control_loop(net: Network, system: System3, method: str, v: np.ndarray, tol: float, max_iter: int,
-                  reuse: dict, regs: list[Regulator], caps: list[CapControl]) -> LoopOutcome:
+                 reuse: dict, regs: list[Regulator], caps: list[CapControl]) -> LoopOutcome:
     """Solve, let the controls act, solve again -- until no control wants to act.
 
     Each round, of the regulators and capacitor controls that want to act,
