@@ -17,7 +17,7 @@ ALIASES = {"circuit": "vsource"}
 
 #: classes whose data become rows of the canonical model
 MODELLED = frozenset({
-    "vsource", "line", "linecode", "transformer", "xfmrcode", "regcontrol", "capacitor",
+    "vsource", "line", "linecode", "transformer", "autotrans", "xfmrcode", "regcontrol", "capacitor",
     "capcontrol", "load", "generator", "pvsystem", "storage", "reactor",
 })
 

@@ -5,6 +5,10 @@ Why a replay of assignments: ``wdg=2`` makes the following ``bus=``/``kv=``/
 ``%loadloss`` overwrites the two first windings' ``%r``, and ``xfmrcode=``
 copies a code's settings at that point.  `Windings` follows the engine's
 order of evaluation for those properties.
+
+AutoTrans objects share the replay; a two-winding autotransformer (series
+winding H-X, common winding X-neutral, neutral grounded) becomes the
+equivalent two-winding wye-wye transformer row (see `autotrans_equivalent`).
 """
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ from .common import Reader, Rows, conductor_nodes, connection_kind, provenance
 
 _PER_WINDING = {"bus": "bus", "conn": "conn", "kv": "kv", "kva": "kva", "tap": "tap", "%r": "r_pct"}
 _ARRAYS = {"buses": "bus", "conns": "conn", "kvs": "kv", "kvas": "kva", "taps": "tap", "%rs": "r_pct"}
-_X = {"xhl": "xhl", "x12": "xhl", "xht": "xht", "x13": "xht", "xlt": "xlt", "x23": "xlt"}
+_X = {"xhl": "xhl", "x12": "xhl", "xht": "xht", "x13": "xht", "xlt": "xlt", "x23": "xlt",
+      "xhx": "xhl", "xxt": "xlt"}                       # (the last two: AutoTrans names)
 
 
 @dataclass
@@ -45,15 +50,22 @@ class XfState:
         "numtaps": 32.0})
     normhkva: float | None = None
     code: str | None = None
+    auto: bool = False          # an AutoTrans: winding connections may be `series`
 
 
-def _set_winding(w: Winding, attr: str, v: Value, sink: DiagnosticSink) -> None:
+def autotrans_state() -> XfState:
+    """An AutoTrans as the engine creates it: series winding 115 kV, common winding 12.47 kV, XHX 10 %."""
+    return XfState(windings=[Winding(conn="series", kv=115.0), Winding(kv=12.47)],
+                   x={"xhl": 10.0, "xht": 35.0, "xlt": 30.0}, auto=True)
+
+
+def _set_winding(w: Winding, attr: str, v: Value, sink: DiagnosticSink, auto: bool = False) -> None:
     if attr == "bus":
         ref = bus_ref(v, sink)
         if ref is not None:
             w.bus = ref
     elif attr == "conn":
-        kind = connection_kind(v.text)
+        kind = "series" if auto and v.text.strip().lower()[:1] == "s" else connection_kind(v.text)
         if kind is None:
             sink.error(codes.BAD_VALUE, f"`{v.text}` is not a winding connection", v.span,
                        help="use `wye` (`y`, `ln`) or `delta` (`d`, `ll`)")
@@ -79,6 +91,8 @@ def _replay(st: XfState, obj: DssObject, sink: DiagnosticSink, xcodes: dict[str,
                 st.phases = int(k)
             else:
                 st.windings = [Winding() for _ in range(int(k))]
+                if st.auto:            # engine: an AutoTrans's first winding is the series one
+                    st.windings[0] = Winding(conn="series", kv=115.0)
                 st.active = 0
                 if k >= 3:   # engine: re-dimensioning fills X13, X23 with 30 % (its getter says 35)
                     st.x["xht"] = st.x["xlt"] = 30.0
@@ -92,7 +106,7 @@ def _replay(st: XfState, obj: DssObject, sink: DiagnosticSink, xcodes: dict[str,
                 continue
             st.active = int(k) - 1
         elif p in _PER_WINDING:
-            _set_winding(st.windings[st.active], _PER_WINDING[p], v, sink)
+            _set_winding(st.windings[st.active], _PER_WINDING[p], v, sink, st.auto)
         elif p in _ARRAYS:
             items = [t for t in strings(v)] if p in ("buses", "conns") else None
             if items is None:
@@ -107,7 +121,7 @@ def _replay(st: XfState, obj: DssObject, sink: DiagnosticSink, xcodes: dict[str,
                            f"{len(st.windings)} windings", v.span, help="set `windings=` first")
                 continue
             for w, item in zip(st.windings, items_v):
-                _set_winding(w, _ARRAYS[p], item, sink)
+                _set_winding(w, _ARRAYS[p], item, sink, st.auto)
             st.active = len(st.windings) - 1      # engine: an array leaves the last winding active
         elif p in _X:
             x = number(v, sink, p)
@@ -138,8 +152,53 @@ def _replay(st: XfState, obj: DssObject, sink: DiagnosticSink, xcodes: dict[str,
             _replay(st, code, sink, xcodes)
 
 
+def _add_row(rows: Rows, name: str, obj: DssObject, st: XfState, sink: DiagnosticSink, freq: float) -> None:
+    """One ``transformers`` row from the replayed state (nothing, with an error, if it is singular)."""
+    nw = len(st.windings)
+    if nw > 3:
+        sink.warning(codes.BAD_WINDING, f"transformer `{obj.display}` has {nw} windings; only the "
+                     "reactances of the first three pairs are kept", obj.span,
+                     help="split it into 2- and 3-winding transformers")
+    for i, w in enumerate(st.windings):       # engine default: `<name>_<winding>`
+        if w.bus is None:
+            w.bus = BusRef(f"{obj.name}_{i + 1}", ())
+    xs = [st.x["xhl"], st.x["xht"], st.x["xlt"]][: nw * (nw - 1) // 2]
+    pairs = [(0, 1), (0, 2), (1, 2)][: len(xs)]
+    if any(x == 0 and st.windings[i].r_pct + st.windings[j].r_pct == 0 for x, (i, j) in zip(xs, pairs)) \
+            or any(w.kva <= 0 or w.kv <= 0 or w.tap <= 0 for w in st.windings):
+        sink.error(codes.SINGULAR_IMPEDANCE, f"transformer `{obj.display}` has a zero short-circuit "
+                   "impedance or a non-positive kV, kVA or tap", obj.span,
+                   help="give every winding pair a reactance (XHL, XHT, XLT) or resistance, and "
+                        "positive ratings")
+        return
+    kva1 = st.windings[0].kva
+    fm = Reader(obj, sink).freq_ratio(freq)
+    lead = obj.last().get("leadlag")
+    leading = lead is not None and lead.text.strip().lower()[:1] in ("l", "e") and \
+        lead.text.strip().lower()[:3] != "lag"          # `lead` or `euro`; `lag`/`ansi` default
+    mixed = len({w.conn for w in st.windings}) > 1 and st.phases == 3
+    shift = (-30.0 if leading else 30.0) if mixed else 0.0
+    rows.add(
+        transformer=name, phases=st.phases, windings=nw,
+        buses=[w.bus.bus for w in st.windings],            # type: ignore[union-attr]
+        conns=[conductor_nodes(w.bus, st.phases + 1, st.phases) for w in st.windings],
+        connections=[w.conn for w in st.windings],
+        kv=[w.kv for w in st.windings], kva=[w.kva for w in st.windings],
+        taps_pu=[w.tap for w in st.windings], r_pct=[w.r_pct for w in st.windings],
+        xhl_pct=st.x["xhl"] * fm, xht_pct=st.x["xht"] * fm if nw > 2 else None,
+        xlt_pct=st.x["xlt"] * fm if nw > 2 else None,
+        noloadloss_pct=st.scalars["%noloadloss"], imag_pct=st.scalars["%imag"],
+        ppm_antifloat=st.scalars["ppm_antifloat"], shift_deg=shift,
+        tap_min_pu=st.scalars["mintap"], tap_max_pu=st.scalars["maxtap"],
+        num_taps=int(st.scalars["numtaps"]),
+        rate_a_mva=(st.normhkva if st.normhkva is not None else 1.1 * kva1) / 1000.0,
+        status=obj.enabled, **provenance(obj),
+    )
+
+
 def convert_transformers(circuit: Circuit, sink: DiagnosticSink, freq: float) -> tuple[Rows, Rows]:
-    """Transformers (reactances at the network frequency `freq`) and their regulator controls."""
+    """Transformers and autotransformers (reactances at the network frequency `freq`) and the
+    regulator controls of the transformers."""
     xcodes = {o.name: o for o in circuit.of("xfmrcode")}
     rows, regs = Rows(), Rows()
     states: dict[str, XfState] = {}
@@ -147,46 +206,13 @@ def convert_transformers(circuit: Circuit, sink: DiagnosticSink, freq: float) ->
         st = XfState()
         _replay(st, obj, sink, xcodes)
         states[obj.name] = st
-        nw = len(st.windings)
-        if nw > 3:
-            sink.warning(codes.BAD_WINDING, f"transformer `{obj.display}` has {nw} windings; only the "
-                         "reactances of the first three pairs are kept", obj.span,
-                         help="split it into 2- and 3-winding transformers")
-        for i, w in enumerate(st.windings):       # engine default: `<name>_<winding>`
-            if w.bus is None:
-                w.bus = BusRef(f"{obj.name}_{i + 1}", ())
-        xs = [st.x["xhl"], st.x["xht"], st.x["xlt"]][: nw * (nw - 1) // 2]
-        pairs = [(0, 1), (0, 2), (1, 2)][: len(xs)]
-        if any(x == 0 and st.windings[i].r_pct + st.windings[j].r_pct == 0 for x, (i, j) in zip(xs, pairs)) \
-                or any(w.kva <= 0 or w.kv <= 0 or w.tap <= 0 for w in st.windings):
-            sink.error(codes.SINGULAR_IMPEDANCE, f"transformer `{obj.display}` has a zero short-circuit "
-                       "impedance or a non-positive kV, kVA or tap", obj.span,
-                       help="give every winding pair a reactance (XHL, XHT, XLT) or resistance, and "
-                            "positive ratings")
-            continue
-        kva1 = st.windings[0].kva
-        fm = Reader(obj, sink).freq_ratio(freq)
-        lead = obj.last().get("leadlag")
-        leading = lead is not None and lead.text.strip().lower()[:1] in ("l", "e") and \
-            lead.text.strip().lower()[:3] != "lag"          # `lead` or `euro`; `lag`/`ansi` default
-        mixed = len({w.conn for w in st.windings}) > 1 and st.phases == 3
-        shift = (-30.0 if leading else 30.0) if mixed else 0.0
-        rows.add(
-            transformer=obj.name, phases=st.phases, windings=nw,
-            buses=[w.bus.bus for w in st.windings],            # type: ignore[union-attr]
-            conns=[conductor_nodes(w.bus, st.phases + 1, st.phases) for w in st.windings],
-            connections=[w.conn for w in st.windings],
-            kv=[w.kv for w in st.windings], kva=[w.kva for w in st.windings],
-            taps_pu=[w.tap for w in st.windings], r_pct=[w.r_pct for w in st.windings],
-            xhl_pct=st.x["xhl"] * fm, xht_pct=st.x["xht"] * fm if nw > 2 else None,
-            xlt_pct=st.x["xlt"] * fm if nw > 2 else None,
-            noloadloss_pct=st.scalars["%noloadloss"], imag_pct=st.scalars["%imag"],
-            ppm_antifloat=st.scalars["ppm_antifloat"], shift_deg=shift,
-            tap_min_pu=st.scalars["mintap"], tap_max_pu=st.scalars["maxtap"],
-            num_taps=int(st.scalars["numtaps"]),
-            rate_a_mva=(st.normhkva if st.normhkva is not None else 1.1 * kva1) / 1000.0,
-            status=obj.enabled, **provenance(obj),
-        )
+        _add_row(rows, obj.name, obj, st, sink, freq)
+    for obj in circuit.of("autotrans"):
+        st = autotrans_state()
+        _replay(st, obj, sink, xcodes)
+        if autotrans_equivalent(st, obj, sink):
+            name = obj.name if obj.name not in states else f"autotrans.{obj.name}"
+            _add_row(rows, name, obj, st, sink, freq)
     for obj in circuit.of("regcontrol"):
         r = Reader(obj, sink)
         target = r.text("transformer").lower()
@@ -207,3 +233,51 @@ def convert_transformers(circuit: Circuit, sink: DiagnosticSink, freq: float) ->
                  delay_s=r.num("delay", 15.0), tap_pu=st.windings[winding - 1].tap,
                  enabled=obj.enabled, **provenance(obj))
     return rows, regs
+
+
+def autotrans_equivalent(st: XfState, obj: DssObject, sink: DiagnosticSink) -> bool:
+    """Turn a replayed AutoTrans into its equivalent two-winding wye-wye transformer, in place.
+
+    Why it is exact: the engine builds an autotransformer from a series winding
+    (H to X, rated V_S = V_H - V_X) and a common winding (X to neutral, V_X)
+    with the short-circuit reactance corrected to the series winding's base
+    (Dommel).  Per phase, its primitive admittance is y g g^T with
+    g = [1/(V_S t_1), -1/(V_S t_1) - 1/(V_X t_2), 1/(V_X t_2)] on (H, X, N):
+    the same rank-one form as a two-winding transformer H-N, X-N whose H tap is
+    t_1' = (V_S t_1 + V_X t_2) / V_H and whose impedances are scaled by
+    (t_1 / t_1')^2 (1 with untapped windings).  Checked against the engine's
+    ``SystemY`` with taps, resistances, magnetising and one or three phases.
+    What the canonical model cannot hold is reported and left out: a third
+    (tertiary) winding, other connections than series + wye, a neutral of the
+    X side that is not ground, or a series rating that is not positive.  The
+    engine's 1 ppm anti-float shunts stay at the equivalent's windings (about
+    5e-8 of the admittance away from the engine's placement).
+    """
+    why = None
+    nw = len(st.windings)
+    if nw != 2:
+        why = f"it has {nw} windings (a tertiary winding has no exact two-winding equivalent)"
+    elif [w.conn for w in st.windings] != ["series", "wye"]:
+        why = "its windings are not connected series + wye"
+    elif st.windings[0].kv <= st.windings[1].kv:
+        why = "its H voltage is not above its X voltage (no series winding)"
+    else:
+        bus2 = st.windings[1].bus
+        if bus2 is not None and conductor_nodes(bus2, st.phases + 1, st.phases)[-1] != 0:
+            why = "the neutral of its common winding is not ground"
+    if why is not None:
+        sink.warning(codes.NOT_MODELLED, f"autotrans `{obj.display}` is not imported: {why}", obj.span,
+                     help="model it as a Transformer, or use two windings (series + wye) with the X "
+                          "neutral grounded")
+        return False
+    h, x = st.windings
+    vs = h.kv - x.kv
+    tap = (vs * h.tap + x.kv * x.tap) / h.kv
+    scale = (h.tap / tap) ** 2
+    h.conn, h.tap = "wye", tap
+    if h.bus is not None:       # its neutral is the common winding's (ground); further H nodes are unused
+        h.bus = BusRef(h.bus.bus, tuple(h.bus.nodes[:st.phases]))
+    h.r_pct *= scale
+    x.r_pct *= scale
+    st.x["xhl"] *= scale
+    return True
