@@ -51,7 +51,10 @@ class Regulator:
     tap_min: float
     tap_max: float
     step: float
-    delay: float = 15.0     # s; only orders the controls of one round (see pf3_capcontrol)
+    delay: float            # s; only orders the controls of one round (see pf3_capcontrol)
+    base: int               # primitive terminal of the regulated winding's phase ...
+    other: int              # ... and the terminal its PT reads against (neutral, or next phase of a delta)
+    vbase: float            # winding volts (the engine's boost is in pu of it)
 
     def position(self, tap: float) -> int:
         """Tap position counted in steps from the middle of the range (the engine's ``TapNum``)."""
@@ -70,40 +73,36 @@ def regulators(net: Network, system: System3) -> list[Regulator]:
         tmin = row["tap_min_pu"] if row["tap_min_pu"] is not None else 0.9
         tmax = row["tap_max_pu"] if row["tap_max_pu"] is not None else 1.1
         ntaps = row["num_taps"] or 32
+        winding = int(r["winding"] or 1) - 1
+        nph = int(row["phases"] or 3)
+        conn = (row["connections"] or ["wye"] * len(row["kv"]))[winding]
+        base = winding * (nph + 1)
+        other = base + nph if conn == "wye" else base + (1 % nph if nph > 1 else 1)
         out.append(Regulator(
-            r["regulator"], k, int(r["winding"] or 1) - 1, r["vreg_v"] or 120.0, r["band_v"] or 3.0,
+            r["regulator"], k, winding, r["vreg_v"] or 120.0, r["band_v"] or 3.0,
             r["ptratio"] or 60.0, r["ctprim_a"] or 300.0, complex(r["r_v"] or 0.0, r["x_v"] or 0.0),
-            tmin, tmax, (tmax - tmin) / ntaps, r["delay_s"] if r["delay_s"] is not None else 15.0))
+            tmin, tmax, (tmax - tmin) / ntaps, r["delay_s"] if r["delay_s"] is not None else 15.0,
+            base, other, float(winding_vbase(row["kv"][winding], conn, nph))))
     return out
 
 
-def control_voltage(reg: Regulator, system: System3, v_full: np.ndarray) -> float:
-    """|V_control| in volts on the PT secondary, with line-drop compensation."""
-    row = system.regulated.rows[reg.xf]
-    nph = int(row["phases"] or 3)
-    ncond = nph + 1
-    prim = system.regulated.prims[reg.xf]
-    idx = system.regulated.terminals[reg.xf]
-    vt = np.where(idx >= 0, v_full[np.maximum(idx, 0)], 0.0)
-    base = reg.winding * ncond
-    conn = (row["connections"] or ["wye"] * len(row["kv"]))[reg.winding]
-    other = base + nph if conn == "wye" else base + (1 % nph if nph > 1 else 1)
-    vw = vt[base] - vt[other]
-    i_in = prim[base] @ vt
-    vc = vw / reg.ptratio + reg.ldc * i_in / reg.ctprim
-    return float(abs(vc))
+def control_voltage(reg: Regulator, system: System3, vx: np.ndarray) -> float:
+    """|V_control| in volts on the PT secondary, with line-drop compensation.
+
+    ``vx``: volts of every node with a 0 appended, so that ground (index -1) reads 0.
+    """
+    vt = vx[system.regulated.terminals[reg.xf]]
+    i_in = system.regulated.prims[reg.xf][reg.base] @ vt
+    return abs((vt[reg.base] - vt[reg.other]) / reg.ptratio + reg.ldc * i_in / reg.ctprim)
 
 
-def wanted_change(reg: Regulator, system: System3, v_full: np.ndarray) -> float:
+def wanted_change(reg: Regulator, system: System3, vx: np.ndarray) -> float:
     """The tap change (pu) the control asks for, 0 when the control voltage is in band."""
-    row = system.regulated.rows[reg.xf]
-    vact = control_voltage(reg, system, v_full)
+    vact = control_voltage(reg, system, vx)
     if abs(reg.vreg - vact) <= reg.band / 2.0:
         return 0.0
-    conn = (row["connections"] or ["wye"] * len(row["kv"]))[reg.winding]
-    vbase = winding_vbase(row["kv"][reg.winding], conn, int(row["phases"] or 3))
-    boost = (reg.vreg - vact) * reg.ptratio / vbase
-    return float(np.round(boost / reg.step)) * reg.step
+    boost = (reg.vreg - vact) * reg.ptratio / reg.vbase
+    return round(boost / reg.step) * reg.step
 
 
 def static_step(reg: Regulator, tap: float, wanted: float) -> float:
@@ -119,10 +118,11 @@ def regulator_actions(regs: list[Regulator], system: System3, v_full: np.ndarray
     """((delay, regulator, new tap) of every regulator that moves, regulators stuck at a tap limit)."""
     acts: list[tuple[float, Regulator, float]] = []
     at_limit: list[str] = []
+    vx = np.append(v_full, 0.0)
     for reg in regs:
         row = system.regulated.rows[reg.xf]
         tap = (row["taps_pu"] or [1.0] * len(row["kv"]))[reg.winding]
-        wanted = wanted_change(reg, system, v_full)
+        wanted = wanted_change(reg, system, vx)
         new = static_step(reg, tap, wanted)
         if wanted != 0.0 and new == tap:
             at_limit.append(reg.name)
