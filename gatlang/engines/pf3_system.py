@@ -142,6 +142,7 @@ class System3:
         self._keys: np.ndarray | None = None    # column * n + row of every stored entry of ypu
         self._plans: dict[bytes, _StampPlan] = {}   # shared by clones while the pattern is the original
         self.changed_nodes = np.zeros(0, dtype=np.int64)   # live nodes whose rows `changes` touch
+        self._stamped: set[bytes] = set()                    # elements already in changed_nodes
 
     @property
     def n(self) -> int:
@@ -156,6 +157,7 @@ class System3:
         out.diagnostics = list(self.diagnostics)
         out.changes = list(self.changes)
         out.changed_nodes = self.changed_nodes
+        out._stamped = set(self._stamped)
         return out
 
     # ---------------------------------------------------------------- evaluation
@@ -199,13 +201,15 @@ class System3:
         if plan is None:
             plan = self._plans[key] = self._stamp_plan(np.asarray(idx))
         x = dprim.ravel()
-        if np.any(x[plan.outside] != 0):          # an entry the pattern does not hold: rebuild
+        if len(plan.outside) and np.any(x[plan.outside] != 0):   # an entry the pattern lacks: rebuild
             self._add_outside(plan, x)
             return
         xv = x[plan.sel] * plan.scale
         np.add.at(self.ypu.data, plan.pos, xv)
         self.changes.append((plan.lr, plan.lc, xv))
-        self.changed_nodes = np.union1d(self.changed_nodes, plan.nodes)
+        if key not in self._stamped:
+            self._stamped.add(key)
+            self.changed_nodes = np.union1d(self.changed_nodes, plan.nodes)
         self.version += 1
 
     def _stamp_plan(self, idx: np.ndarray) -> "_StampPlan":
