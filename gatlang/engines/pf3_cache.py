@@ -106,6 +106,16 @@ def memo(net: Network, what: object, build: Callable[[], T], tables: tuple[str, 
     return value
 
 
+def rows(net: Network, table: str) -> list[dict]:
+    """The rows of ``table`` as dicts, [] when the network has no such table.
+
+    (``Network.table`` builds an empty table of the schema for a missing one, which costs
+    more than a small feeder's whole solve when done for every absent element class.)
+    """
+    t = net.tables.get(table)
+    return t.to_pylist() if t is not None else []
+
+
 def ybus(net: Network) -> tuple[sp.csc_matrix, list[str]]:
     """``build_ybus3(net)``, rebuilt only when a table of ``net`` was replaced (a copy: callers may edit it)."""
     y, names = memo(net, "ybus", lambda: build_ybus3(net), NETWORK_TABLES)

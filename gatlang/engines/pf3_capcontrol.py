@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gatlang.diagnostics import Diagnostic, Span, warning
+from gatlang.engines.pf3_cache import rows
 from gatlang.engines.pf3_flows import terminal
 from gatlang.engines.pf3_system import System3
 from gatlang.network.model import Network
@@ -114,12 +115,15 @@ def _shunt_nphases(conn: list[int], connection: str) -> int:
 
 def capcontrols(net: Network, system: System3, span: Span | None) -> tuple[list[CapControl], list[Diagnostic]]:
     """The simulated capacitor controls of ``net`` and warnings for those left alone."""
-    shunts = {r["shunt"]: r for r in net.table("shunts").to_pylist()}
+    controls = rows(net, "cap_controls")
+    if not controls:
+        return [], []
+    shunts = {r["shunt"]: r for r in rows(net, "shunts")}
     lines = set(net.table("lines").column("line").to_pylist())
     xfs = set(net.table("transformers").column("transformer").to_pylist())
     out: list[CapControl] = []
     diags: list[Diagnostic] = []
-    for r in net.table("cap_controls").to_pylist():
+    for r in controls:
         name, kind = r["cap_control"], (r["type"] or "current").lower()
         if kind not in TYPES:
             diags.append(warning(UNSUPPORTED_TYPE, f"capacitor control `{name}` is of type `{kind}`, which the "

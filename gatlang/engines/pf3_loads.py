@@ -29,6 +29,7 @@ import numpy as np
 
 from gatlang.diagnostics import Diagnostic, Span, warning
 from gatlang.engines import pf3_result as codes
+from gatlang.engines.pf3_cache import rows as table_rows
 from gatlang.network.model import Network
 
 SQRT3 = math.sqrt(3.0)
@@ -220,9 +221,8 @@ def build_load_branches(net: Network, node, load_scale: float = 1.0, pv_scale: f
     """
     diags: list[Diagnostic] = []
     rows = _Rows.empty()
-    loads = net.table("loads")
     approx: list[str] = []
-    for i, r in enumerate(loads.to_pylist()):
+    for i, r in enumerate(table_rows(net, "loads")):
         if not r["status"]:
             continue
         model = int(r["dss_model"] or {"constant_power": 1, "constant_impedance": 2,
@@ -240,15 +240,13 @@ def build_load_branches(net: Network, node, load_scale: float = 1.0, pv_scale: f
         _add_element(rows, node, r["bus"], r["conn"], r["connection"] or "wye", r["vn_kv"] or 12.47, s,
                      r["vminpu"] if r["vminpu"] is not None else 0.95,
                      r["vmaxpu"] if r["vmaxpu"] is not None else 1.05, model, i, "load", zipv)
-    gens = net.table("generators")
-    for i, r in enumerate(gens.to_pylist()):
+    for i, r in enumerate(table_rows(net, "generators")):
         if not r["status"]:
             continue
         s = -complex(r["p_mw"] or 0.0, r["q_mvar"] or 0.0) * 1e6
         vn = (r.get("vn_kv") or _bus_kv(net, r["bus"]))
         _add_element(rows, node, r["bus"], r["conn"], "wye", vn, s, 0.90, 1.10, 1, i, "generator")
-    pv = net.table("pv_systems")
-    for i, r in enumerate(pv.to_pylist()):
+    for i, r in enumerate(table_rows(net, "pv_systems")):
         if not r["status"]:
             continue
         p = (r["pmpp_mw"] or 0.0) * (r["irradiance"] if r["irradiance"] is not None else 1.0) * pv_scale
