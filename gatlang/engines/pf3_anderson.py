@@ -57,17 +57,17 @@ class Anderson:
         return x + g - rows_combine(self.dx[:m] + self.dg[:m], gamma)
 
 
-#: below this many entries a BLAS product runs single-threaded and is the fastest; above it
-#: ``einsum`` is used: on a busy machine a threaded BLAS call on short rows can stall for
-#: milliseconds waiting for its threads
-_BLAS_SIZE = 8192
+#: below this many matrix entries a BLAS product runs single-threaded (OpenBLAS threads gemv from
+#: about 9216) and is the fastest; above it ``einsum`` is used: on a busy machine a threaded BLAS
+#: call on short rows was measured to stall for milliseconds waiting for its threads
+BLAS_SINGLE_THREAD = 8192
 
 
 def rows_dot(rows: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``rows @ v`` (see `_BLAS_SIZE`)."""
-    return rows @ v if rows.size <= _BLAS_SIZE else np.einsum("ij,j->i", rows, v)
+    """``rows @ v`` (see `BLAS_SINGLE_THREAD`)."""
+    return rows @ v if rows.size <= BLAS_SINGLE_THREAD else np.einsum("ij,j->i", rows, v)
 
 
 def rows_combine(rows: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """``rows^T @ c`` (see `_BLAS_SIZE`)."""
-    return rows.T @ c if rows.size <= _BLAS_SIZE else np.einsum("ij,i->j", rows, c)
+    """``rows^T @ c`` (see `BLAS_SINGLE_THREAD`)."""
+    return rows.T @ c if rows.size <= BLAS_SINGLE_THREAD else np.einsum("ij,i->j", rows, c)

@@ -12,13 +12,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse.linalg as spla
 
-from gatlang.engines.pf3_anderson import rows_combine
+from gatlang.engines.pf3_anderson import BLAS_SINGLE_THREAD, rows_combine
 from gatlang.engines.pf3_system import System3
 
 #: the fill-reducing ordering of the (structurally symmetric) matrix
 LU_OPTIONS = dict(permc_spec="MMD_AT_PLUS_A")
-#: W (changed nodes x n) this small is applied with one complex BLAS call (single-threaded)
-SMALL = 4096
 #: above this many changed nodes a new factorisation is cheaper than compensation
 MAX_COMPENSATED = 200
 #: nor is W (changed nodes x n, complex) allowed beyond this many entries (64 MB)
@@ -89,7 +87,7 @@ class Compensated:
                 zcols[u] = sol[:, j].copy()
         wt = np.stack([zcols[int(u)] for u in self.u])               # W^T, (|U|, n)
         self.k = np.linalg.solve(np.eye(k) + d @ wt[:, self.u].T, d)
-        self.small = wt.size <= SMALL
+        self.small = wt.size <= BLAS_SINGLE_THREAD
         if self.small:                 # one complex BLAS product, single-threaded at this size
             self.w = np.ascontiguousarray(wt.T)
         else:
@@ -107,7 +105,6 @@ class Compensated:
         out.real -= rows_combine(self.s_re, np.concatenate([c.real, -c.imag]))
         out.imag -= rows_combine(self.s_im, np.concatenate([c.real, c.imag]))
         return out
-
 
 
 def linear_solver(system: System3, reuse: dict):
