@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from gatlang import __version__
 from gatlang.diagnostics import DiagnosticSink, GatError
+from gatlang.runtime.hashing import hash_parts
 from gatlang.semantics.check import Checker, Scope, network_scope
 from gatlang.semantics.program import Program, load_program
 from gatlang.semantics.resolve import Resolved, resolve
@@ -53,6 +54,11 @@ class Compilation:
     store: Any = None                                          # gatlang.runtime.store.RunStore
     progress: Any = None                                       # gatlang.runtime.progress.Progress
     input_hashes: dict[str, str] = field(default_factory=dict)
+    #: per network or table declaration: its input path as the run store names it, and the
+    #: hash of everything it reads (the file or folder, plus the files its importer read
+    #: through it last time: an OpenDSS master's Redirect targets)
+    input_rel: dict[str, str] = field(default_factory=dict)
+    source_hashes: dict[str, str] = field(default_factory=dict)
 
     def time(self, name: str, seconds: float) -> None:
         self.timings[name] = self.timings.get(name, 0.0) + seconds
@@ -173,9 +179,7 @@ def _step_parts(c: Compilation, step: Step) -> dict[str, Any]:
     text = c.program.sources.get(run.span.file, "") if run.span else ""
     run_text = "\n".join(text.splitlines()[run.span.line - 1: run.span.end_line]) if run.span else ""
     parts: dict[str, Any] = {"gatlang": __version__, "run": run_text, "globals": [repr(g) for g in c.program.globals]}
-    net_file = c.resolved.input_files.get(run.network)
-    if net_file is not None:
-        parts["network"] = c.input_hashes.get(str(net_file), "")
+    parts["network"] = c.source_hashes.get(run.network, "")
     decl = c.program.networks.get(run.network)
     if decl is not None:
         parts["network_decl"] = repr(decl)
@@ -275,7 +279,22 @@ def _hash_inputs(c: Compilation) -> None:
     c.input_hashes.update(store.add_inputs(modules, "module"))
     for name, path in c.resolved.input_files.items():
         role = "network" if name in c.program.networks else "table"
-        c.input_hashes.update(store.add_inputs([path], role))
+        main = store.add_inputs([path], role)
+        c.input_hashes.update(main)
+        (rel, digest), = main.items()
+        c.input_rel[name] = rel
+        deps = {}
+        for dep in store.dependencies(rel):
+            try:
+                deps.update(store.add_inputs([Path(dep)], role, via=rel))
+            except GatError:         # gone: the master no longer reads it, or the import will say why
+                deps[dep] = "missing"
+        c.source_hashes[name] = source_hash(digest, deps)
+
+
+def source_hash(main: str, read: dict[str, str]) -> str:
+    """One hash for a network's input and the files its importer read through it."""
+    return hash_parts({"main": main, "read": read}) if read else main
 
 
 def _run_step(c: Compilation, step: Step) -> None:
@@ -307,4 +326,9 @@ def _run_step(c: Compilation, step: Step) -> None:
     step.record["status"] = "failed" if failed else "succeeded"
     step.record["diagnostics"] = list(step.sink)
     c.sink.extend(step.sink)
+    # the importer may have named files it read through the network's main file (first run, or
+    # a new Redirect): key the record with them, as the next invocation will compute it
+    parts = _step_parts(c, step)
+    if parts != step.parts:
+        step.parts, step.key = parts, c.store.step_key(step.run.name, step.scenario, parts)
     c.store.record_step(step.run.name, step.scenario, step.key, step.parts, step.record)

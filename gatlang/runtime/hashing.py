@@ -28,6 +28,25 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+def sha256_path(path: str | os.PathLike[str]) -> tuple[str, int]:
+    """(SHA-256, bytes) of a file, or of a folder: every file under it, by relative path.
+
+    Why folders: a Parquet network (`tables("DIR")`) is a folder of tables; renaming,
+    adding or changing any file in it must change the hash.
+    """
+    root = os.fspath(path)
+    if not os.path.isdir(root):
+        return sha256_file(root), os.stat(root).st_size
+    digest, total = hashlib.sha256(), 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            full = os.path.join(dirpath, name)
+            digest.update(f"{os.path.relpath(full, root)}\0{sha256_file(full)}\n".encode())
+            total += os.stat(full).st_size
+    return digest.hexdigest(), total
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

@@ -105,6 +105,7 @@ RUN_JSON_SCHEMA: dict[str, Any] = {
                     "role": {"type": "string"},
                     "sha256": {"type": "string"},
                     "bytes": {"type": "integer", "minimum": 0},
+                    "via": {"type": "string"},
                 },
             },
         },

@@ -30,7 +30,7 @@ from typing import Any
 from ..diagnostics import DiagnosticSink, GatError, Span
 from . import codes
 from .atomic import as_arrow, sweep_temporaries, write_json_atomic, write_parquet_atomic
-from .hashing import canonical_json, hash_parts, part_hashes, sha256_file
+from .hashing import sha256_path, canonical_json, hash_parts, part_hashes, sha256_file
 from .jsonable import to_jsonable
 from .lock import FolderLock
 from .manifest import MANIFEST_NAME, Previous, host_info, load_previous, local_time, now_iso
@@ -172,24 +172,36 @@ class RunStore:
         beside = self.study_dir / path
         return path.absolute() if not beside.exists() and path.exists() else beside
 
-    def add_inputs(self, files: Iterable[Path], role: str, *, span: Span | None = None) -> dict[str, str]:
-        """Hash input files (role 'study', 'module', 'network' or 'table'); ``{relative path: sha256}``.
+    def add_inputs(self, files: Iterable[Path], role: str, *, span: Span | None = None,
+                   via: str | None = None) -> dict[str, str]:
+        """Hash input files or folders (role 'study', 'module', 'network' or 'table'); ``{relative path: sha256}``.
 
         The returned paths are relative to the study's folder and are the ones
-        reasons name ("input data/case5.m changed").
+        reasons name ("input data/case5.m changed").  `via` names the input that
+        made the importer read this file (an OpenDSS `Redirect` target is read
+        via its master file): next time, `dependencies(via)` lists it before the
+        master is imported again, so a change in it re-runs the steps.
         """
         out: dict[str, str] = {}
         for f in files:
             path = self._resolve_input(Path(f))
             rel = self._rel_input(path)
             try:
-                digest, size = sha256_file(path), path.stat().st_size
+                digest, size = sha256_path(path)
             except OSError as exc:
                 raise GatError(codes.input_unreadable(path, exc, span or self.span)) from None
+            entry = {"path": rel, "role": role, "sha256": digest, "bytes": size}
+            if via is not None and via != rel:
+                entry["via"] = via
             with self._mutex:
-                self._inputs[rel] = {"path": rel, "role": role, "sha256": digest, "bytes": size}
+                if rel not in self._inputs or via is None:
+                    self._inputs[rel] = entry
             out[rel] = digest
         return out
+
+    def dependencies(self, main: str) -> list[str]:
+        """Files the previous invocation's importer read via input `main` (from its run.json)."""
+        return sorted(e["path"] for e in self._prev_inputs.values() if e.get("via") == main)
 
     @property
     def inputs(self) -> list[dict]:

@@ -7,6 +7,7 @@ it is imported once (and its importer warnings -- every object not imported
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gatlang.diagnostics import DiagnosticSink, GatError
@@ -39,8 +40,28 @@ def load_network(c: "Compilation", name: str) -> "Network | None":
             sink.extend(exc.diagnostics)
             net = None
         c.sink.extend(sink)
+        _record_files_read(c, name, net)
     c.networks[name] = net
     return net
+
+
+def _record_files_read(c: "Compilation", name: str, net: "Network | None") -> None:
+    """List every file the importer read for `name` (an OpenDSS master's Redirect targets) in
+    run.json, so that the next invocation hashes them before deciding to skip a step."""
+    main = c.input_rel.get(name)
+    if net is None or c.store is None or main is None:
+        return
+    from gatlang.passes import source_hash
+
+    read = [Path(p) for p, _ in net.sources if Path(p).exists()]
+    if read:
+        try:
+            hashes = c.store.add_inputs(read, "network", via=main)
+        except GatError as exc:
+            c.sink.extend(exc.diagnostics)
+            return
+        hashes.pop(main, None)
+        c.source_hashes[name] = source_hash(c.input_hashes.get(main, ""), hashes)
 
 
 def balanced_case(c: "Compilation", step: Step) -> BalancedCase | None:
