@@ -62,3 +62,16 @@ def test_larger_cases_match_baseline(tmp_path: Path, shared_data: Path, case: st
     assert not sink.has_errors, [str(d) for d in sink.errors]
     want = BASELINE[case][0 if formulation == "dcp" else 1]
     assert five_digits(objective(comp, "r")) == want
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["case57_ieee", "case300_ieee", "case1354_pegase"])
+@pytest.mark.parametrize("formulation", ["acr", "ivr"])
+def test_rectangular_ac_formulations_match_the_ac_baseline(tmp_path: Path, shared_data: Path, case: str,
+                                                           formulation: str) -> None:
+    """The same AC optimum in rectangular voltages (acr) and in current-voltage form (ivr);
+    case5/14/30/118 are in tests/opf/test_formulations.py.  Seen: case57 37589.34, case300
+    565219.98, case1354 1258843.99 $/h for both."""
+    comp, sink = run_study(tmp_path, _study(_case_path(case, shared_data), formulation))
+    assert not sink.has_errors, [str(d) for d in sink.errors]
+    assert five_digits(objective(comp, "r")) == BASELINE[case][1]
