@@ -143,6 +143,45 @@ def features_rst() -> list[str]:
     return list_table(["feature", "recognised when"], [[_lit(n), _text(d)] for n, d in FEATURES.items()])
 
 
+def formulations_rst() -> list[str]:
+    """One section per stdlib formulation: its title, clauses, named objectives and header comment.
+
+    Read from the stdlib files themselves (parsed by gatlang), so the page is what the
+    compiler sees, and each formulation's references and approximations come from the
+    comment its author wrote above it.
+    """
+    from gatlang.diagnostics import DiagnosticSink
+    from gatlang.resources import stdlib_dir
+    from gatlang.semantics.capabilities import of as capabilities_of
+    from gatlang.syntax import ast
+    from gatlang.syntax.parser import parse_text
+
+    out: list[str] = []
+    for path in sorted(stdlib_dir().glob("*.gat")):
+        text = path.read_text(encoding="utf-8")
+        module = parse_text(text, str(path), DiagnosticSink())
+        forms = [i for i in (module.items if module else ()) if isinstance(i, ast.FormulationDecl)]
+        for form in forms:
+            caps = capabilities_of(form)
+            objectives = [i.name for i in form.items if isinstance(i, ast.ObjectiveDecl)]
+            header = []
+            for line in text.splitlines():
+                if not line.startswith("#"):
+                    break
+                header.append(line[1:].removeprefix(" "))
+            title = f"``{form.name}`` -- {form.title or ''}".rstrip(" -")
+            out += [title, md2rst.LEVELS[1] * len(title), ""]
+            rows = [["is", ", ".join(caps.properties) or "-"], ["problem", ", ".join(caps.problems) or "-"],
+                    ["requires", ", ".join(caps.requires) or "-"], ["supports", ", ".join(caps.supports) or "-"],
+                    ["ignores", ", ".join(caps.ignores) or "-"],
+                    ["objectives", ", ".join(_lit(o) for o in objectives) or "-"],
+                    ["file", _lit(f"stdlib/{path.name}")]]
+            out += list_table(["", ""], rows, "20 80")
+            if header:
+                out += ["::", ""] + [f"   {h}" for h in header] + [""]
+    return out
+
+
 def expect_rst() -> list[str]:
     from gatlang.expect import DEFAULT_RELATIVE
     from gatlang.semantics.resolve import EXPECT_ATTRS
@@ -242,4 +281,5 @@ def setup(app) -> dict:
     app.add_directive("gat-features", _make(features_rst, ["gatlang/semantics/capabilities.py"]))
     app.add_directive("gat-expect", _make(expect_rst, ["gatlang/expect.py", "gatlang/semantics/resolve.py"]))
     app.add_directive("gat-keywords", _make(keywords_rst, ["grammar/gat.lark"]))
+    app.add_directive("gat-formulations", _make(formulations_rst, ["stdlib"]))
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
