@@ -49,6 +49,8 @@ AT_MAX = 1e-6
 #: (the solver's own feasibility tolerance is of this order)
 CHECK_V_TOL = 1e-6
 CHECK_LOADING_TOL = 1e-4
+#: options of the further Ipopt attempts when the first fails (see `solve_and_check`)
+RETRY_IPOPT = ({"mu_strategy": "adaptive"}, {"nlp_scaling_method": "none"}, {"mu_init": 1e-4})
 
 
 def _append(a: np.ndarray, value: Any) -> np.ndarray:
@@ -142,21 +144,34 @@ def opf_capacity(c: "Compilation", step: "Step", spec: HostcapSpec, host: "Balan
 
 def solve_and_check(step: "Step", spec: HostcapSpec, host: Any, bus: str, model: Any, name_of: Any,
                     der_mw: Callable[[], float], started: float,
-                    loading_tol: float = CHECK_LOADING_TOL) -> "LocationResult":
+                    loading_tol: float = CHECK_LOADING_TOL,
+                    restart: Callable[[], None] | None = None) -> "LocationResult":
     """Solve ``model`` (objective: the DER's output) and check the optimum with the exact power flow.
 
     Shared by the balanced and the three-phase OPF: only the model and how the DER's
     output is read from it differ.  ``host.observe_at(bus, P)`` is the power flow of
     the network with the DER at P (the sweep's own), reduced to an Observation.
+
+    With ``restart`` (which puts the model back at its start point), an Ipopt solve that
+    fails without a solution while the run sets no solver options is tried again with
+    each of RETRY_IPOPT in turn: on IEEE 123, acp_u ends about one solve in three in a
+    failed restoration phase or a failed search direction, and another barrier or
+    scaling strategy from the same start converges to the same optimum.
     """
     from gatlang.backends.solvers import solve
     from gatlang.workflows.hostcap import LocationResult
 
     solver = step.option("solver", "auto")
-    result = solve(model, solver=None if solver == "auto" else solver,
-                   options=dict(step.option("solver_options", {}) or {}), name_of=name_of)
+    options = dict(step.option("solver_options", {}) or {})
+    result = solve(model, solver=None if solver == "auto" else solver, options=options, name_of=name_of)
+    retried = 0
+    while (not result.has_solution and restart is not None and not options and retried < len(RETRY_IPOPT)
+           and "ipopt" in str(result.solver).lower()):
+        restart()
+        result = solve(model, solver=result.solver, options=RETRY_IPOPT[retried], name_of=name_of)
+        retried += 1
     info = {"status": result.status.value if hasattr(result.status, "value") else str(result.status),
-            "solver": result.solver, "wall_time": time.perf_counter() - started}
+            "solver": result.solver, "wall_time": time.perf_counter() - started, "retried": retried}
     if not result.has_solution:
         step.sink.extend(result.diagnostics(step.run.span))
         step.sink.error(OPF_FAILED, f"the hosting-capacity OPF at bus {bus} has no solution ({result.message})",

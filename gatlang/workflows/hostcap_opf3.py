@@ -60,6 +60,10 @@ DEFAULT_FORMULATION = "acp_u"
 #: the series current of a line (a transformer's winding-2 current), the power flow measures the
 #: terminal current, which adds the line's charging (the magnetising) current -- about 1e-3 % here
 CHECK_LOADING_TOL = 1e-2
+#: transformers with a smaller series impedance (pu of 1 MVA) are left unrated in acp_u: their
+#: current is a difference of nearly equal voltages over a tiny impedance (a regulator with
+#: XHL = 0.001 %: |z| ~ 1e-5 pu, the limit ~ 1e-10 pu^2), which Ipopt cannot hold to any use
+MIN_WINDING_Z = 1e-3
 #: bound of the reactive output of a DER phase whose Q is tied to P by `pf` (MW; the tie binds it)
 Q_FREE = 1e6
 
@@ -265,14 +269,17 @@ class HostModel3:
                             f"formulation `{form.name}` does not have", spec.span, help="use `pf = 1`")
             return
         model = builder.model
-        ders = [g for g in self.owner.values()]
         # one DER's phases inject equal power (a balanced element, as the sweep's), Q tied to P by pf
-        pairs = [(int(g[0]), int(k)) for g in ders for k in g[1:]]
+        pairs = [(bus, int(g[0]), int(k)) for bus, g in self.owner.items() for k in g[1:]]
         model.hostcap_equal = pyo.Constraint(range(len(pairs)),
-                                             rule=lambda m, i: pg.values[pairs[i][1]] == pg.values[pairs[i][0]])
-        every = [int(k) for g in ders for k in g]
+                                             rule=lambda m, i: pg.values[pairs[i][2]] == pg.values[pairs[i][1]])
+        every = [(bus, int(k)) for bus, g in self.owner.items() for k in g]
         if qg is not None and qg.what == "var":
-            model.hostcap_pf = pyo.Constraint(every, rule=lambda m, k: qg.values[k] == spec.q_per_p * pg.values[k])
+            model.hostcap_pf = pyo.Constraint(range(len(every)), rule=lambda m, i: (
+                qg.values[every[i][1]] == spec.q_per_p * pg.values[every[i][1]]))
+        # per location, the rows of its ties: only the studied location's are active in a solve
+        self.ties = {bus: ([i for i, p in enumerate(pairs) if p[0] == bus],
+                           [i for i, e in enumerate(every) if e[0] == bus]) for bus in self.owner}
         self.polar_current_limits(builder, view)
         self.builder = builder
         self.start = [(v, v.value) for v in model.component_data_objects(pyo.Var)]
@@ -287,8 +294,9 @@ class HostModel3:
           winding-2 side, I = (tap V_from - V_to) / z (pu of the to node's base; both
           windings in phase, so the no-load ratio is the real `tap`):
           ``tap^2 vm_f^2 + vm_t^2 - 2 tap vm_f vm_t cos(va_f - va_t) <= (I_max |z|)^2``;
-          delta windings shift the phase by 30 degrees and are left unrated (the
-          answer's check with the power flow still reports them, GAT0451);
+          delta windings shift the phase by 30 degrees, and near-ideal transformers
+          (regulators, |z| < MIN_WINDING_Z) make the limit numerically void: both are
+          left unrated (the answer's check with the power flow still reports them, GAT0451);
         * a closed switch (a tie with free flow psw + j qsw) carries |S| / |V_from|:
           ``psw^2 + qsw^2 <= I_max^2 vm_f^2``.
         """
@@ -301,7 +309,7 @@ class HostModel3:
         f, t = cond.refs["from"], cond.refs["to"]
         tap, z = cond.numbers["tap"], np.hypot(cond.numbers["r"], cond.numbers["x"])
         irated = transformer_current_ratings(self.host.net, view) * self.lmax / 100.0
-        xf = [int(k) for k in np.flatnonzero(np.isfinite(irated) & (irated > 0))]
+        xf = [int(k) for k in np.flatnonzero(np.isfinite(irated) & (irated > 0) & (z >= MIN_WINDING_Z))]
         m = builder.model
         v, a = vm.values, va.values
         m.hostcap_winding = pyo.Constraint(xf, rule=lambda _m, k: (
@@ -317,7 +325,10 @@ class HostModel3:
             psw.values[k] ** 2 + qsw.values[k] ** 2 <= rate[k] ** 2 * v[int(f[k])] ** 2))
 
     def _open(self, bus: str) -> None:
-        """Every DER held at 0 but the one at ``bus`` (0 .. max, shared by its phases); restart."""
+        """Every DER fixed at 0 but the one at ``bus`` (0 .. max, shared by its phases); restart.
+
+        Fixed, not bounded to 0 .. 0: the solver's model then has no variables for them (Ipopt
+        would otherwise return them a hair outside their bounds)."""
         import pyomo.environ as pyo
 
         pg = self.builder.components["pg"].values
@@ -325,16 +336,32 @@ class HostModel3:
         share = self.spec.max_mw / max(len(self.owner[bus]), 1)
         for loc, gens in self.owner.items():
             for k in gens:
-                hi = share if loc == bus else 0.0
-                pg[int(k)].setlb(0.0)
-                pg[int(k)].setub(hi)
+                p = pg[int(k)]
+                if loc == bus:
+                    p.unfix()
+                    p.setlb(0.0)
+                    p.setub(share)
+                else:
+                    p.fix(0.0)
                 if qg is not None and qg.what == "var":
-                    q = Q_FREE if (loc == bus and self.spec.pf != 1.0) else 0.0
-                    qg.values[int(k)].setlb(-q)
-                    qg.values[int(k)].setub(q)
+                    q = qg.values[int(k)]
+                    if loc == bus and self.spec.pf != 1.0:
+                        q.unfix()
+                        q.setlb(-Q_FREE)
+                        q.setub(Q_FREE)
+                    else:
+                        q.fix(0.0)
         for v, value in self.start:
-            v.set_value(value, skip_validation=True)
+            if not v.fixed:
+                v.set_value(value, skip_validation=True)
         model = self.builder.model
+        for loc, (equal, tied) in self.ties.items():
+            for i in equal:
+                model.hostcap_equal[i].activate() if loc == bus else model.hostcap_equal[i].deactivate()
+            if hasattr(model, "hostcap_pf"):      # with pf = 1 each Q is fixed at 0 instead
+                for i in tied:
+                    tie = model.hostcap_pf[i]
+                    tie.activate() if loc == bus and self.spec.pf != 1.0 else tie.deactivate()
         if hasattr(model, "hostcap_objective"):
             model.del_component("hostcap_objective")
         model.hostcap_objective = pyo.Objective(expr=sum(pg[int(k)] for k in self.owner[bus]), sense=pyo.maximize)
@@ -352,6 +379,6 @@ class HostModel3:
         gens = self.owner[bus]
         result = solve_and_check(self.step, self.spec, self.host, bus, self.builder.model, self.builder.name_of,
                                  lambda: float(sum(pg[int(k)].value for k in gens)), started,
-                                 loading_tol=CHECK_LOADING_TOL)
+                                 loading_tol=CHECK_LOADING_TOL, restart=lambda: self._open(bus))
         result.solve["build_time"] = self.build_time
         return result

@@ -40,20 +40,23 @@ def _hostcap(folder: Path, feeder: Path, at: str, step: str) -> "object":
     return pq.read_table(folder / "runs" / "hc" / "pv" / "light" / "hostcap_summary.parquet").to_pandas()
 
 
-def _engine(feeder: Path, bus: str, p_mw: float) -> tuple[dict, dict]:
-    """The engine's solution with the DER: ({(bus, phase): pu}, {(element, phase): % of rated current})."""
+def _engine(feeder: Path, bus: str, p_mw: float, control: bool = True, pf: float = 1.0) -> tuple[dict, dict]:
+    """The engine's solution with the DER: ({(bus, phase): pu}, {(element, phase): % of rated current}).
+
+    ``control = False`` keeps every regulator at the file's tap (1.0), as `regulators = fixed`;
+    ``pf`` < 0 absorbs vars (the engine's sign convention for a generator's pf, as gatlang's)."""
     dss.Text.Command("clear")
     dss.Text.Command(f'compile "{feeder}"')
     dss.Circuit.SetActiveBus(bus)
     phases = [int(n) for n in dss.Bus.Nodes() if 1 <= n <= 3]
     kv = dss.Bus.kVBase() * (math.sqrt(3) if len(phases) > 1 else 1.0)
     der = (f"new generator.der bus1={bus}.{'.'.join(map(str, phases))} phases={len(phases)} kv={kv:.6g} "
-           f"kw={p_mw * 1e3:.9g} pf=1 model=1")
+           f"kw={p_mw * 1e3:.9g} pf={pf:.9g} model=1")
     # The feeder file solves once at full load, which leaves the regulators on full-load taps; the
     # control loop (with its deadband) would then settle from there.  gatlang starts every solve from
     # the file's taps (1.0), so the engine is put back there before the light-load solve.
     reset = tuple(f"transformer.{t}.taps=[1 1]" for t in _regulated())
-    sol = solve_engine(feeder, commands=(*reset, f"set loadmult={LOAD_SCALE}", der))
+    sol = solve_engine(feeder, commands=(*reset, f"set loadmult={LOAD_SCALE}", der), control=control)
     volts = {}
     for name, v, base in zip(sol.nodes, sol.v, sol.vbase):
         b, _, k = name.partition(".")
