@@ -62,6 +62,7 @@ class LoadBranches:
         # flat (n*4, 3) view and row offsets: one gather picks every branch's region coefficients
         self._flat = self.coef.reshape(-1, 3)
         self._row = np.arange(self.n) * 4
+        self._edges = [np.ascontiguousarray(self.edges[:, j]) for j in range(3)]   # contiguous compares
 
     @property
     def n(self) -> int:
@@ -83,8 +84,8 @@ class LoadBranches:
         return y, dy
 
     def _coefficients(self, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        e = self.edges
-        region = self._row + (m > e[:, 0]) + (m > e[:, 1]) + (m > e[:, 2])
+        e0, e1, e2 = self._edges
+        region = self._row + (m > e0) + (m > e1) + (m > e2)
         inv = np.divide(1.0, m, out=np.zeros_like(m), where=m > 0)     # no errstate: it costs more
         return self._flat[region], inv
 
