@@ -70,6 +70,7 @@ Q_FREE = 1e6
 # Diagnostic codes of the three-phase OPF (pages in gatlang/explain/).
 REGULATORS_CONTROL = "GAT0452"   # `regulators = control` cannot be optimised
 BALANCED_FORMULATION = "GAT0453"  # a formulation without `requires three_phase` on `phases = unbalanced`
+NOT_ENERGISED = "GAT0454"        # a location with no energised phase conductor in the three-phase view
 
 
 def formulation_for(c: "Compilation", step: "Step") -> "ast.FormulationDecl | None":
@@ -124,6 +125,7 @@ def limited_view(view: NetView, host: "UnbalancedHost", lmax: np.ndarray) -> Net
     vm_start, va_start = node.numbers["vm_start"].copy(), node.numbers["va_start"].copy()
     vm_start[pf_at[ok]] = np.abs(base.v[ok]) / base.vbase_v[ok]
     va_start[pf_at[ok]] = np.angle(base.v[ok])
+    vm_start = np.clip(vm_start, vmin, vmax)     # a relaxed bound is the base voltage itself, to rounding
 
     cond = view.kinds["conductor"]
     new_cond = _copy(cond, imax=cond.numbers["imax"] * lmax / 100.0, rate=cond.numbers["rate"] * lmax / 100.0)
@@ -371,8 +373,13 @@ class HostModel3:
         from gatlang.workflows.hostcap import LocationResult
         from gatlang.workflows.hostcap_opf import solve_and_check
 
-        if self.builder is None or len(self.owner.get(bus, ())) == 0:
+        if self.builder is None:
             return LocationResult(bus, float("nan"), NO_SOLUTION, [], solve={"status": "not built"})
+        if len(self.owner.get(bus, ())) == 0:
+            self.step.sink.error(NOT_ENERGISED, f"bus `{bus}` has no energised phase conductor: no source reaches "
+                                 "it (an open switch or a disabled element cuts it off), so no DER can be added there",
+                                 self.spec.span, help="remove it from `at`, or close the element that isolates it")
+            return LocationResult(bus, float("nan"), NO_SOLUTION, [], solve={"status": "not energised"})
         started = time.perf_counter()
         self._open(bus)
         pg = self.builder.components["pg"].values
