@@ -68,7 +68,8 @@ def primitives(rows: list[dict]) -> list[np.ndarray]:
 
 #: id(net) -> {what: (the tables it was built from, value)}
 _MEMO: dict[int, dict[object, tuple[tuple, object]]] = {}
-#: values kept per network before the oldest is dropped (scale keys of one study)
+#: values kept per network before the least recently used is dropped (a scenario loop over many
+#: load scales keeps the network part, which every new scale uses, and drops old scales)
 MAX_ENTRIES = 16
 #: the tables the admittance matrix, node numbering, voltage bases and regulators are built from
 #: (`ybus3.build_ybus3` and `NodeIndex` read buses, lines, transformers, shunts and sources): a
@@ -96,10 +97,11 @@ def memo(net: Network, what: object, build: Callable[[], T], tables: tuple[str, 
     if store is None:
         weakref.finalize(net, _MEMO.pop, id(net), None)
         store = _MEMO[id(net)] = {}
-    hit = store.get(what)
+    hit = store.pop(what, None)
     if hit is not None and _same(hit[0], version):
+        store[what] = hit                       # most recently used last: eviction takes the first
         return hit[1]  # type: ignore[return-value]
-    if hit is None and len(store) >= MAX_ENTRIES:
+    if len(store) >= MAX_ENTRIES:
         store.pop(next(iter(store)))
     value = build()
     store[what] = (version, value)

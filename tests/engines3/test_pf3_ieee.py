@@ -147,3 +147,21 @@ def test_control_loop_without_compensation_reaches_the_same_taps(monkeypatch):
     assert refactored.converged and refactored.tap_positions == compensated.tap_positions
     assert all(abs(p - shipped.tap_positions[r]) <= 1 for r, p in refactored.tap_positions.items())
     assert np.max(np.abs(refactored.v - compensated.v) / np.where(refactored.vbase_v > 0, refactored.vbase_v, 1)) < 1e-7
+
+
+def test_many_load_scales_keep_the_network_part(monkeypatch):
+    """A scenario loop over more scales than the cache holds drops old scales, not the network."""
+    from gatlang.engines import pf3_cache
+
+    monkeypatch.setattr(pf3_cache, "MAX_ENTRIES", 4)
+    path = FEEDERS["ieee13"]
+    engine = solve_engine(path, commands=("set loadmult=0.6",))
+    net = import_feeder(path, engine)
+    fix_taps(net, engine.taps)
+    solve_unbalanced(net, regulators="fixed")
+    part = pf3_cache._MEMO[id(net)]["network_part"][1]
+    for scale in (0.5, 0.7, 0.8, 0.9, 1.1, 0.6):
+        res = solve_unbalanced(net, regulators="fixed", load_scale=scale)
+    assert pf3_cache._MEMO[id(net)]["network_part"][1] is part and len(pf3_cache._MEMO[id(net)]) <= 4
+    dvm, dva, where, _ = compare(res, engine)
+    assert dvm < VM_TOL and dva < VA_TOL, where
