@@ -30,7 +30,7 @@ from gatlang.engines import pf3_result as codes
 from gatlang.engines.pf3_cache import NETWORK_TABLES, memo
 from gatlang.engines.pf3_capcontrol import capcontrols
 from gatlang.engines.pf3_controls import KERNELS, MAX_CONTROL_ROUNDS, control_loop
-from gatlang.engines.pf3_flows import branch_flows
+from gatlang.engines.pf3_flows import FlowSource
 from gatlang.engines.pf3_linear import linear_solver
 from gatlang.engines.pf3_regcontrol import final_taps
 from gatlang.engines.pf3_regcontrol import regulators as find_regulators
@@ -183,6 +183,6 @@ def solve_unbalanced(net: Network, *, method: str = "fixed_point", tol: float = 
     return PF3Result(
         converged=out.converged, iterations=iterations, max_mismatch=history[-1] if history else 0.0,
         method=used, nodes=list(system.names), v=v_full, vbase_v=system.vbase,
-        flow_source=lambda: branch_flows(net, system.nodes, v_full, taps_now), taps=taps, tap_positions=positions,
+        flow_source=FlowSource(net, system.nodes, v_full, taps_now), taps=taps, tap_positions=positions,
         control_iterations=rounds, diagnostics=diags, wall_time=time.perf_counter() - started,
         mismatch_history=history, capacitor_states=states)

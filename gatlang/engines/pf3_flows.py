@@ -178,6 +178,22 @@ def terminal(net: Network, nodes: NodeMap, v_full: np.ndarray, kind: str, elemen
     return Terminal(vt[sel], cur[sel], cur)
 
 
+@dataclass
+class FlowSource:
+    """The branch flows of one solution, computed when first asked for (`PF3Result.flows`).
+
+    A class rather than a closure so that a result can be pickled (sent between processes).
+    """
+
+    net: Network
+    nodes: NodeMap
+    v_full: np.ndarray
+    taps: dict[str, list[float]]
+
+    def __call__(self) -> BranchFlows:
+        return branch_flows(self.net, self.nodes, self.v_full, self.taps)
+
+
 def branch_flows(net: Network, nodes: NodeMap, v_full: np.ndarray,
                  taps: dict[str, list[float]] | None = None) -> BranchFlows:
     """Flows of every in-service line and transformer (``taps`` overrides transformer taps)."""

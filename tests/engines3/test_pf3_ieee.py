@@ -165,3 +165,15 @@ def test_many_load_scales_keep_the_network_part(monkeypatch):
     assert pf3_cache._MEMO[id(net)]["network_part"][1] is part and len(pf3_cache._MEMO[id(net)]) <= 4
     dvm, dva, where, _ = compare(res, engine)
     assert dvm < VM_TOL and dva < VA_TOL, where
+
+
+def test_result_pickles_with_its_flows():
+    """A result can cross a process boundary; its lazily computed flows come along."""
+    import pickle
+
+    path = FEEDERS["ieee13"]
+    engine = solve_engine(path)
+    net = import_feeder(path, engine)
+    fix_taps(net, engine.taps)
+    res = pickle.loads(pickle.dumps(solve_unbalanced(net, regulators="fixed")))
+    assert res.losses_kw == pytest.approx(engine.losses_kva.real, rel=1e-5, abs=1e-3)
