@@ -182,6 +182,15 @@ def formulations_rst() -> list[str]:
     return out
 
 
+def overrides_rst() -> list[str]:
+    from gatlang.semantics.overrides import OVERRIDABLE
+    def unit(u: str | None) -> str:
+        return "true/false" if u is None else (u or "number")
+    rows = [[_lit(kind), ", ".join(f"{_lit(n)} ({unit(f.unit)}): {_text(f.doc)}" for n, f in spec.fields.items())]
+            for kind, spec in OVERRIDABLE.items()]
+    return list_table(["kind", "fields (unit): meaning"], rows, "15 85")
+
+
 def expect_rst() -> list[str]:
     from gatlang.expect import DEFAULT_RELATIVE
     from gatlang.semantics.resolve import EXPECT_ATTRS
@@ -282,4 +291,5 @@ def setup(app) -> dict:
     app.add_directive("gat-expect", _make(expect_rst, ["gatlang/expect.py", "gatlang/semantics/resolve.py"]))
     app.add_directive("gat-keywords", _make(keywords_rst, ["grammar/gat.lark"]))
     app.add_directive("gat-formulations", _make(formulations_rst, ["stdlib"]))
+    app.add_directive("gat-overrides", _make(overrides_rst, ["gatlang/semantics/overrides.py"]))
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

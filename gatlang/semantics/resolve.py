@@ -38,6 +38,9 @@ class Resolved:
     compared: dict[str, list[ast.FormulationDecl]] = field(default_factory=dict)   # `run compare` -> formulations
 
 
+from gatlang.semantics.overrides import check_override  # noqa: E402  (after the option tables)
+
+
 def unique_options(items: list, sink: DiagnosticSink) -> dict[str, ast.Option | ast.OptionBlock]:
     """Options by name; an option given twice is an error (which one was meant is not knowable)."""
     out: dict[str, ast.Option | ast.OptionBlock] = {}
@@ -59,6 +62,8 @@ def resolve(prog: Program, sink: DiagnosticSink) -> Resolved:
     for sc in prog.scenarios.values():
         res.scenario_options[sc.name] = check_options(unique_options(sc.options, sink), SCENARIO_OPTIONS, sink,
                                                       f"scenario `{sc.name}`")
+        for ov in sc.overrides:
+            check_override(ov, sink)
     for run in prog.runs.values():
         _resolve_run(prog, run, res, sink)
     for exp in prog.expects:

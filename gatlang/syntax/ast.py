@@ -219,6 +219,15 @@ class OptionBlock(Node):
 class ScenarioDecl(Node):
     name: str
     options: tuple[Option, ...]
+    overrides: tuple["Override", ...] = ()
+
+
+@dataclass(frozen=True)
+class Override(Node):
+    """``set load "671" { p = 1.2 MW }`` inside a scenario: one element's data changed."""
+    kind: str
+    element: str
+    options: tuple[Option, ...]
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,13 @@ class _ToAst(Transformer):
         return ast.Arg(self._s(meta), str(c[0]), c[1])
 
     def scenario_decl(self, meta, c):
-        return ast.ScenarioDecl(self._s(meta), str(c[0]), tuple(o for o in c[1:] if o is not None))
+        items = [o for o in c[1:] if o is not None]
+        return ast.ScenarioDecl(self._s(meta), str(c[0]), tuple(o for o in items if isinstance(o, ast.Option)),
+                                tuple(o for o in items if isinstance(o, ast.Override)))
+
+    def override(self, meta, c):
+        return ast.Override(self._s(meta), str(c[0]), _unquote(str(c[1])),
+                            tuple(o for o in c[2:] if o is not None))
 
     def option(self, meta, c):
         return ast.Option(self._s(meta), str(c[0]), c[1])

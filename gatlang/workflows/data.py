@@ -64,11 +64,34 @@ def _record_files_read(c: "Compilation", name: str, net: "Network | None") -> No
         c.source_hashes[name] = source_hash(c.input_hashes.get(main, ""), hashes)
 
 
+def step_network(c: "Compilation", step: Step) -> "Network | None":
+    """The step's network with its scenario's per-asset overrides (`set load "x" { ... }`) applied.
+
+    Cached per (network, scenario); a scenario without overrides shares the imported network.
+    """
+    from gatlang.semantics.overrides import apply_overrides
+
+    net = load_network(c, step.run.network)
+    overrides = _overrides(c, step)
+    if net is None or not overrides:
+        return net
+    key = ("overridden", step.run.network, step.scenario)
+    if key not in c.networks:
+        c.networks[key] = apply_overrides(net, overrides, step.sink)
+    return c.networks[key]
+
+
+def _overrides(c: "Compilation", step: Step) -> tuple:
+    if step.scenario is None or c.program is None or step.scenario not in c.program.scenarios:
+        return ()
+    return c.program.scenarios[step.scenario].overrides
+
+
 def balanced_case(c: "Compilation", step: Step) -> BalancedCase | None:
     """The step's network as a balanced per-unit case, with the step's scenario applied."""
-    key = ("balanced", step.run.network)
+    key = ("balanced", step.run.network, step.scenario if _overrides(c, step) else None)
     if key not in c.networks:
-        net = load_network(c, step.run.network)
+        net = step_network(c, step)
         case = None
         if net is not None:
             try:

@@ -26,7 +26,7 @@ from gatlang.semantics.capabilities import check_network, network_features
 from gatlang.semantics.capabilities import of as capabilities_of
 from gatlang.workflows.base import Step
 from gatlang.workflows.quality import record_quality
-from gatlang.workflows.data import balanced_case, load_network, model_items, scenario_factor
+from gatlang.workflows.data import balanced_case, model_items, scenario_factor, step_network
 
 if TYPE_CHECKING:
     from gatlang.passes import Compilation
@@ -49,7 +49,7 @@ def network_view(c: "Compilation", step: Step) -> tuple[NetView, set[str]] | Non
     if "three_phase" in capabilities_of(step.formulation).requires:
         from gatlang.model.netview3 import from_network3
 
-        net = load_network(c, step.run.network)
+        net = step_network(c, step)
         if net is None:
             return None
         if net.table("sources").num_rows == 0:

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from gatlang.workflows.base import Step
-from gatlang.workflows.data import balanced_case, load_network, scenario_factor
+from gatlang.workflows.data import balanced_case, scenario_factor, step_network
 
 if TYPE_CHECKING:
     from gatlang.engines.pf_result import PFResult
@@ -31,7 +31,7 @@ BALANCED_METHODS = {"newton": "newton", "fast_decoupled": "fast_decoupled_xb",
 class PowerFlow:
     def elaborate(self, c: "Compilation", step: Step) -> None:
         if step.option("phases", "balanced") == "unbalanced":
-            net = load_network(c, step.run.network)
+            net = step_network(c, step)
             if net is None:
                 step.failed = True
             step.state["network"] = net
