@@ -130,7 +130,9 @@ class HostingCapacity:
             step.sink.warning(NO_LIMIT_REACHED, f"no limit binds up to max = {spec.max_mw:g} MW at "
                               f"{len(unbounded)} location(s): {_names(unbounded)}", spec.span,
                               help="their capacity is at least `max`; raise `max` to find it")
-        collapsed = [r.location for r in results if r.binding is not None and r.binding.kind == "no_solution"]
+        # (a location without trials failed before any power flow, and has its own error)
+        collapsed = [r.location for r in results
+                     if r.binding is not None and r.binding.kind == "no_solution" and r.trials]
         if collapsed:
             step.sink.warning(NO_SOLUTION, f"the power flow has no solution before any limit binds at "
                               f"{len(collapsed)} location(s): {_names(collapsed)}", spec.span,

@@ -170,3 +170,21 @@ def test_located_diagnostics(tmp_path: Path, body: str, code: str, line: int, co
     assert not (tmp_path / "runs" / "hc" / "pv" / "hostcap_summary.parquet").exists()
     assert (Path(__file__).resolve().parents[2] / "gatlang" / "explain" / f"{code}.md").read_text().startswith(
         f"# {code} ")
+
+
+def test_isolated_location_is_reported(tmp_path: Path) -> None:
+    """PMD's three-bus feeder with one more bus behind a disabled line: no DER can be added there
+    (GAT0454, at the run), while the energised location is still solved."""
+    dss = (Path(__file__).resolve().parents[1] / "data" / "opendss3" / "pmd" / "case3_unbalanced.dss").read_text()
+    cut = "New Line.Cut bus1=loadbus.1.2.3 island.1.2.3 linecode=4/0QUAD length=1 enabled=no\n"
+    (tmp_path / "iso.dss").write_text(dss.replace("Set voltagebases", cut + "Set voltagebases"))
+    study = tmp_path / "hc.gat"
+    study.write_text('study hc\nnetwork f = opendss("iso.dss")\n'
+                     "run hostcap x on f {\n    at = [island, loadbus]\n    method = opf\n    phases = unbalanced\n}\n")
+    sink = DiagnosticSink()
+    run_program(study, sink, Settings(quiet=True))
+    found = [d for d in sink.errors if d.code == "GAT0454"]
+    assert len(found) == 1 and "`island`" in found[0].message and found[0].help
+    assert (found[0].span.line, found[0].span.column) == (3, 1)
+    assert not [d for d in sink if d.code == "GAT0445"]           # not also a power-flow failure
+    assert not [d for d in sink.errors if d.code != "GAT0454"], [str(d) for d in sink.errors]
