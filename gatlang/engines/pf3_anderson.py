@@ -57,10 +57,10 @@ class Anderson:
         return x + g - rows_combine(self.dx[:m] + self.dg[:m], gamma)
 
 
-#: below this many matrix entries a BLAS product runs single-threaded (OpenBLAS threads gemv from
-#: about 9216) and is the fastest; above it ``einsum`` is used: on a busy machine a threaded BLAS
-#: call on short rows was measured to stall for milliseconds waiting for its threads
-BLAS_SINGLE_THREAD = 8192
+#: below this many matrix entries a BLAS product runs single-threaded (OpenBLAS threads a real
+#: gemv from about 9216 entries, a complex one from fewer) and is the fastest; above it ``einsum``
+#: is used: on a busy machine a threaded BLAS call was measured to stall for milliseconds
+BLAS_SINGLE_THREAD = 4096
 
 
 def rows_dot(rows: np.ndarray, v: np.ndarray) -> np.ndarray:

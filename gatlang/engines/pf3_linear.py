@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse.linalg as spla
 
-from gatlang.engines.pf3_anderson import BLAS_SINGLE_THREAD, rows_combine
+from gatlang.engines.pf3_anderson import rows_combine
 from gatlang.engines.pf3_system import System3
 
 #: the fill-reducing ordering of the (structurally symmetric) matrix
@@ -87,20 +87,15 @@ class Compensated:
                 zcols[u] = sol[:, j].copy()
         wt = np.stack([zcols[int(u)] for u in self.u])               # W^T, (|U|, n)
         self.k = np.linalg.solve(np.eye(k) + d @ wt[:, self.u].T, d)
-        self.small = wt.size <= BLAS_SINGLE_THREAD
-        if self.small:                 # one complex BLAS product, single-threaded at this size
-            self.w = np.ascontiguousarray(wt.T)
-        else:
-            # W c in real arithmetic (real einsum is several times faster than complex, and
-            # threaded BLAS on a busy machine stalls): Re = [Wr; Wi]^T [cr; -ci], Im = [Wi; Wr]^T [cr; ci]
-            self.s_re = np.concatenate([wt.real, wt.imag])
-            self.s_im = np.concatenate([wt.imag, wt.real])
+        # W c in real arithmetic: real einsum is several times faster than complex, and a
+        # complex BLAS product of this shape is threaded by OpenBLAS, which on a busy machine
+        # was measured to stall for milliseconds.  Re = [Wr; Wi]^T [cr; -ci], Im = [Wi; Wr]^T [cr; ci]
+        self.s_re = np.concatenate([wt.real, wt.imag])
+        self.s_im = np.concatenate([wt.imag, wt.real])
 
     def solve(self, b: np.ndarray) -> np.ndarray:
         x0 = self.lu.solve(b)
         c = self.k @ x0[self.u]
-        if self.small:
-            return x0 - self.w @ c
         out = x0.copy()
         out.real -= rows_combine(self.s_re, np.concatenate([c.real, -c.imag]))
         out.imag -= rows_combine(self.s_im, np.concatenate([c.real, c.imag]))
