@@ -189,7 +189,8 @@ class HostingCapacity:
             "min_capacity_mw": min(caps.values()), "max_capacity_mw": max(caps.values()),
             "binding_kinds": {k: kinds.count(k) for k in sorted(set(kinds))},
             "capacity_mw": caps,
-            "power_flows": sum(len(r.trials) for r in results)}
+            "power_flows": sum(len(r.trials) for r in results),
+            **({"solves": {r.location: r.solve for r in results}} if spec.method == "opf" else {})}
         step.record["objective"] = min(caps.values())
         step.record["objective_unit"] = "MW"
 
