@@ -35,6 +35,7 @@ import scipy.sparse as sp
 
 from gatlang.diagnostics import DiagnosticSink, Span
 from gatlang.model.netview import Entities, NetView, _incidence
+from gatlang.model.netview3_elements import add_elements
 from gatlang.network.model import Network
 from gatlang.network.ybus3 import NodeIndex, build_ybus3, sequence_matrix, winding_vbase
 
@@ -234,6 +235,7 @@ def from_network3(net: Network, sink: DiagnosticSink, load_scale: float = 1.0, p
     }
     view = NetView(net.name, SBASE / 1e6, kinds, sets, {"base_mva": 1.0},
                    meshed=_bus_graph_meshed(net))
+    add_elements(view, net, np.r_[bus_of, np.full(ns, "", dtype=object)])
     view.three_phase = True           # type: ignore[attr-defined]
     view.features = _features(net)    # type: ignore[attr-defined]
     return view

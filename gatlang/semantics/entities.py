@@ -40,6 +40,8 @@ ENTITY_ATTRS: dict[str, dict[str, AttrSpec]] = {
         AttrSpec("gens", "set", kind="gen", doc="generators at the bus"),
         AttrSpec("lines_out", "set", kind="line", doc="branches whose `from` end is the bus"),
         AttrSpec("lines_in", "set", kind="line", doc="branches whose `to` end is the bus"),
+        _n("phases", "", "three-phase view: number of phase conductors (nodes) at the bus"),
+        AttrSpec("nodes", "set", kind="node", doc="three-phase view: the bus's nodes (one per conductor)"),
     ]},
     "gen": {a.name: a for a in [
         AttrSpec("bus", "entity", kind="bus", doc="bus of the generator"),
@@ -70,6 +72,7 @@ ENTITY_ATTRS: dict[str, dict[str, AttrSpec]] = {
     ]},
     # ---- the three-phase view (gatlang.model.netview3): one element per conductor node
     "node": {a.name: a for a in [
+        AttrSpec("bus", "entity", kind="bus", doc="the bus the node belongs to"),
         _n("phase", "", "conductor number at the bus (1, 2, 3; 4 = an explicit neutral)"),
         _n("vmin", "pu", "lower voltage limit, pu of the node's line-to-neutral base"),
         _n("vmax", "pu", "upper voltage limit"),
@@ -142,6 +145,26 @@ ENTITY_ATTRS: dict[str, dict[str, AttrSpec]] = {
         _n("b", "pu", "series admittance entry, imaginary part"),
         _n("angle", "rad", "nominal angle of the row's phase minus the column's (0, +-2 pi/3)"),
     ]},
+    "load": {a.name: a for a in [
+        AttrSpec("bus", "entity", kind="bus", doc="bus of the load"),
+        _n("p", "MW", "rated active power (all phases)"), _n("q", "Mvar", "rated reactive power"),
+        _n("phases", "", "number of phases"),
+        AttrSpec("nodes", "set", kind="node", doc="nodes of the load's bus"),
+    ]},
+    "der": {a.name: a for a in [
+        AttrSpec("bus", "entity", kind="bus", doc="bus of the generator or PV system"),
+        _n("p", "MW", "active output in the case (PV: pmpp times irradiance)"),
+        _n("q", "Mvar", "reactive output in the case"), _n("s_rated", "MVA", "rated apparent power"),
+        _n("phases", "", "number of phases"),
+        AttrSpec("nodes", "set", kind="node", doc="nodes of the DER's bus"),
+    ]},
+    "transformer": {a.name: a for a in [
+        AttrSpec("from", "entity", kind="bus", doc="bus of winding 1"),
+        AttrSpec("to", "entity", kind="bus", doc="bus of winding 2"),
+        _n("s_rated", "MVA", "rating of winding 1"), _n("phases", "", "number of phases"),
+        _n("windings", "", "number of windings"),
+        AttrSpec("conductors", "set", kind="conductor", doc="its phases as branch conductors (two-winding only)"),
+    ]},
 }
 
 # Network-level sets: name -> element kind.
@@ -151,6 +174,7 @@ NETWORK_SETS: dict[str, str] = {
     # three-phase view
     "nodes": "node", "source_nodes": "node", "couplings": "coupling", "phase_gens": "phase_gen",
     "delta_loads": "delta_load", "conductors": "conductor", "rated_conductors": "conductor",
+    "loads": "load", "ders": "der", "transformers": "transformer",
     "rated_lines3": "conductor", "line_conductors": "conductor",
     "switch_conductors": "conductor", "conductor_couplings": "conductor_coupling",
 }
@@ -162,6 +186,9 @@ NETWORK_SET_DOCS = {
     "pwl_gens": "generators with a piecewise-linear cost",
     "cost_pieces": "every piece of every piecewise-linear generator cost",
     "nodes": "three-phase view: every energised conductor node (bus.phase)",
+    "loads": "three-phase view: every in-service load",
+    "ders": "three-phase view: every in-service generator and PV system (fixed injections in the formulations)",
+    "transformers": "three-phase view: every in-service transformer",
     "source_nodes": "three-phase view: the nodes behind each source's Thevenin impedance (fixed EMF)",
     "couplings": "three-phase view: every non-zero entry of the nodal admittance matrix",
     "phase_gens": "three-phase view: every phase of every dispatchable generator and source",

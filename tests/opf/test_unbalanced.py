@@ -168,3 +168,64 @@ def test_lindist3flow_continuous_taps_set_the_regulators_the_engine_then_agrees_
     tf = pq.read_table(fixed / "node.parquet").to_pydict()
     dev = lambda table: sum((x - 1.0) ** 2 for x in table["w_pu_2"])    # noqa: E731
     assert dev(t) < dev(tf)
+
+
+# ---------------------------------------------------------------- whole elements in the language
+
+def test_three_phase_view_elements_match_the_engine() -> None:
+    """buses (with their phases), loads, DERs and transformers as the language sees them:
+    counts, phases per bus, total load and transformer kVA equal the OpenDSS engine's."""
+    import opendssdirect as dss
+
+    from gatlang.diagnostics import DiagnosticSink
+    from gatlang.model.netview3 import from_network3
+    from gatlang.network.opendss.importer import load_opendss
+
+    sink = DiagnosticSink()
+    view = from_network3(load_opendss(IEEE13, sink), sink)
+    assert view is not None
+    previous = dss.Basic.AllowChangeDir()
+    dss.Basic.AllowChangeDir(False)
+    try:
+        dss.Text.Command("clear")
+        dss.Text.Command(f'compile "{IEEE13}"')
+        engine_nodes = {}
+        for name in dss.Circuit.AllBusNames():
+            dss.Circuit.SetActiveBus(name)
+            engine_nodes[name.lower()] = len([k for k in dss.Bus.Nodes() if 1 <= k <= 3])
+        loads_kw = sum(dss.Loads.kW() for _ in iter_elements(dss.Loads))
+        xf_kva = sum(dss.Transformers.kVA() for _ in iter_elements(dss.Transformers))
+        n_loads = dss.Loads.Count()
+    finally:
+        dss.Basic.AllowChangeDir(previous)
+    bus = view.kinds["bus"]
+    ours = {str(b).lower(): int(p) for b, p in zip(bus.labels, bus.numbers["phases"])}
+    assert ours == engine_nodes
+    assert len(view.kinds["load"]) == n_loads
+    assert view.kinds["load"].numbers["p"].sum() * 1e3 == pytest.approx(loads_kw, rel=1e-12)
+    assert view.kinds["transformer"].numbers["s_rated"].sum() * 1e3 == pytest.approx(xf_kva, rel=1e-12)
+
+
+def iter_elements(cls):
+    """Visit every element of an opendssdirect class (First/Next)."""
+    i = cls.First()
+    while i > 0:
+        yield i
+        i = cls.Next()
+
+
+def test_elements_in_a_user_constraint(tmp_path: Path) -> None:
+    """A study's own constraint over buses and their nodes: the mean voltage of every
+    three-phase bus.  The source is the only control, so the answer is PMD's power flow
+    (loadbus [0.96355, 0.981767, 0.976786], mean 0.9740): a bound of 0.9667 holds and changes
+    nothing, a bound of 1.0 cannot be met and must be reported infeasible."""
+    _, out = _run(tmp_path / "holds", PMD / "case3_unbalanced.dss", "acp_u",
+                  " subject to sum(n in b.nodes) vm[n] >= 2.9 for b in buses where b.phases == 3\n")
+    t = pq.read_table(out / "node.parquet").to_pydict()
+    vm = dict(zip(t["node"], t["vm_pu"]))
+    assert [vm[f"loadbus.{k}"] for k in (1, 2, 3)] == pytest.approx([0.96355, 0.981767, 0.976786], abs=1e-4)
+    (tmp_path / "fails").mkdir()
+    _, sink = run_study(tmp_path / "fails", f'study s\nnetwork f = opendss("{PMD / "case3_unbalanced.dss"}")\n'
+                        'run opf r on f {\n formulation = acp_u\n'
+                        ' subject to sum(n in b.nodes) vm[n] >= 3 for b in buses where b.phases == 3\n}\n')
+    assert [d.code for d in sink.errors] in (["GAT0602"], ["GAT0612"])      # infeasible (or locally so)
