@@ -103,3 +103,32 @@ def test_every_capcontrol_code_has_an_explain_page():
         page = (EXPLAIN_DIR / f"{code}.md").read_text()
         assert re.fullmatch(rf"# {code} [a-z0-9]+(-[a-z0-9]+)*", page.splitlines()[0])
         assert "## Example" in page and "## How to fix" in page
+
+
+def test_fighting_settings_end_in_an_unsettled_loop_warning():
+    """ON above OFF: the bank opens, the voltage falls below ON, it closes again ... GAT0847.
+
+    The engine stops the same case with "Max Control Iterations Exceeded" (its error 485).
+    """
+    import opendssdirect as dss
+
+    from gatlang.diagnostics import Span
+    from gatlang.engines import pf3_result as codes
+
+    previous = dss.Basic.AllowChangeDir()
+    dss.Basic.AllowChangeDir(False)
+    try:
+        dss.Text.Command(f'compile "{CASES / SPAN_FILE}"')
+        dss.Text.Command("edit capcontrol.cc1 onsetting=125 offsetting=120")
+        with pytest.raises(Exception, match="Max Control Iterations"):
+            dss.Solution.Solve()
+    finally:
+        dss.Basic.AllowChangeDir(previous)
+
+    span = Span("study.gat", 5, 1, 5, 30)
+    net = _net_with("cap_controls.on_setting", [125.0, 110.0])
+    set_column(net, "cap_controls", "off_setting", [120.0, 130.0])
+    res = solve_unbalanced(net, span=span)
+    found = [d for d in res.diagnostics if d.code == codes.REG_NOT_SETTLED]
+    assert found and found[0].span == span and "capacitor" in found[0].message and found[0].help
+    assert res.control_iterations >= 30
