@@ -7,8 +7,13 @@ Why: Newton and the fixed-point iteration solve the same nodal equations
 over the energised nodes, with ``Y`` the network admittance (lines,
 transformers at their present taps, capacitors, the sources' Thevenin
 impedances; `gatlang.network.ybus3`), ``i_src`` the sources' Norton currents
-and ``i_load`` the load branches (`pf3_loads`).  Everything they share is
-built here once.
+and ``i_load`` the load branches (`pf3_loads`, kept in per unit so kernels
+never convert).  Everything they share is built here once per network
+version and scale (`build_system`; the network part -- Y, bases, regulated
+transformers -- once per version of the network tables alone), and each
+solve gets a cheap clone.  Tap and capacitor steps are written into the
+per-unit matrix in place (`System3.stamp`) and logged, so that the linear
+solves can be compensated for them instead of refactorised (`pf3_linear`).
 
 Per unit: node voltages are divided by the node's line-to-neutral base and
 currents multiplied by it, over ``SBASE`` (1 MVA): ``Y_pu = D Y D / S``.  The
