@@ -92,8 +92,12 @@ def newton(system: System3, v0: np.ndarray, tol: float, max_iter: int,
     triangular solves instead of new factorisations.
     """
     reuse = {} if reuse is None else reuse
-    jy = real_form(system.ypu)
-    lj = LoadJacobian(system)
+    if reuse.get("jy", (None,))[0] != system.version:       # the network part, per tap state
+        reuse["jy"] = (system.version, real_form(system.ypu))
+    jy = reuse["jy"][1]
+    if "load_jacobian" not in system.shared:                 # load positions: once per network
+        system.shared["load_jacobian"] = LoadJacobian(system)
+    lj = system.shared["load_jacobian"]
     v = v0.astype(complex).copy()
     f = system.mismatch(v)
     norm = float(np.max(np.abs(f))) if len(f) else 0.0
