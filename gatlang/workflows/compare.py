@@ -28,11 +28,16 @@ if TYPE_CHECKING:
 #: most exact first: the default reference is the first of these that is compared
 EXACTNESS = ("acp", "acr", "ivr", "acp_u", "socbf", "lindistflow", "lindist3flow", "dcp", "nfa")
 
-#: quantities compared between formulations: (table kind, name in compare.parquet, columns that hold it)
-COMPARED = (("bus", "vm_pu", ("vm_pu",)), ("bus", "va_rad", ("va_rad",)), ("gen", "pg_mw", ("pg_mw",)),
-            ("gen", "qg_mvar", ("qg_mvar",)),
-            # active power entering each branch at its `from` end: `p_fr` in AC models, `p` in DC ones
-            ("line", "p_from_mw", ("p_fr_mw", "p_mw")))
+#: quantities compared between formulations: name in compare.parquet -> the (element kind, columns that
+#: hold it) of balanced and of three-phase formulations; a formulation has one of them
+COMPARED: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    "vm_pu": (("bus", ("vm_pu",)), ("node", ("vm_pu",))),
+    "va_rad": (("bus", ("va_rad",)), ("node", ("va_rad",))),
+    "pg_mw": (("gen", ("pg_mw",)), ("phase_gen", ("pg_mw",))),
+    "qg_mvar": (("gen", ("qg_mvar",)), ("phase_gen", ("qg_mvar",))),
+    # active power entering each branch at its `from` end: `p_fr` in AC models, `p` in DC ones
+    "p_from_mw": (("line", ("p_fr_mw", "p_mw")), ("conductor", ("p_fr_mw", "p_mw"))),
+}
 
 
 def _rank(name: str) -> int:
@@ -43,9 +48,9 @@ class Compare:
     def elaborate(self, c: "Compilation", step: Step) -> None:
         assert c.resolved is not None
         import gatlang.model.elaborate  # noqa: F401  (import Pyomo before timing the first formulation)
-        from gatlang.workflows.data import balanced_case
+        from gatlang.workflows.data import step_network
 
-        balanced_case(c, step)   # load the network once, outside the per-formulation timings
+        step_network(c, step)   # load the network once, outside the per-formulation timings
 
         subs = []
         for form in c.resolved.compared.get(step.run.name, []):
@@ -81,10 +86,11 @@ class Compare:
             for kind, (data, units) in element_tables(builder).items():
                 c.store.write_table(step.run.name, step.scenario, f"{TABLES.get(kind, kind)}_{name}",
                                     pa.table(data), units=units)
-                for k, quantity, candidates in COMPARED:
-                    found = next((col for col in candidates if col in data), None) if k == kind else None
-                    if found is not None:
-                        columns[name][(kind, quantity)] = np.asarray(data[found], dtype=float)
+                for quantity, places in COMPARED.items():
+                    for k, candidates in places:
+                        found = next((col for col in candidates if col in data), None) if k == kind else None
+                        if found is not None:
+                            columns[name][quantity] = np.asarray(data[found], dtype=float)
         if not rows:
             return
         ref_opt = step.option("reference")
@@ -97,13 +103,13 @@ class Compare:
                                                    for i, n in enumerate(table["formulation"])}}
 
 
-def compare_table(rows: dict[str, dict[str, Any]], columns: dict[str, dict[tuple[str, str], np.ndarray]],
+def compare_table(rows: dict[str, dict[str, Any]], columns: dict[str, dict[str, np.ndarray]],
                   reference: str | None) -> dict[str, list]:
     """One row per formulation: gap and largest differences against the reference."""
     ref_obj = rows[reference]["objective"] if reference else None
     out: dict[str, list] = {"formulation": [], "status": [], "objective": [], "gap_pct": [],
                             "elaborate_s": [], "solve_s": []}
-    for _, col, _ in COMPARED:
+    for col in COMPARED:
         out[f"max_abs_diff_{col}"] = []
     for name, row in rows.items():
         out["formulation"].append(name)
@@ -113,9 +119,9 @@ def compare_table(rows: dict[str, dict[str, Any]], columns: dict[str, dict[tuple
         out["gap_pct"].append(100.0 * (ref_obj - obj) / abs(ref_obj) if ref_obj and obj is not None else None)
         out["elaborate_s"].append(row["elaborate_s"])
         out["solve_s"].append(row["solve_s"])
-        for kind, col, _ in COMPARED:
-            mine = columns.get(name, {}).get((kind, col))
-            ref = columns.get(reference, {}).get((kind, col)) if reference else None
+        for col in COMPARED:
+            mine = columns.get(name, {}).get(col)
+            ref = columns.get(reference, {}).get(col) if reference else None
             diff = None
             if mine is not None and ref is not None and mine.shape == ref.shape:
                 d = np.abs(mine - ref)
