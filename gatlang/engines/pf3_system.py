@@ -170,14 +170,6 @@ class System3:
         """Voltage across each load branch, pu of its bus base (ground = 0)."""
         return self._inc_t @ v
 
-    def load_injection(self, i_branch_pu: np.ndarray) -> np.ndarray:
-        """``A i``: a branch current leaves node a and enters node b (pu, live numbering)."""
-        return self._inc @ i_branch_pu
-
-    def load_currents_pu(self, v: np.ndarray) -> np.ndarray:
-        """Branch currents in pu at pu voltages ``v``."""
-        return self.loads.currents(self._inc_t @ v)
-
     def mismatch(self, v: np.ndarray) -> np.ndarray:
         """``F(v)`` (complex, pu) per live node."""
         return self.ypu @ v - self.isrc + self._inc @ self.loads.currents(self._inc_t @ v)
