@@ -44,10 +44,12 @@ class PowerFlow:
     def lower(self, c: "Compilation", step: Step) -> None:
         tol = float(step.option("tolerance", 1e-8))
         max_iter = int(step.option("max_iter", 30))
-        method = step.option("method", "newton")
+        method = step.option("method")
         if "network" in step.state:
-            self._lower_unbalanced(c, step, method, tol, max_iter)
+            # the engine's own scheme (fixed point on a once-factorised Y, Newton if it stalls)
+            self._lower_unbalanced(c, step, method or "fixed_point", tol, max_iter)
             return
+        method = method or "newton"
         from gatlang.engines.pf_balanced import solve_balanced
 
         result = solve_balanced(step.state["case"], method=BALANCED_METHODS.get(method, method), tol=tol,
