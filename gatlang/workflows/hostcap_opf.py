@@ -145,7 +145,8 @@ def opf_capacity(c: "Compilation", step: "Step", spec: HostcapSpec, host: "Balan
 def solve_and_check(step: "Step", spec: HostcapSpec, host: Any, bus: str, model: Any, name_of: Any,
                     der_mw: Callable[[], float], started: float,
                     loading_tol: float = CHECK_LOADING_TOL,
-                    restart: Callable[[], None] | None = None) -> "LocationResult":
+                    restart: Callable[[], None] | None = None,
+                    defaults: dict[str, Any] | None = None) -> "LocationResult":
     """Solve ``model`` (objective: the DER's output) and check the optimum with the exact power flow.
 
     Shared by the balanced and the three-phase OPF: only the model and how the DER's
@@ -156,19 +157,23 @@ def solve_and_check(step: "Step", spec: HostcapSpec, host: Any, bus: str, model:
     fails without a solution while the run sets no solver options is tried again with
     each of RETRY_IPOPT in turn: on IEEE 123, acp_u ends about one solve in three in a
     failed restoration phase or a failed search direction, and another barrier or
-    scaling strategy from the same start converges to the same optimum.
+    scaling strategy from the same start converges to the same optimum.  A solve
+    stopped by its iteration limit is not retried (seen: none of the strategies
+    converges where one runs out of iterations).  ``defaults``: solver options used
+    when the run sets none (the three-phase OPF caps Ipopt's iterations).
     """
     from gatlang.backends.solvers import solve
     from gatlang.workflows.hostcap import LocationResult
 
     solver = step.option("solver", "auto")
-    options = dict(step.option("solver_options", {}) or {})
+    user = dict(step.option("solver_options", {}) or {})
+    options = user or dict(defaults or {})
     result = solve(model, solver=None if solver == "auto" else solver, options=options, name_of=name_of)
     retried = 0
-    while (not result.has_solution and restart is not None and not options and retried < len(RETRY_IPOPT)
-           and "ipopt" in str(result.solver).lower()):
+    while (not result.has_solution and restart is not None and not user and retried < len(RETRY_IPOPT)
+           and result.status != SolveStatus.ITERATION_LIMIT and "ipopt" in str(result.solver).lower()):
         restart()
-        result = solve(model, solver=result.solver, options=RETRY_IPOPT[retried], name_of=name_of)
+        result = solve(model, solver=result.solver, options={**options, **RETRY_IPOPT[retried]}, name_of=name_of)
         retried += 1
     info = {"status": result.status.value if hasattr(result.status, "value") else str(result.status),
             "solver": result.solver, "wall_time": time.perf_counter() - started, "retried": retried}

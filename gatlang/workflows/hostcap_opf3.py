@@ -37,6 +37,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -60,10 +61,14 @@ DEFAULT_FORMULATION = "acp_u"
 #: the series current of a line (a transformer's winding-2 current), the power flow measures the
 #: terminal current, which adds the line's charging (the magnetising) current -- about 1e-3 % here
 CHECK_LOADING_TOL = 1e-2
-#: transformers with a smaller series impedance (pu of 1 MVA) are left unrated in acp_u: their
-#: current is a difference of nearly equal voltages over a tiny impedance (a regulator with
-#: XHL = 0.001 %: |z| ~ 1e-5 pu, the limit ~ 1e-10 pu^2), which Ipopt cannot hold to any use
+#: transformers with a smaller series impedance (pu of their own rating) are left unrated in acp_u:
+#: their current is a difference of nearly equal voltages over a tiny impedance (a regulator
+#: with XHL = 0.01 %), which Ipopt cannot hold to any use
 MIN_WINDING_Z = 1e-3
+#: Ipopt's iteration limit per attempt unless the run sets `solver_options`: converging solves of
+#: IEEE 123 took 25-640 iterations; one that does not (a DER on the floating delta secondary
+#: behind IEEE 123's XFM1) would otherwise run Ipopt's default 3000, minutes per attempt
+IPOPT_MAX_ITER = 1000
 #: bound of the reactive output of a DER phase whose Q is tied to P by `pf` (MW; the tie binds it)
 Q_FREE = 1e6
 
@@ -138,6 +143,16 @@ def limited_view(view: NetView, host: "UnbalancedHost", lmax: np.ndarray) -> Net
     return _like(view, kinds, sets)
 
 
+def loading_limits(host: "UnbalancedHost") -> dict[tuple[str, int], float]:
+    """The host's loading limit (%) per (element, conductor node): the largest over its terminals."""
+    limit: dict[tuple[str, int], float] = {}
+    obs = host.base_obs
+    for name, k, value in zip(obs.branch, obs.branch_phase.astype(int), host.check.lmax):
+        key = (str(name).lower(), int(k))
+        limit[key] = max(limit.get(key, -np.inf), float(value))
+    return limit
+
+
 def conductor_loading_limits(view: NetView, host: "UnbalancedHost", spec: HostcapSpec) -> np.ndarray:
     """Per conductor, its loading limit in % of its rating (inf: unchecked).
 
@@ -149,38 +164,75 @@ def conductor_loading_limits(view: NetView, host: "UnbalancedHost", spec: Hostca
     n = len(cond)
     if spec.limits.loading_pct is None:
         return np.full(n, np.inf)
-    obs, lmax = host.base_obs, host.check.lmax
-    limit: dict[tuple[str, int], float] = {}
-    for name, k, value in zip(obs.branch, obs.branch_phase.astype(int), lmax):
-        key = (str(name).lower(), int(k))
-        limit[key] = max(limit.get(key, -np.inf), float(value))
+    limit = loading_limits(host)
     element = np.char.rpartition(cond.labels.astype(str), ".")[:, 0]
     phase = view.kinds["node"].numbers["phase"][cond.refs["from"]].astype(int)
     return np.asarray([limit.get((e.lower(), k), spec.limits.loading_pct) for e, k in zip(element, phase)],
                       dtype=float)
 
 
-def transformer_current_ratings(net: Any, view: NetView) -> np.ndarray:
-    """Per conductor: the rated current of its transformer's winding 2 (pu of 1 MVA at the to node's base).
+@dataclass(frozen=True)
+class TerminalCurrents:
+    """Terminal currents of the rated transformers as linear maps of the node voltages.
 
-    As the sweep's loading (kVA / (phases x kV per phase)); 0 for conductors that are not
-    a phase of a two-winding transformer with both windings in wye (or single-phase).
+    Row r is one phase terminal of one transformer winding: its current over its
+    rating is ``sum_j k[r, j] V_j`` with V_j the pu voltage of view node ``node[r, j]``
+    (``-1``: ground, V = 0); ``limit[r]`` is its loading limit as a fraction of the rating.
     """
-    from gatlang.engines.pf3_system import SBASE
 
-    rated: dict[str, float] = {}
-    for row in net.table("transformers").select(["transformer", "phases", "kv", "kva", "connections", "buses"]).to_pylist():
-        kv, kva, conns = row["kv"] or [], row["kva"] or [], row["connections"] or []
-        if len(row["buses"] or []) != 2 or "delta" in conns or len(kv) < 2 or len(kva) < 2 or not kv[1] or not kva[1]:
+    label: list[str]
+    node: np.ndarray          # (rows, terminals) view node index, -1 = ground
+    k: np.ndarray             # (rows, terminals) complex, pu voltage -> fraction of the rated current
+    limit: np.ndarray         # (rows,)
+
+
+def transformer_terminal_currents(net: Any, view: NetView, limit_of: dict[tuple[str, int], float],
+                                  default_pct: float) -> TerminalCurrents:
+    """The terminal currents of every transformer with a rating and a usable impedance.
+
+    From the transformer's own primitive admittance (the one in the feeder's Y,
+    `gatlang.network.ybus3.transformer_primitive`, at the file's taps): the current into
+    terminal t is ``sum_j Y[t, j] V_j`` (A, V in volts) -- any connection, delta included,
+    magnetising branch included.  Near-ideal transformers (series impedance below
+    MIN_WINDING_Z of their own rating: IEEE 13's substation and regulators) are left out.
+    """
+    from gatlang.network.ybus3 import transformer_primitive
+    from gatlang.workflows.hostcap_unbalanced import winding_rated_amps
+
+    node = view.kinds["node"]
+    at = {name: i for i, name in enumerate(node.labels.astype(str))}
+    vbase = node.numbers["base_kv"] * 1e3
+    labels, nodes, ks, limits = [], [], [], []
+    for row in net.table("transformers").to_pylist():
+        if not row["status"]:
             continue
-        nph = int(row["phases"] or 3)
-        rated[str(row["transformer"]).lower()] = kva[1] * 1e3 / (nph * kv[1] * 1e3 / (SQRT3 if nph > 1 else 1.0))
-    cond = view.kinds["conductor"]
-    element = np.char.rpartition(cond.labels.astype(str), ".")[:, 0]
-    amps = np.asarray([rated.get(e.lower(), 0.0) if not cond.numbers["is_line"][k] and not cond.numbers["is_switch"][k]
-                       else 0.0 for k, e in enumerate(element)], dtype=float)
-    vbase_to = view.kinds["node"].numbers["base_kv"][cond.refs["to"]] * 1e3
-    return amps * vbase_to / SBASE
+        r_pct = sum(row["r_pct"] or [0.0])
+        if math.hypot(r_pct, row["xhl_pct"] or 0.0) / 100.0 < MIN_WINDING_Z:
+            continue
+        amps = winding_rated_amps(row)
+        prim, order = transformer_primitive(row)
+        idx = np.asarray([at.get(f"{row['buses'][w]}.{row['conns'][w][c]}", -1) if row["conns"][w][c] > 0 else -1
+                          for w, c in order], dtype=np.int64)
+        if np.any((idx < 0) & (np.asarray([row["conns"][w][c] for w, c in order]) > 0)):
+            continue                       # a terminal on a dead node: nothing flows there
+        vb = np.where(idx >= 0, vbase[np.maximum(idx, 0)], 0.0)
+        for t, (w, c) in enumerate(order):
+            phase = row["conns"][w][c]
+            rated = amps[w] if w < len(amps) else float("nan")
+            if not 1 <= phase <= 3 or not np.isfinite(rated) or rated <= 0:
+                continue
+            pct = limit_of.get((str(row["transformer"]).lower(), int(phase)), default_pct)
+            if not np.isfinite(pct):
+                continue
+            labels.append(f"{row['transformer']}.{w + 1}.{phase}")
+            nodes.append(idx)
+            ks.append(prim[t] * vb / rated)
+            limits.append(pct / 100.0)
+    width = max((len(n) for n in nodes), default=0)
+    pad = lambda rows, fill, dtype: np.asarray([np.r_[r, np.full(width - len(r), fill)] for r in rows],  # noqa: E731
+                                               dtype=dtype).reshape(len(rows), width)
+    return TerminalCurrents(labels, pad(nodes, -1, np.int64), pad(ks, 0.0, complex),
+                            np.asarray(limits, dtype=float))
 
 
 def _like(view: NetView, kinds: dict[str, Entities], sets: dict[str, tuple[str, np.ndarray]]) -> NetView:
@@ -284,6 +336,7 @@ class HostModel3:
                            [i for i, e in enumerate(every) if e[0] == bus]) for bus in self.owner}
         self.polar_current_limits(builder, view)
         self.builder = builder
+        self.defaults = self._solver_defaults(model)
         self.start = [(v, v.value) for v in model.component_data_objects(pyo.Var)]
 
     def polar_current_limits(self, builder: Any, view: NetView) -> None:
@@ -292,13 +345,13 @@ class HostModel3:
         acp_u rates line conductors only.  Where the model has polar node voltages
         (`vm`, `va`), two more limits are written here, on the same ratings as the sweep:
 
-        * a conductor of a two-winding transformer with no delta winding carries, on its
-          winding-2 side, I = (tap V_from - V_to) / z (pu of the to node's base; both
-          windings in phase, so the no-load ratio is the real `tap`):
-          ``tap^2 vm_f^2 + vm_t^2 - 2 tap vm_f vm_t cos(va_f - va_t) <= (I_max |z|)^2``;
-          delta windings shift the phase by 30 degrees, and near-ideal transformers
-          (regulators, |z| < MIN_WINDING_Z) make the limit numerically void: both are
-          left unrated (the answer's check with the power flow still reports them, GAT0451);
+        * every phase terminal of every rated transformer (`transformer_terminal_currents`):
+          ``|sum_j k_j V_j|^2 <= limit^2``, V_j = vm_j (cos va_j + j sin va_j), the current
+          the power flow and the engine measure at that terminal over its rating;
+          near-ideal transformers (|z| < MIN_WINDING_Z of their rating) are left unrated:
+          their current is a small difference of nearly equal voltages times a huge
+          admittance, which Ipopt cannot hold to any use (the answer's check with the
+          power flow still reports them, GAT0451);
         * a closed switch (a tie with free flow psw + j qsw) carries |S| / |V_from|:
           ``psw^2 + qsw^2 <= I_max^2 vm_f^2``.
         """
@@ -308,16 +361,23 @@ class HostModel3:
         if vm is None or va is None or vm.what != "var" or va.what != "var" or vm.index_kinds != ("node",):
             return
         cond = view.kinds["conductor"]
-        f, t = cond.refs["from"], cond.refs["to"]
-        tap, z = cond.numbers["tap"], np.hypot(cond.numbers["r"], cond.numbers["x"])
-        irated = transformer_current_ratings(self.host.net, view) * self.lmax / 100.0
-        xf = [int(k) for k in np.flatnonzero(np.isfinite(irated) & (irated > 0) & (z >= MIN_WINDING_Z))]
-        m = builder.model
+        f = cond.refs["from"]
         v, a = vm.values, va.values
-        m.hostcap_winding = pyo.Constraint(xf, rule=lambda _m, k: (
-            tap[k] ** 2 * v[int(f[k])] ** 2 + v[int(t[k])] ** 2
-            - 2 * tap[k] * v[int(f[k])] * v[int(t[k])] * pyo.cos(a[int(f[k])] - a[int(t[k])])
-            <= (irated[k] * z[k]) ** 2))
+        m = builder.model
+        default = self.spec.limits.loading_pct if self.spec.limits.loading_pct is not None else np.inf
+        tc = transformer_terminal_currents(self.host.net, view, loading_limits(self.host), default)
+        self.terminals = tc
+
+        def parts(r: int) -> tuple[Any, Any]:
+            terms = [(complex(k), int(j)) for k, j in zip(tc.k[r], tc.node[r]) if j >= 0 and k != 0]
+            re = sum(k.real * v[j] * pyo.cos(a[j]) - k.imag * v[j] * pyo.sin(a[j]) for k, j in terms)
+            im = sum(k.real * v[j] * pyo.sin(a[j]) + k.imag * v[j] * pyo.cos(a[j]) for k, j in terms)
+            return re, im
+
+        def winding(_m: Any, r: int) -> Any:
+            re, im = parts(r)
+            return re ** 2 + im ** 2 <= tc.limit[r] ** 2
+        m.hostcap_winding = pyo.Constraint(range(len(tc.label)), rule=winding)
         psw, qsw = builder.components.get("psw"), builder.components.get("qsw")
         if psw is None or qsw is None:
             return
@@ -325,6 +385,15 @@ class HostModel3:
         sw = [int(k) for k in view.sets["switch_conductors"][1] if np.isfinite(self.lmax[k]) and rate[k] > 0]
         m.hostcap_switch = pyo.Constraint(sw, rule=lambda _m, k: (
             psw.values[k] ** 2 + qsw.values[k] ** 2 <= rate[k] ** 2 * v[int(f[k])] ** 2))
+
+    def _solver_defaults(self, model: Any) -> dict[str, Any]:
+        """Options for the solves when the run sets none: Ipopt's iterations capped (IPOPT_MAX_ITER)."""
+        from gatlang.backends.classify import classify
+        from gatlang.backends.solver_registry import choose_solver
+
+        solver = self.step.option("solver", "auto")
+        choice = choose_solver(classify(model), None if solver == "auto" else solver)
+        return {"max_iter": IPOPT_MAX_ITER} if choice.name == "ipopt" else {}
 
     def _open(self, bus: str) -> None:
         """Every DER fixed at 0 but the one at ``bus`` (0 .. max, shared by its phases); restart.
@@ -386,6 +455,7 @@ class HostModel3:
         gens = self.owner[bus]
         result = solve_and_check(self.step, self.spec, self.host, bus, self.builder.model, self.builder.name_of,
                                  lambda: float(sum(pg[int(k)].value for k in gens)), started,
-                                 loading_tol=CHECK_LOADING_TOL, restart=lambda: self._open(bus))
+                                 loading_tol=CHECK_LOADING_TOL, restart=lambda: self._open(bus),
+                                 defaults=self.defaults)
         result.solve["build_time"] = self.build_time
         return result

@@ -38,17 +38,20 @@ TOL = 1e-8
 MAX_ITER = 50
 
 
+def winding_rated_amps(row: dict) -> list[float]:
+    """Rated current (A) of each winding of a transformer row: kVA / (phases x kV per phase), as the
+    engine's NormAmps (a line current for a delta winding too); NaN where kV or kVA is missing."""
+    nph = int(row["phases"] or 3)
+    return [(kva / (nph * (kv / SQRT3 if nph > 1 else kv))) if kva and kv else float("nan")
+            for kv, kva in zip(row["kv"] or [], row["kva"] or [])]
+
+
 def rated_amps(net: Network, flows: BranchFlows) -> np.ndarray:
     """The rated current (A) of each row of ``flows``; NaN for neutrals and unrated elements."""
     lines = net.table("lines")
     amps = dict(zip(lines.column("line").to_pylist(), lines.column("normamps_a").to_pylist()))
     xf = net.table("transformers").select(["transformer", "phases", "kv", "kva"]).to_pylist()
-    wind: dict[str, list[float]] = {}
-    for r in xf:
-        nph = int(r["phases"] or 3)
-        wind[r["transformer"]] = [
-            (kva / (nph * (kv / SQRT3 if nph > 1 else kv))) if kva and kv else float("nan")
-            for kv, kva in zip(r["kv"] or [], r["kva"] or [])]
+    wind = {r["transformer"]: winding_rated_amps(r) for r in xf}
     names = flows.element.astype(str)
     kinds = flows.kind.astype(str)
     out = np.full(len(names), np.nan)
