@@ -202,7 +202,7 @@ def solve_and_check(step: "Step", spec: HostcapSpec, host: Any, bus: str, model:
 def inexact_help(formulation: str, broken: Violation) -> str:
     """Why an OPF answer can break a limit in the power flow, for the GAT0451 help line."""
     if formulation == "acp_u" and broken.kind == "overload":
-        return ("acp_u rates line conductors, closed switches and wye-wye transformers; transformers with a "
-                "delta winding are not rated in the model: use `method = sweep`, which checks every winding")
+        return ("acp_u does not rate near-ideal transformers (series impedance below 0.1 % of their rating, "
+                "e.g. regulators): use `method = sweep`, which checks every winding")
     return ("the formulation is an approximation or relaxation that is not exact here; use `formulation = acp` "
             "(`acp_u` on a three-phase feeder) or `method = sweep` for this location")

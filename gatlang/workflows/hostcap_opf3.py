@@ -14,9 +14,10 @@ hosting-capacity data added to a copy of that view:
   without DER already breaks them (`hostcap_limits`), on every phase
   conductor 1-3; neutrals and the sources' EMF nodes keep the view's bounds;
 * conductor ratings from `loading`: acp_u limits the current of line
-  conductors (`ampacity` on `rated_lines3`; transformers are unrated there),
-  lindist3flow the apparent power of every rated conductor (`thermal` on
-  `rated_conductors`, transformers included);
+  conductors (`ampacity` on `rated_lines3`), and the current of closed switches
+  and of transformer terminals is limited here (`polar_current_limits`);
+  lindist3flow limits the apparent power of every rated conductor (`thermal`
+  on `rated_conductors`, transformers included);
 * the start point: the power flow without DER (the host's base solve).
 
 Why all locations in one model: building the Pyomo model of a feeder costs

@@ -188,3 +188,23 @@ def test_isolated_location_is_reported(tmp_path: Path) -> None:
     assert (found[0].span.line, found[0].span.column) == (3, 1)
     assert not [d for d in sink if d.code == "GAT0445"]           # not also a power-flow failure
     assert not [d for d in sink.errors if d.code != "GAT0454"], [str(d) for d in sink.errors]
+
+
+@pytest.mark.slow
+def test_delta_wye_transformer_limit_against_opendss(tmp_path: Path) -> None:
+    """IEEE 13 with XFM1 (500 kVA, 633-634) made delta-wye: its limit in acp_u comes from the
+    transformer's own primitive admittance, whatever the connection.  At 634 the OPF stops at
+    the transformer's rating, the engine's XFM1 current is at 100 % there, and the sweep agrees."""
+    import shutil
+
+    shutil.copytree(FEEDERS["ieee13"].parent, tmp_path / "13Bus")
+    shutil.copy(FEEDERS["ieee13"].parents[1] / "IEEELineCodes.DSS", tmp_path)    # the file's ../ redirect
+    feeder = tmp_path / "13Bus" / FEEDERS["ieee13"].name
+    text = feeder.read_text()
+    assert "~ wdg=1 bus=633       conn=Wye" in text
+    feeder.write_text(text.replace("~ wdg=1 bus=633       conn=Wye", "~ wdg=1 bus=633       conn=Delta"))
+    opf, sweep, _, _ = _study(tmp_path, feeder, "634", 50)
+    row = opf.loc["634"]
+    assert (row.binding, row.binding_element) == ("overload", "xfm1")
+    _within_one_step(opf, sweep, 0.05)
+    _at_bound(feeder, row, also=sweep.loc["634"])
