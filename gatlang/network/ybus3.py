@@ -21,8 +21,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from gatlang.network.model import Network
@@ -51,36 +54,168 @@ class _Stamps:
         self.vals.append(prim[keep])
 
 
+def _flatten(col) -> tuple[pa.Array, np.ndarray]:
+    """(values, offsets) of a list column: row i holds ``values[offsets[i]:offsets[i+1]]`` (null = empty)."""
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if arr.null_count == 0:
+        off = arr.offsets.to_numpy().astype(np.int64)     # of a slice: into the whole child array
+        vals = arr.values
+        if len(off) and (off[0] != 0 or off[-1] != len(vals)):
+            vals, off = vals.slice(off[0], off[-1] - off[0]), off - off[0]
+        return vals, off
+    lengths = pc.fill_null(pc.list_value_length(arr), 0).to_numpy(zero_copy_only=False)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return pc.list_flatten(arr), offsets
+
+
+def _rows_of(offsets: np.ndarray) -> np.ndarray:
+    """Row of every flattened value, from the offsets of `_flatten`."""
+    return np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+
+
+def _numbers(values, fill: float | int = 0) -> np.ndarray:
+    """A numeric (or boolean) arrow array as numpy, nulls read as `fill`."""
+    if not len(values):
+        return np.zeros(0)
+    if values.null_count:
+        values = pc.fill_null(values, fill)
+    return values.to_numpy(zero_copy_only=False)
+
+
+class _Columns:
+    """A table's numeric columns as numpy, each converted once (several builders read one column)."""
+
+    def __init__(self, table) -> None:
+        self.table = table
+        self._lists: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._scalars: dict[str, np.ndarray] = {}
+
+    def _list(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(values as float with one trailing NaN slot, offsets) of list column `name`."""
+        if name not in self._lists:
+            vals, off = _flatten(self.table.column(name))
+            self._lists[name] = np.append(_numbers(vals, np.nan).astype(float), np.nan), off
+        return self._lists[name]
+
+    def gather(self, name: str, rows: np.ndarray, width: int, fill: float = 0.0) -> np.ndarray:
+        """(len(rows), width) values of list column `name`; a row not holding exactly `width`
+        values (null, empty) reads as `fill`, as do null values."""
+        flat, off = self._list(name)
+        full = (off[rows + 1] - off[rows]) == width
+        out = flat[np.where(full[:, None], off[rows][:, None] + np.arange(width), len(flat) - 1)]
+        out[np.isnan(out)] = fill
+        return out
+
+    def first(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """The first value of list column `name` for `rows` (NaN for an empty or null list)."""
+        flat, off = self._list(name)
+        return flat[np.where(off[rows + 1] > off[rows], off[rows], len(flat) - 1)]
+
+    def square(self, name: str, rows: np.ndarray, n: int) -> np.ndarray:
+        """(len(rows), n, n) matrices of list column `name` (row-major, n*n values; null = zeros)."""
+        return self.gather(name, rows, n * n).reshape(len(rows), n, n)
+
+    def scalar(self, name: str, rows: np.ndarray, fill: float) -> np.ndarray:
+        """Numeric column `name` at `rows`, nulls read as `fill`."""
+        if name not in self._scalars:
+            self._scalars[name] = _numbers(self.table.column(name).combine_chunks(), np.nan).astype(float)
+        out = self._scalars[name][rows]
+        out[np.isnan(out)] = fill
+        return out
+
+
+@dataclass
+class _Terminals:
+    """The terminals of one element class, flattened: bus and node of each, and where each row's start."""
+
+    bus: pa.Array
+    node: np.ndarray
+    offsets: np.ndarray
+    index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))   # global node, -1 = ground
+
+    def of_rows(self, rows: np.ndarray, width: int) -> np.ndarray:
+        """(len(rows), width) global node indices of the first `width` terminals of each row."""
+        return self.index[self.offsets[rows][:, None] + np.arange(width)]
+
+
+def _list_terminals(table, bus: str, conn: str) -> _Terminals:
+    """Terminals of a table with one bus column and one list-of-nodes column."""
+    nodes, off = _flatten(table.column(conn))
+    buses = table.column(bus).combine_chunks()
+    return _Terminals(buses.take(pa.array(_rows_of(off))), _numbers(nodes).astype(np.int64), off)
+
+
+def _transformer_terminals(table) -> _Terminals:
+    """Terminals of every transformer, winding by winding (``buses[w]`` with ``conns[w]``)."""
+    wbus, bus_off = _flatten(table.column("buses"))
+    wconn, win_off = _flatten(table.column("conns"))
+    nodes, node_off = _flatten(wconn)
+    # winding w of row r is the (w - win_off[r])-th bus of that row
+    row = _rows_of(win_off)
+    wb = bus_off[row] + np.arange(len(row)) - win_off[row]
+    term_bus = wbus.take(pa.array(wb[_rows_of(node_off)]))
+    return _Terminals(term_bus, _numbers(nodes).astype(np.int64), node_off[win_off])
+
+
+#: node numbers are int8 in the schema: (bus code, node) packs into one sortable key
+_NODE_SPAN = 256
+_NODE_SHIFT = 128
+
+
 class NodeIndex:
-    """Global numbering of (bus, node) pairs, in bus-table order then node order."""
+    """Global numbering of (bus, node) pairs, in bus-table order then node order.
+
+    A bus not in the buses table takes its place at its first terminal (lines'
+    from ends, lines' to ends, transformers, shunts, sources); its nodes are
+    those its terminals use (node 0, ground, has no row).  Built in bulk: the
+    bus names are dictionary-encoded in order of appearance and the (bus, node)
+    pairs numbered by one ``np.unique``; ``terminals`` keeps every element
+    class's terminals with their global index for the stamping code.
+    """
 
     def __init__(self, net: Network) -> None:
         buses = net.table("buses")
-        seen: dict[str, set[int]] = {b: set(p or []) for b, p in zip(
-            buses.column("bus").to_pylist(), buses.column("phases").to_pylist())}
-        for bus, nodes in _terminals(net):
-            seen.setdefault(bus, set()).update(n for n in nodes if n > 0)
-        self.names: list[str] = []
-        self.index: dict[tuple[str, int], int] = {}
-        for bus, nodes in seen.items():
-            for n in sorted(nodes):
-                self.index[(bus, n)] = len(self.names)
-                self.names.append(f"{bus}.{n}")
+        phases, ph_off = _flatten(buses.column("phases"))
+        bus_col = buses.column("bus").combine_chunks()
+        self.terminals: dict[str, _Terminals] = {
+            "lines.from": _list_terminals(net.table("lines"), "from_bus", "f_conn"),
+            "lines.to": _list_terminals(net.table("lines"), "to_bus", "t_conn"),
+            "transformers": _transformer_terminals(net.table("transformers")),
+            "shunts": _list_terminals(net.table("shunts"), "bus", "conn"),
+            "sources": _list_terminals(net.table("sources"), "bus", "conn"),
+        }
+        groups = list(self.terminals.values())
+        # every bus occurrence, in order of appearance (empty buses and node-0 terminals included:
+        # they fix a bus's place even where they add no node)
+        every = pa.concat_arrays([bus_col.cast(pa.string())] + [t.bus.cast(pa.string()) for t in groups]
+                                 + [bus_col.cast(pa.string()).take(pa.array(_rows_of(ph_off)))])
+        enc = pc.dictionary_encode(every)
+        codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        self._bus_names: list[str] = enc.dictionary.to_pylist()
+        start, sizes = len(bus_col), [len(t.node) for t in groups]
+        term_codes = np.split(codes[start:start + sum(sizes)], np.cumsum(sizes)[:-1])
+        bus_pairs = self._key(codes[start + sum(sizes):], _numbers(phases).astype(np.int64))
+        term_keys = [self._key(c, t.node) for c, t in zip(term_codes, groups)]
+        self._keys = np.unique(np.concatenate([bus_pairs] + [k[t.node > 0] for k, t in zip(term_keys, groups)]))
+        for k, t in zip(term_keys, groups):
+            t.index = np.where(t.node > 0, np.searchsorted(self._keys, k), -1)
+        code, node = np.divmod(self._keys, _NODE_SPAN)
+        self.names: list[str] = pc.binary_join_element_wise(
+            enc.dictionary.take(pa.array(code)), pa.array((node - _NODE_SHIFT).astype(str)), ".").to_pylist()
+
+    @staticmethod
+    def _key(code: np.ndarray, node: np.ndarray) -> np.ndarray:
+        return code * _NODE_SPAN + (node + _NODE_SHIFT)
+
+    @cached_property
+    def index(self) -> dict[tuple[str, int], int]:
+        """(bus, node) -> global index (built on first use: the bulk paths never need it)."""
+        code, node = np.divmod(self._keys, _NODE_SPAN)
+        return {(self._bus_names[c], n - _NODE_SHIFT): i for i, (c, n) in enumerate(zip(code.tolist(), node.tolist()))}
 
     def __call__(self, bus: str, nodes: list[int]) -> list[int]:
         return [self.index[(bus, n)] if n > 0 else -1 for n in nodes]
-
-
-def _terminals(net: Network):
-    lines = net.table("lines")
-    yield from zip(lines.column("from_bus").to_pylist(), lines.column("f_conn").to_pylist())
-    yield from zip(lines.column("to_bus").to_pylist(), lines.column("t_conn").to_pylist())
-    xf = net.table("transformers")
-    for buses, conns in zip(xf.column("buses").to_pylist(), xf.column("conns").to_pylist()):
-        yield from zip(buses, conns)
-    for name in ("shunts", "sources"):
-        t = net.table(name)
-        yield from zip(t.column("bus").to_pylist(), t.column("conn").to_pylist())
 
 
 # ------------------------------------------------------------------ lines
@@ -89,27 +224,20 @@ def _lines(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
     t = net.table("lines")
     if t.num_rows == 0:
         return
-    cols = {c: t.column(c).to_pylist() for c in
-            ("from_bus", "to_bus", "f_conn", "t_conn", "r_ohm", "x_ohm", "g_from_s", "b_from_s",
-             "g_to_s", "b_to_s", "status")}
-    size = np.asarray([len(c) for c in cols["f_conn"]])
+    f, to = nodes.terminals["lines.from"], nodes.terminals["lines.to"]
+    c = _Columns(t)
+    size = np.diff(f.offsets)
+    status = pc.fill_null(t.column("status"), False).to_numpy(zero_copy_only=False)
     for n in np.unique(size):
-        sel = [i for i in np.flatnonzero(size == n) if cols["status"][i]]
-        if not sel:
+        sel = np.flatnonzero((size == n) & status)
+        if n == 0 or not len(sel):
             continue
-
-        def stack(name: str) -> np.ndarray:
-            return np.asarray([cols[name][i] if cols[name][i] is not None else [0.0] * (n * n)
-                               for i in sel], dtype=float).reshape(len(sel), n, n)
-
-        z = stack("r_ohm") + 1j * stack("x_ohm")
+        z = c.square("r_ohm", sel, n) + 1j * c.square("x_ohm", sel, n)
         ys = np.linalg.inv(z)
-        yf = stack("g_from_s") + 1j * stack("b_from_s")
-        yt = stack("g_to_s") + 1j * stack("b_to_s")
+        yf = c.square("g_from_s", sel, n) + 1j * c.square("b_from_s", sel, n)
+        yt = c.square("g_to_s", sel, n) + 1j * c.square("b_to_s", sel, n)
         prim = np.block([[ys + yf, -ys], [-ys, ys + yt]])
-        idx = np.asarray([nodes(cols["from_bus"][i], cols["f_conn"][i]) +
-                          nodes(cols["to_bus"][i], cols["t_conn"][i]) for i in sel])
-        st.add(idx, prim)
+        st.add(np.concatenate([f.of_rows(sel, n), to.of_rows(sel, n)], axis=1), prim)
 
 
 # ------------------------------------------------------------------ transformers
@@ -126,23 +254,63 @@ def _structure(row: dict) -> tuple:
     return nw, int(row["phases"] or 3), conns, (row.get("shift_deg") or 0.0) < 0
 
 
-def transformer_terminal_y(rows: list[dict]) -> np.ndarray:
-    """(m, 2N, 2N): one phase of N-winding transformers of one structure, both ends of every winding.
+@dataclass
+class TransformerBatch:
+    """Transformers of one structure (windings, phases, connections, lead/lag) as stacked arrays.
 
-    The engine's model: short-circuit impedances between winding 1 and each
-    other winding (and between the others) on a 1-volt, winding-1-kVA base,
-    inverted and expanded through the incidence of windings, then scaled by
-    the turns (winding volts times tap) of each winding; the magnetising
-    branch sits across winding 2.
+    Why: the winding model is the same arithmetic for every transformer of a
+    structure, so it runs once per structure on (m, ...) arrays; the batch is
+    read either from table rows (`from_rows`, a few regulators) or straight
+    from the table's columns (`from_table`, thousands of service transformers).
     """
-    nw, nph, conns, _ = _structure(rows[0])
-    m = len(rows)
-    kv = np.asarray([r["kv"] for r in rows], dtype=float)
-    taps = np.asarray([r["taps_pu"] or [1.0] * nw for r in rows], dtype=float)
-    rpu = np.asarray([r["r_pct"] for r in rows], dtype=float) / 100.0
-    xsc = np.asarray([[r["xhl_pct"]] + ([r["xht_pct"], r["xlt_pct"]] if nw > 2 else []) for r in rows],
-                     dtype=float) / 100.0                   # 1-2, 1-3, then 2-3
-    zbase = nph / (np.asarray([r["kva"][0] for r in rows], dtype=float) * 1e3)     # ohm on 1 volt
+
+    nw: int
+    nph: int
+    conns: tuple[str, ...]
+    leading: bool
+    kv: np.ndarray        # (m, nw) winding kV
+    taps: np.ndarray      # (m, nw) pu
+    rpu: np.ndarray       # (m, nw) winding resistance, pu
+    xsc: np.ndarray       # (m, 1 or 3) short-circuit reactances 1-2 (1-3, 2-3), pu
+    kva1: np.ndarray      # (m,) winding-1 kVA
+    mag: np.ndarray       # (m,) magnetising branch, % (no-load loss - j imag)
+    ppm: np.ndarray       # (m,) anti-floating shunt, ppm
+
+    @property
+    def m(self) -> int:
+        return len(self.kva1)
+
+    @classmethod
+    def from_rows(cls, rows: list[dict]) -> "TransformerBatch":
+        nw, nph, conns, leading = _structure(rows[0])
+        return cls(
+            nw, nph, conns, leading,
+            np.asarray([r["kv"] for r in rows], dtype=float),
+            np.asarray([r["taps_pu"] or [1.0] * nw for r in rows], dtype=float),
+            np.asarray([r["r_pct"] for r in rows], dtype=float) / 100.0,
+            np.asarray([[r["xhl_pct"]] + ([r["xht_pct"], r["xlt_pct"]] if nw > 2 else []) for r in rows],
+                       dtype=float) / 100.0,
+            np.asarray([r["kva"][0] for r in rows], dtype=float),
+            np.asarray([complex(r["noloadloss_pct"] or 0.0, -(r["imag_pct"] or 0.0)) for r in rows]),
+            np.asarray([r.get("ppm_antifloat") or 0.0 for r in rows], dtype=float))
+
+    @classmethod
+    def from_table(cls, t: "_Columns", sel: np.ndarray, structure: tuple) -> "TransformerBatch":
+        """Rows `sel` of the transformers table, all of `structure` (see `_structure`)."""
+        nw, nph, conns, leading = structure
+        xnames = ("xhl_pct", "xht_pct", "xlt_pct") if nw > 2 else ("xhl_pct",)
+        return cls(
+            nw, nph, conns, leading, t.gather("kv", sel, nw, np.nan), t.gather("taps_pu", sel, nw, 1.0),
+            t.gather("r_pct", sel, nw, np.nan) / 100.0,
+            np.stack([t.scalar(x, sel, np.nan) for x in xnames], axis=1) / 100.0, t.first("kva", sel),
+            t.scalar("noloadloss_pct", sel, 0.0) - 1j * t.scalar("imag_pct", sel, 0.0),
+            t.scalar("ppm_antifloat", sel, 0.0))
+
+
+def _terminal_y(b: TransformerBatch) -> np.ndarray:
+    nw, nph, conns, m = b.nw, b.nph, b.conns, b.m
+    rpu, xsc = b.rpu, b.xsc
+    zbase = nph / (b.kva1 * 1e3)                         # ohm on 1 volt
     zb = np.zeros((m, nw - 1, nw - 1), dtype=complex)
     for i in range(nw - 1):
         zb[:, i, i] = (rpu[:, 0] + rpu[:, i + 1] + 1j * xsc[:, i]) * zbase
@@ -156,36 +324,41 @@ def transformer_terminal_y(rows: list[dict]) -> np.ndarray:
     a[:, 0] = -1.0
     a[np.arange(nw - 1), np.arange(1, nw)] = 1.0
     y1 = np.einsum("ki,mkl,lj->mij", a, np.linalg.inv(zb), a)          # N x N on one volt
-    mag = np.asarray([complex(r["noloadloss_pct"] or 0.0, -(r["imag_pct"] or 0.0)) for r in rows])
-    y1[:, 1, 1] += mag / 100.0 / zbase
-    vb = np.stack([winding_vbase(kv[:, w], conns[w], nph) for w in range(nw)], axis=1) * taps
-    turns = np.zeros((m, nw, 2 * nw))
-    turns[:, np.arange(nw), 2 * np.arange(nw)] = 1.0 / vb
-    turns[:, np.arange(nw), 2 * np.arange(nw) + 1] = -1.0 / vb
-    return np.einsum("mki,mkl,mlj->mij", turns, y1, turns)
+    y1[:, 1, 1] += b.mag / 100.0 / zbase
+    vb = np.stack([winding_vbase(b.kv[:, w], conns[w], nph) for w in range(nw)], axis=1) * b.taps
+    # each winding's two ends: +-1/turns at (2w, 2w+1); written out rather than as a product with
+    # the (mostly zero) turns matrix, which einsum evaluates term by term
+    t = 1.0 / vb
+    y = t[:, :, None] * y1 * t[:, None, :]
+    out = np.empty((m, 2 * nw, 2 * nw), dtype=complex)
+    out[:, 0::2, 0::2] = y
+    out[:, 1::2, 1::2] = y
+    out[:, 0::2, 1::2] = -y
+    out[:, 1::2, 0::2] = -y
+    return out
 
 
-def transformer_primitives(rows: list[dict]) -> np.ndarray:
-    """(m, N(n+1), N(n+1)) primitive Y over (winding, conductor); conductor n is the winding's neutral.
+def transformer_terminal_y(rows: list[dict]) -> np.ndarray:
+    """(m, 2N, 2N): one phase of N-winding transformers of one structure, both ends of every winding.
 
-    All `rows` must share `_structure`.  Delta windings follow the engine's
-    ANSI 30-degree lag (shift_deg +30): phase k's winding runs from conductor
-    k to k+1, or to k-1 when a delta winding 1 feeds a wye winding 2; reversed
-    for a leading connection (shift_deg -30).  The engine's anti-floating
-    shunt (ppm of the 1-volt base, halved) is added at both ends of every
-    winding and once more on a wye neutral.
+    The engine's model: short-circuit impedances between winding 1 and each
+    other winding (and between the others) on a 1-volt, winding-1-kVA base,
+    inverted and expanded through the incidence of windings, then scaled by
+    the turns (winding volts times tap) of each winding; the magnetising
+    branch sits across winding 2.
     """
-    nw, nph, conns, leading = _structure(rows[0])
-    m = len(rows)
-    yterm = transformer_terminal_y(rows)
+    return _terminal_y(TransformerBatch.from_rows(rows))
+
+
+def _primitives(b: TransformerBatch) -> np.ndarray:
+    nw, nph, conns, m = b.nw, b.nph, b.conns, b.m
+    yterm = _terminal_y(b)
     ncond = nph + 1
     prim = np.zeros((m, nw * ncond, nw * ncond), dtype=complex)
     step = -1 if conns[0] == "delta" and conns[1] == "wye" else 1
-    step = -step if leading else step
-    kv = np.asarray([r["kv"] for r in rows], dtype=float)
-    ppm = np.asarray([r.get("ppm_antifloat") or 0.0 for r in rows])
-    va_phase = np.asarray([r["kva"][0] for r in rows], dtype=float) * 1e3 / nph
-    float_y = np.stack([-1j * ppm * 1e-6 * va_phase / winding_vbase(kv[:, w], conns[w], nph) ** 2 / 2.0
+    step = -step if b.leading else step
+    va_phase = b.kva1 * 1e3 / nph
+    float_y = np.stack([-1j * b.ppm * 1e-6 * va_phase / winding_vbase(b.kv[:, w], conns[w], nph) ** 2 / 2.0
                         for w in range(nw)], axis=1)                           # (m, nw)
     for ph in range(nph):
         ends = []
@@ -201,20 +374,55 @@ def transformer_primitives(rows: list[dict]) -> np.ndarray:
     return prim
 
 
+def transformer_primitives(rows: list[dict]) -> np.ndarray:
+    """(m, N(n+1), N(n+1)) primitive Y over (winding, conductor); conductor n is the winding's neutral.
+
+    All `rows` must share `_structure`.  Delta windings follow the engine's
+    ANSI 30-degree lag (shift_deg +30): phase k's winding runs from conductor
+    k to k+1, or to k-1 when a delta winding 1 feeds a wye winding 2; reversed
+    for a leading connection (shift_deg -30).  The engine's anti-floating
+    shunt (ppm of the 1-volt base, halved) is added at both ends of every
+    winding and once more on a wye neutral.
+    """
+    return _primitives(TransformerBatch.from_rows(rows))
+
+
 def transformer_primitive(row: dict) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """One transformer's primitive Y and its (winding, conductor) terminal order."""
     nw, nph = len(row["kv"]), int(row["phases"] or 3)
     return transformer_primitives([row])[0], [(w, c) for w in range(nw) for c in range(nph + 1)]
 
 
+def _structures(t) -> tuple[np.ndarray, list[tuple]]:
+    """(structure number per row, -1 out of service; the structures in order of first appearance)."""
+    nw = np.diff(_flatten(t.column("kv"))[1])
+    nph = _numbers(t.column("phases").combine_chunks(), 0).astype(np.int64)
+    nph[nph == 0] = 3
+    conn = pc.fill_null(pc.binary_join(t.column("connections").combine_chunks(), ","), "")
+    leading = _numbers(t.column("shift_deg").combine_chunks(), 0.0) < 0
+    key = pc.binary_join_element_wise(pa.array(nw.astype(str)), pa.array(nph.astype(str)), conn,
+                                      pa.array(leading.astype(int).astype(str)), "|")
+    status = _numbers(t.column("status").combine_chunks(), False).astype(bool)
+    enc = pc.dictionary_encode(key.filter(pa.array(status)))
+    codes = np.full(t.num_rows, -1, dtype=np.int64)
+    codes[status] = enc.indices.to_numpy(zero_copy_only=False)
+    structures = []
+    for k in enc.dictionary.to_pylist():
+        w, p, c, lead = k.split("|")
+        structures.append((int(w), int(p), tuple(c.split(",")) if c else ("wye",) * int(w), lead == "1"))
+    return codes, structures
+
+
 def _transformers(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
-    groups: dict[tuple, list[dict]] = {}
-    for row in net.table("transformers").to_pylist():
-        if row["status"]:
-            groups.setdefault(_structure(row), []).append(row)
-    for rows in groups.values():
-        idx = np.asarray([[n for b, c in zip(r["buses"], r["conns"]) for n in nodes(b, c)] for r in rows])
-        st.add(idx, transformer_primitives(rows))
+    t = net.table("transformers")
+    if t.num_rows == 0:
+        return
+    codes, structures = _structures(t)
+    terms, cols = nodes.terminals["transformers"], _Columns(t)
+    for g, structure in enumerate(structures):
+        sel = np.flatnonzero(codes == g)
+        width = int(terms.offsets[sel[0] + 1] - terms.offsets[sel[0]])
+        st.add(terms.of_rows(sel, width), _primitives(TransformerBatch.from_table(cols, sel, structure)))
 
 
 # ------------------------------------------------------------------ shunts and sources
@@ -237,14 +445,15 @@ def shunt_primitive(b_mvar: float, g_mw: float, vn_kv: float, connection: str, n
 
 def _shunts(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
     t = net.table("shunts")
-    for row in t.to_pylist():
+    terms = nodes.terminals["shunts"]
+    for i, row in enumerate(t.to_pylist()):          # a few banks: row by row
         if not row["status"]:
             continue
         conn = row["conn"]
         nph = len(conn) - 1 if row["connection"] == "wye" else (1 if len(conn) == 2 else len(conn))
         prim = shunt_primitive(row["b_mvar"] or 0.0, row["g_mw"] or 0.0, row["vn_kv"] or 0.0,
                                row["connection"], len(conn), nph)
-        st.add(np.asarray([nodes(row["bus"], conn)]), prim[None])
+        st.add(terms.of_rows(np.asarray([i]), len(conn)), prim[None])
 
 
 def sequence_matrix(z1: complex, z0: complex, n: int) -> np.ndarray:
@@ -255,11 +464,12 @@ def sequence_matrix(z1: complex, z0: complex, n: int) -> np.ndarray:
 
 def _sources(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
     t = net.table("sources")
-    for row in t.to_pylist():
+    terms = nodes.terminals["sources"]
+    for i, row in enumerate(t.to_pylist()):
         conn = row["conn"]
         z = sequence_matrix(complex(row["r1_ohm"], row["x1_ohm"]), complex(row["r0_ohm"], row["x0_ohm"]),
                             len(conn))
-        st.add(np.asarray([nodes(row["bus"], conn)]), np.linalg.inv(z)[None])
+        st.add(terms.of_rows(np.asarray([i]), len(conn)), np.linalg.inv(z)[None])
 
 
 def build_ybus3(net: Network) -> tuple[sp.csc_matrix, list[str]]:
