@@ -162,6 +162,7 @@ def solve_and_check(step: "Step", spec: HostcapSpec, host: Any, bus: str, model:
     converges where one runs out of iterations).  ``defaults``: solver options used
     when the run sets none (the three-phase OPF caps Ipopt's iterations).
     """
+    from gatlang.backends.solver_types import SolveStatus
     from gatlang.backends.solvers import solve
     from gatlang.workflows.hostcap import LocationResult
 

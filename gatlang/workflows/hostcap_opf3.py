@@ -59,8 +59,8 @@ SQRT3 = math.sqrt(3.0)
 #: the formulation studied when the run names none (the registry's default, acp, is balanced)
 DEFAULT_FORMULATION = "acp_u"
 #: how far past its rating (%) a conductor may be in the power flow at the optimum: the OPF limits
-#: the series current of a line (a transformer's winding-2 current), the power flow measures the
-#: terminal current, which adds the line's charging (the magnetising) current -- about 1e-3 % here
+#: the series current of a line, the power flow measures its terminal current, which adds the
+#: line's charging current -- about 1e-3 % of the rating on IEEE 13
 CHECK_LOADING_TOL = 1e-2
 #: transformers with a smaller series impedance (pu of their own rating) are left unrated in acp_u:
 #: their current is a difference of nearly equal voltages over a tiny impedance (a regulator
@@ -245,8 +245,8 @@ def _like(view: NetView, kinds: dict[str, Entities], sets: dict[str, tuple[str, 
     return out
 
 
-def with_ders(view: NetView, host: "UnbalancedHost", locations: tuple[str, ...],
-              spec: HostcapSpec) -> tuple[NetView, dict[str, np.ndarray]]:
+def with_ders(view: NetView, host: "UnbalancedHost",
+              locations: tuple[str, ...]) -> tuple[NetView, dict[str, np.ndarray]]:
     """``view`` plus one DER per location (a `phase_gen` per phase conductor of its bus, pmax 0).
 
     Returns the view and, per location, the indices of its DER's phase_gens.  The
@@ -306,7 +306,7 @@ class HostModel3:
         if not check_network(form, feats, step.run, step.run.network, step.sink):
             return
         self.lmax = conductor_loading_limits(base, host, spec)
-        view, self.owner = with_ders(limited_view(base, host, self.lmax), host, spec.locations, spec)
+        view, self.owner = with_ders(limited_view(base, host, self.lmax), host, spec.locations)
         builder = ModelBuilder(view, step.sink, c.checker.types, name=f"{step.run.name}")
         builder.add_statements([g for g in c.program.globals if isinstance(g, (ast.ParamDecl, ast.SetDecl))])
         builder.add_statements(model_items(form.items))

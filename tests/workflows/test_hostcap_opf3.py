@@ -208,3 +208,22 @@ def test_delta_wye_transformer_limit_against_opendss(tmp_path: Path) -> None:
     assert (row.binding, row.binding_element) == ("overload", "xfm1")
     _within_one_step(opf, sweep, 0.05)
     _at_bound(feeder, row, also=sweep.loc["634"])
+
+
+def test_iteration_cap_reported_not_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An Ipopt attempt stopped by the iteration cap (here 3) is an error at the run (GAT0449, with
+    the solver's warning GAT0604), is not retried, and is recorded in run.json."""
+    import gatlang.workflows.hostcap_opf3 as opf3
+
+    monkeypatch.setattr(opf3, "IPOPT_MAX_ITER", 3)
+    study = tmp_path / "hc.gat"
+    study.write_text(f'study hc\nnetwork feeder = opendss("{FEEDERS["ieee13"]}")\n'
+                     "run hostcap pv on feeder {\n    method = opf\n    phases = unbalanced\n    at = [646]\n}\n")
+    sink = DiagnosticSink()
+    run_program(study, sink, Settings(quiet=True))
+    assert [d.code for d in sink.errors] == ["GAT0449"], [str(d) for d in sink]
+    assert sink.errors[0].span.line == 3 and sink.errors[0].help
+    assert [d for d in sink if d.code == "GAT0604"]
+    record = json.loads((tmp_path / "runs" / "hc" / "run.json").read_text())
+    solve = record["steps"][0]["summary"]["solves"]["646"]
+    assert (solve["status"], solve["retried"]) == ("iteration_limit", 0)
