@@ -58,8 +58,7 @@ def fixed_point(system: System3, v0: np.ndarray, tol: float, max_iter: int,
             help="look for floating nodes: a delta winding or an ungrounded wye with nothing "
                  "referencing it to ground, or a zero-impedance loop"))
     x = _real(v0.astype(complex))
-    f = system.mismatch(x.view(complex))
-    norm = float(np.max(np.abs(f))) if system.n else 0.0
+    f, norm = system.mismatch_norm(x.view(complex))
     history, best, best_x = [norm], norm, x
     accel = Anderson(DEPTH, len(x))
     it = 0
@@ -67,13 +66,11 @@ def fixed_point(system: System3, v0: np.ndarray, tol: float, max_iter: int,
         it += 1
         g = _real(-lu.solve(f))
         x_new = accel.step(x, g)
-        f_new = system.mismatch(x_new.view(complex))
-        new = float(np.max(np.abs(f_new)))
+        f_new, new = system.mismatch_norm(x_new.view(complex))
         if not new < norm and accel.count:
             accel.reset()                    # a poor mixed step: restart from a plain one
             x_new = x + g
-            f_new = system.mismatch(x_new.view(complex))
-            new = float(np.max(np.abs(f_new)))
+            f_new, new = system.mismatch_norm(x_new.view(complex))
         x, f, norm = x_new, f_new, new
         history.append(norm)
         if norm < best:

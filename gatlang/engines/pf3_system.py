@@ -38,6 +38,7 @@ import scipy.sparse.csgraph as csgraph
 
 from gatlang.diagnostics import Diagnostic, Span, error, warning
 from gatlang.engines import pf3_result as codes
+from gatlang.engines.pf3_kernels import mismatch_into
 from gatlang.engines.pf3_loads import LoadBranches, build_load_branches
 from gatlang.network.model import Network
 from gatlang.network.perunit3 import voltage_bases
@@ -172,6 +173,18 @@ class System3:
 
     def mismatch(self, v: np.ndarray) -> np.ndarray:
         """``F(v)`` (complex, pu) per live node."""
+        return self.mismatch_norm(v)[0]
+
+    def mismatch_norm(self, v: np.ndarray) -> tuple[np.ndarray, float]:
+        """(``F(v)``, ``max |F|``) in one compiled pass (`pf3_kernels`); NaN norm if F is."""
+        out = np.empty(self.n, dtype=complex)
+        y, ld = self.ypu, self.loads
+        norm = mismatch_into(y.indptr, y.indices, y.data, np.ascontiguousarray(v, dtype=complex), self.isrc,
+                             ld.a, ld.b, ld.coef, ld.edges, out)
+        return out, float(norm)
+
+    def mismatch_reference(self, v: np.ndarray) -> np.ndarray:
+        """``F(v)`` written with sparse products: the definition `mismatch_norm` compiles."""
         return self.ypu @ v - self.isrc + self._inc @ self.loads.currents(self._inc_t @ v)
 
     def v_full(self, v: np.ndarray) -> np.ndarray:
