@@ -31,10 +31,7 @@ def factorise(system: System3):
     nothing referencing it to ground) with a pivot at round-off level, and the
     iteration would then "converge" to one of infinitely many solutions.
     """
-    yload = system.shared.get("yload")
-    if yload is None:
-        yload = system.shared["yload"] = system.nominal_load_matrix()
-    m = (system.ypu + yload).tocsc()
+    m = system.fixed_point_matrix()
     lu = spla.splu(m, **LU_OPTIONS)
     if m.shape[0]:
         pivot = float(np.min(np.abs(lu.U.diagonal())))
