@@ -41,6 +41,15 @@ class Resolved:
 from gatlang.semantics.overrides import check_override  # noqa: E402  (after the option tables)
 
 
+def default_formulation(kind, values: dict) -> str:
+    """The formulation a run gets when it names none: the kind's default, or its three-phase
+    counterpart (acp_u) when the run says `phases = unbalanced`."""
+    phases = values.get("phases")
+    if phases is not None and phases.value == "unbalanced" and kind.options["formulation"].default == "acp":
+        return "acp_u"
+    return kind.options["formulation"].default
+
+
 def unique_options(items: list, sink: DiagnosticSink) -> dict[str, ast.Option | ast.OptionBlock]:
     """Options by name; an option given twice is an error (which one was meant is not knowable)."""
     out: dict[str, ast.Option | ast.OptionBlock] = {}
@@ -135,7 +144,7 @@ def _resolve_run(prog: Program, run: ast.RunDecl, res: Resolved, sink: Diagnosti
                        help=did_you_mean(name, prog.scenarios) or "declare it with `scenario NAME { ... }`")
     if "formulation" in kind.options:
         fv = values.get("formulation")
-        fname = fv.value if fv else kind.options["formulation"].default
+        fname = fv.value if fv else default_formulation(kind, values)
         form = load_formulation(prog, fname, sink, fv.span if fv else span)
         if form is not None:
             res.formulations[run.name] = form

@@ -92,7 +92,8 @@ RUN_KINDS: dict[str, RunKind] = {k.name: k for k in [
         OptionSpec("refine", "bool", "bisect the last step of the sweep (answer to step/64)", default=False),
         OptionSpec("regulators", "name", "unbalanced: regulators control or keep the file's taps",
                    ("control", "fixed"), "control"),
-        OptionSpec("formulation", "name", "formulation for method = opf (acp, socbf, lindistflow, ...)",
+        OptionSpec("formulation", "name", "formulation for method = opf (balanced: acp, socbf, lindistflow, ...; "
+                                          "default acp; three-phase: acp_u, default, or lindist3flow)",
                    default="acp")], problem="opf"),
     _kind("envelope", "DER P-Q flexibility envelope", [], implemented=False),
     _kind("schedule", "multi-period DER scheduling with storage", [], implemented=False),
