@@ -127,9 +127,15 @@ class _Columns:
 
 @dataclass
 class _Terminals:
-    """The terminals of one element class, flattened: bus and node of each, and where each row's start."""
+    """The terminals of one element class, flattened, and where each row's terminals start.
 
-    bus: pa.Array
+    ``buses`` holds the bus names the class refers to (one per row, or one per
+    winding for transformers) and ``owner`` the entry of ``buses`` each
+    terminal sits on: bus names are encoded per row, never per terminal.
+    """
+
+    buses: pa.Array
+    owner: np.ndarray
     node: np.ndarray
     offsets: np.ndarray
     index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))   # global node, -1 = ground
@@ -139,11 +145,15 @@ class _Terminals:
         return self.index[self.offsets[rows][:, None] + np.arange(width)]
 
 
+def _strings(col) -> pa.Array:
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    return arr.cast(pa.string())
+
+
 def _list_terminals(table, bus: str, conn: str) -> _Terminals:
     """Terminals of a table with one bus column and one list-of-nodes column."""
     nodes, off = _flatten(table.column(conn))
-    buses = table.column(bus).combine_chunks()
-    return _Terminals(buses.take(pa.array(_rows_of(off))), _numbers(nodes).astype(np.int64), off)
+    return _Terminals(_strings(table.column(bus)), _rows_of(off), _numbers(nodes).astype(np.int64), off)
 
 
 def _transformer_terminals(table) -> _Terminals:
@@ -154,8 +164,7 @@ def _transformer_terminals(table) -> _Terminals:
     # winding w of row r is the (w - win_off[r])-th bus of that row
     row = _rows_of(win_off)
     wb = bus_off[row] + np.arange(len(row)) - win_off[row]
-    term_bus = wbus.take(pa.array(wb[_rows_of(node_off)]))
-    return _Terminals(term_bus, _numbers(nodes).astype(np.int64), node_off[win_off])
+    return _Terminals(_strings(wbus), wb[_rows_of(node_off)], _numbers(nodes).astype(np.int64), node_off[win_off])
 
 
 #: node numbers are int8 in the schema: (bus code, node) packs into one sortable key
@@ -166,18 +175,18 @@ _NODE_SHIFT = 128
 class NodeIndex:
     """Global numbering of (bus, node) pairs, in bus-table order then node order.
 
-    A bus not in the buses table takes its place at its first terminal (lines'
-    from ends, lines' to ends, transformers, shunts, sources); its nodes are
-    those its terminals use (node 0, ground, has no row).  Built in bulk: the
-    bus names are dictionary-encoded in order of appearance and the (bus, node)
-    pairs numbered by one ``np.unique``; ``terminals`` keeps every element
-    class's terminals with their global index for the stamping code.
+    A bus not in the buses table takes its place where an element first names
+    it (lines' from ends, lines' to ends, transformers, shunts, sources); its
+    nodes are those its terminals use (node 0, ground, has no row).  Built in
+    bulk: the bus names are dictionary-encoded in order of appearance and the
+    (bus, node) pairs numbered by one ``np.unique``; ``terminals`` keeps every
+    element class's terminals with their global index for the stamping code.
     """
 
     def __init__(self, net: Network) -> None:
         buses = net.table("buses")
         phases, ph_off = _flatten(buses.column("phases"))
-        bus_col = buses.column("bus").combine_chunks()
+        bus_col = _strings(buses.column("bus"))
         self.terminals: dict[str, _Terminals] = {
             "lines.from": _list_terminals(net.table("lines"), "from_bus", "f_conn"),
             "lines.to": _list_terminals(net.table("lines"), "to_bus", "t_conn"),
@@ -186,18 +195,13 @@ class NodeIndex:
             "sources": _list_terminals(net.table("sources"), "bus", "conn"),
         }
         groups = list(self.terminals.values())
-        # every bus occurrence, in order of appearance (empty buses and node-0 terminals included:
-        # they fix a bus's place even where they add no node)
-        every = pa.concat_arrays([bus_col.cast(pa.string())] + [t.bus.cast(pa.string()) for t in groups]
-                                 + [bus_col.cast(pa.string()).take(pa.array(_rows_of(ph_off)))])
-        enc = pc.dictionary_encode(every)
+        enc = pc.dictionary_encode(pa.concat_arrays([bus_col] + [t.buses for t in groups]))
         codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         self._bus_names: list[str] = enc.dictionary.to_pylist()
-        start, sizes = len(bus_col), [len(t.node) for t in groups]
-        term_codes = np.split(codes[start:start + sum(sizes)], np.cumsum(sizes)[:-1])
-        bus_pairs = self._key(codes[start + sum(sizes):], _numbers(phases).astype(np.int64))
-        term_keys = [self._key(c, t.node) for c, t in zip(term_codes, groups)]
-        self._keys = np.unique(np.concatenate([bus_pairs] + [k[t.node > 0] for k, t in zip(term_keys, groups)]))
+        ends = np.cumsum([len(bus_col)] + [len(t.buses) for t in groups])
+        pairs = [self._key(np.repeat(codes[:ends[0]], np.diff(ph_off)), _numbers(phases).astype(np.int64))]
+        term_keys = [self._key(codes[start:end][t.owner], t.node) for start, end, t in zip(ends[:-1], ends[1:], groups)]
+        self._keys = np.unique(np.concatenate(pairs + [k[t.node > 0] for k, t in zip(term_keys, groups)]))
         for k, t in zip(term_keys, groups):
             t.index = np.where(t.node > 0, np.searchsorted(self._keys, k), -1)
         code, node = np.divmod(self._keys, _NODE_SPAN)
