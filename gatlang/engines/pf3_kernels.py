@@ -67,3 +67,21 @@ def mismatch_into(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, v: 
         if x > worst:
             worst = x
     return worst
+
+
+@njit(cache=True, nogil=True)
+def subtract_rows_combination(store: np.ndarray, rows: np.ndarray, c: np.ndarray, out: np.ndarray) -> None:
+    """``out -= store[rows].T @ c`` (complex) without gathering the rows into a new matrix.
+
+    Why: the compensation of `pf3_linear.Compensated` corrects every solve by
+    a combination of a few precomputed columns of ``M0^{-1}``; gathering them
+    (megabytes on a large feeder) for each tap state cost more than the solves.
+    """
+    n = out.shape[0]
+    for i in range(len(rows)):
+        ci = c[i]
+        if ci == 0:
+            continue
+        r = rows[i]
+        for j in range(n):
+            out[j] -= store[r, j] * ci

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse.linalg as spla
 
-from gatlang.engines.pf3_anderson import rows_combine
+from gatlang.engines.pf3_kernels import subtract_rows_combination
 from gatlang.engines.pf3_system import System3
 
 #: the fill-reducing ordering of the (structurally symmetric) matrix
@@ -52,17 +52,44 @@ def _base_factor(system: System3):
     return system.shared["fp_lu"]
 
 
+class _Columns:
+    """Columns of ``M0^{-1}`` (one per changed node), computed once per network version and kept
+    as rows of one growing array, so that the solves can combine them in place."""
+
+    def __init__(self, n: int) -> None:
+        self.store = np.empty((8, n), dtype=complex)
+        self.row: dict[int, int] = {}
+
+    def rows(self, lu, nodes: np.ndarray) -> np.ndarray:
+        """Row of ``store`` holding ``M0^{-1} e_u`` for each node u (solved for the missing ones)."""
+        missing = [int(u) for u in nodes if int(u) not in self.row]
+        if missing:
+            n = self.store.shape[1]
+            e = np.zeros((n, len(missing)), dtype=complex)
+            e[missing, np.arange(len(missing))] = 1.0
+            sol = lu.solve(e)
+            used = len(self.row)
+            if used + len(missing) > len(self.store):
+                grown = np.empty((max(2 * len(self.store), used + len(missing)), n), dtype=complex)
+                grown[:used] = self.store[:used]
+                self.store = grown
+            self.store[used:used + len(missing)] = sol.T
+            self.row.update({u: used + j for j, u in enumerate(missing)})
+        return np.asarray([self.row[int(u)] for u in nodes], dtype=np.int64)
+
+
 class Compensated:
     """Solves with ``M = M0 + E D E^T`` by the compensation (Woodbury) formula on ``M0``'s factors.
 
     Why: a tap or capacitor step changes ``M`` only at the handful of nodes ``U``
     the element touches.  With ``W = M0^{-1} E`` (one column per node of ``U``,
-    kept per network version and reused by every later solve) the solution is
+    kept per network version and reused by every later solve, `_Columns`) the solution is
 
         x = x0 - W (I + D W_U)^{-1} D x0_U,    x0 = M0^{-1} b
 
-    -- exact, and one triangular solve plus a product with ``|U|`` columns,
-    where a new factorisation of the whole matrix would be needed otherwise.
+    -- exact, and one triangular solve plus a product with ``|U|`` columns
+    (compiled, `pf3_kernels.subtract_rows_combination`), where a new
+    factorisation of the whole matrix would be needed otherwise.
     """
 
     def __init__(self, system: System3, lu) -> None:
@@ -74,28 +101,17 @@ class Compensated:
         k = len(self.u)
         d = np.zeros((k, k), dtype=complex)
         np.add.at(d, (np.searchsorted(self.u, rows), np.searchsorted(self.u, cols)), vals)
-        zcols: dict[int, np.ndarray] = system.shared.setdefault("zcols", {})
-        missing = [int(u) for u in self.u if int(u) not in zcols]
-        if missing:
-            e = np.zeros((system.n, len(missing)), dtype=complex)
-            e[missing, np.arange(len(missing))] = 1.0
-            sol = lu.solve(e)
-            for j, u in enumerate(missing):
-                zcols[u] = sol[:, j].copy()
-        wt = np.stack([zcols[int(u)] for u in self.u])               # W^T, (|U|, n)
-        self.k = np.linalg.solve(np.eye(k) + d @ wt[:, self.u].T, d)
-        # W c in real arithmetic: real einsum is several times faster than complex, and a
-        # complex BLAS product of this shape is threaded by OpenBLAS, which on a busy machine
-        # was measured to stall for milliseconds.  Re = [Wr; Wi]^T [cr; -ci], Im = [Wi; Wr]^T [cr; ci]
-        self.s_re = np.concatenate([wt.real, wt.imag])
-        self.s_im = np.concatenate([wt.imag, wt.real])
+        store = system.shared.get("zcols")
+        if store is None:
+            store = system.shared["zcols"] = _Columns(system.n)
+        self.rows = store.rows(lu, self.u)
+        self.store = store.store                   # the array as of now (a later growth copies it)
+        w_u = self.store[self.rows][:, self.u].T                   # W restricted to U, (|U|, |U|)
+        self.k = np.linalg.solve(np.eye(k) + d @ w_u, d)
 
     def solve(self, b: np.ndarray) -> np.ndarray:
-        x0 = self.lu.solve(b)
-        c = self.k @ x0[self.u]
-        out = x0.copy()
-        out.real -= rows_combine(self.s_re, np.concatenate([c.real, -c.imag]))
-        out.imag -= rows_combine(self.s_im, np.concatenate([c.real, c.imag]))
+        out = self.lu.solve(b)                     # a new array: corrected in place
+        subtract_rows_combination(self.store, self.rows, self.k @ out[self.u], out)
         return out
 
 
