@@ -239,8 +239,10 @@ class System3:
         self.version += 1
 
     def _stamp_plan(self, idx: np.ndarray) -> "_StampPlan":
-        remap = np.full(len(self.names) + 1, -1)
-        remap[self.live] = np.arange(self.n)
+        remap = self.shared.get("remap")
+        if remap is None:                 # full node index (-1 = ground, the last slot) -> live index
+            remap = self.shared["remap"] = np.full(len(self.names) + 1, -1)
+            remap[self.live] = np.arange(self.n)
         r, c = np.repeat(idx, len(idx)), np.tile(idx, len(idx))
         live = (r >= 0) & (c >= 0) & (remap[r] >= 0) & (remap[c] >= 0)
         lr, lc = remap[r], remap[c]
