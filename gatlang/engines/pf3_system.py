@@ -136,14 +136,7 @@ class System3:
     changes: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        n, a, b = self.n, self.loads.a, self.loads.b
-        k = np.arange(self.loads.n)
-        on_a, on_b = a < n, b < n
-        # incidence of the load branches: A (n x branches), +1 at a, -1 at b; ground/dead ends dropped
-        inc = sp.csr_matrix((np.r_[np.ones(on_a.sum()), -np.ones(on_b.sum())].astype(complex),
-                             (np.r_[a[on_a], b[on_b]], np.r_[k[on_a], k[on_b]])), shape=(n, self.loads.n))
-        self._inc = inc
-        self._inc_t = inc.T.tocsr()
+        self._incidence: tuple[sp.csr_matrix, sp.csr_matrix] | None = None    # (A, A^T), on first use
         self.ypu.sort_indices()
         self._keys: np.ndarray | None = None    # column * n + row of every stored entry of ypu
         self._plans: dict[bytes, _StampPlan] = {}   # shared by clones while the pattern is the original
@@ -153,6 +146,21 @@ class System3:
     @property
     def n(self) -> int:
         return len(self.live)
+
+    def _inc_pair(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """(A, A^T): incidence of the load branches, +1 at a, -1 at b, ground/dead ends dropped.
+
+        Built on first use: the fixed-point path never needs it (`mismatch_norm` reads
+        the branch ends directly), Newton and `mismatch_reference` do.
+        """
+        if self._incidence is None:
+            n, a, b = self.n, self.loads.a, self.loads.b
+            k = np.arange(self.loads.n)
+            on_a, on_b = a < n, b < n
+            inc = sp.csr_matrix((np.r_[np.ones(on_a.sum()), -np.ones(on_b.sum())].astype(complex),
+                                 (np.r_[a[on_a], b[on_b]], np.r_[k[on_a], k[on_b]])), shape=(n, self.loads.n))
+            self._incidence = (inc, inc.T.tocsr())
+        return self._incidence
 
     def clone(self) -> "System3":
         """A copy whose matrix and regulator rows may be changed (the rest is shared, read-only)."""
@@ -169,7 +177,7 @@ class System3:
     # ---------------------------------------------------------------- evaluation
     def branch_voltage(self, v: np.ndarray) -> np.ndarray:
         """Voltage across each load branch, pu of its bus base (ground = 0)."""
-        return self._inc_t @ v
+        return self._inc_pair()[1] @ v
 
     def mismatch(self, v: np.ndarray) -> np.ndarray:
         """``F(v)`` (complex, pu) per live node."""
@@ -185,7 +193,8 @@ class System3:
 
     def mismatch_reference(self, v: np.ndarray) -> np.ndarray:
         """``F(v)`` written with sparse products: the definition `mismatch_norm` compiles."""
-        return self.ypu @ v - self.isrc + self._inc @ self.loads.currents(self._inc_t @ v)
+        inc, inc_t = self._inc_pair()
+        return self.ypu @ v - self.isrc + inc @ self.loads.currents(inc_t @ v)
 
     def v_full(self, v: np.ndarray) -> np.ndarray:
         """Volts for every node (0 for de-energised ones)."""
