@@ -23,7 +23,10 @@ powers on request too).  Both sides run their regulator and capacitor
 control loops.
 
 The machine these run on is shared; timings move by 2x from run to run, so
-compare the ratios of one run (engine and gatlang alternate per feeder).
+compare the ratios of one run (engine and gatlang alternate per feeder); the
+load average is printed before and after.  gatlang's first solve in a
+process also loads its compiled kernels (numba, about 0.5 s, once per
+process); best-of-N leaves that out, as it leaves out the engine's DLL load.
 """
 from __future__ import annotations
 
@@ -87,11 +90,12 @@ def cold_copy(net: Network) -> Network:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--methods", default="fixed_point,newton", help="gatlang methods, comma-separated")
     args = ap.parse_args()
     print(f"tolerances: OpenDSS = max voltage change per iteration (pu); gatlang = max nodal mismatch "
           f"(pu of 1 MVA), {TOL:g}; accuracy = max ||V| - |V_ref|| (pu), V_ref = OpenDSS at 1e-11")
+    print("load average (1, 5, 15 min): " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     print(f"{'feeder':9} {'solver':36} {'time s':>8} {'ratio':>6} {'accuracy':>9}  conv")
     for name, path in FEEDERS.items():
         if not path.exists():
@@ -124,6 +128,7 @@ def main() -> None:
                 print(f"{name:9} {f'gatlang {res.method} ({label})':36} {res.wall_time:8.4f} "
                       f"{res.wall_time / ref_t:6.2f} {acc:9.1e}  {res.converged}")
         sys.stdout.flush()
+    print("load average (1, 5, 15 min): " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":

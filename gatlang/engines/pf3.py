@@ -11,8 +11,11 @@ Speed: everything that depends only on the data (Y, bases, load branches,
 the factorisation of the fixed-point matrix, flow primitives) is cached per
 network version (`pf3_cache`), so a study's later solves pay only for the
 iterations; tap and capacitor steps are solved by compensation on the
-cached factorisation (`pf3_linear`); branch flows are computed on first
-access.  benchmarks/pf_unbalanced.py compares with the engine's own Solve.
+cached factorisation (`pf3_linear`); the mismatch and the compensation
+products run as compiled loops (`pf3_kernels`), since on a small feeder
+numpy's per-call dispatch cost more than the arithmetic; branch flows are
+computed on first access.  benchmarks/pf_unbalanced.py compares with the
+engine's own Solve.
 
 Validated against the OpenDSS engine (opendssdirect.py) on the IEEE 13, 34,
 123 and 8500 node feeders and small capacitor-control cases (tests/engines3).
