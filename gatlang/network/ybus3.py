@@ -398,22 +398,38 @@ def transformer_primitive(row: dict) -> tuple[np.ndarray, list[tuple[int, int]]]
 
 
 def _structures(t) -> tuple[np.ndarray, list[tuple]]:
-    """(structure number per row, -1 out of service; the structures in order of first appearance)."""
+    """(structure number per row, -1 out of service; the structures in order of first appearance).
+
+    A structure is `_structure`'s tuple; it is read from the columns as numbers
+    (windings, phases, which windings are wye, lead/lag) so that grouping costs
+    one ``np.unique`` whatever the number of transformers.  A winding whose
+    connection is anything but ``wye`` is modelled as a delta, as in `_primitives`.
+    """
     nw = np.diff(_flatten(t.column("kv"))[1])
     nph = _numbers(t.column("phases").combine_chunks(), 0).astype(np.int64)
     nph[nph == 0] = 3
-    conn = pc.fill_null(pc.binary_join(t.column("connections").combine_chunks(), ","), "")
+    conn, off = _flatten(t.column("connections"))
+    count = np.diff(off)
+    row = _rows_of(off)
+    wye = _numbers(pc.equal(conn, "wye"), False).astype(np.int64) if len(conn) else np.zeros(0, np.int64)
+    bits = np.bincount(row, weights=wye << (np.arange(len(row)) - off[row]), minlength=len(count)).astype(np.int64)
+    default = count == 0                     # no connections given: every winding wye
+    count = np.where(default, nw, count)
+    bits = np.where(default, (1 << nw) - 1, bits)
     leading = _numbers(t.column("shift_deg").combine_chunks(), 0.0) < 0
-    key = pc.binary_join_element_wise(pa.array(nw.astype(str)), pa.array(nph.astype(str)), conn,
-                                      pa.array(leading.astype(int).astype(str)), "|")
     status = _numbers(t.column("status").combine_chunks(), False).astype(bool)
-    enc = pc.dictionary_encode(key.filter(pa.array(status)))
+    parts = np.stack([nw, nph, count, bits, leading.astype(np.int64)], axis=1)[status]
     codes = np.full(t.num_rows, -1, dtype=np.int64)
-    codes[status] = enc.indices.to_numpy(zero_copy_only=False)
-    structures = []
-    for k in enc.dictionary.to_pylist():
-        w, p, c, lead = k.split("|")
-        structures.append((int(w), int(p), tuple(c.split(",")) if c else ("wye",) * int(w), lead == "1"))
+    if not len(parts):
+        return codes, []
+    key = (((parts[:, 0] * 64 + parts[:, 1]) * 64 + parts[:, 2]) << 33) + parts[:, 3] * 2 + parts[:, 4]
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first)                # number the structures in order of first appearance
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    codes[status] = rank[inverse.ravel()]
+    structures = [(int(w), int(p), tuple("wye" if (m >> k) & 1 else "delta" for k in range(c)), bool(lead))
+                  for w, p, c, m, lead in parts[first[order]].tolist()]
     return codes, structures
 
 
