@@ -47,11 +47,7 @@ def fixed_point(system: System3, v0: np.ndarray, tol: float, max_iter: int,
     """Iterate from ``v0`` until ``max |F| <= tol`` (pu).
 
     ``reuse`` (kept by the caller between control rounds) holds the solver of the
-    present matrix (`pf3_linear.linear_solver`), made once per tap/capacitor state,
-    and where the last call stopped: a call that starts where it stopped, on
-    the same matrix (the control loop tightening the tolerance once the controls
-    have settled), resumes with its mismatch and its Anderson history instead of
-    starting both afresh -- the map being iterated is the same one.
+    present matrix (`pf3_linear.linear_solver`), made once per tap/capacitor state.
     """
     reuse = {} if reuse is None else reuse
     try:
@@ -61,14 +57,10 @@ def fixed_point(system: System3, v0: np.ndarray, tol: float, max_iter: int,
             codes.SINGULAR, f"the network admittance matrix is singular ({exc})", None,
             help="look for floating nodes: a delta winding or an ungrounded wye with nothing "
                  "referencing it to ground, or a zero-impedance loop"))
-    last = reuse.get("fp_last")
-    if last is not None and last[0] == system.version and np.array_equal(last[1].view(complex), v0):
-        _, x, f, norm, accel = last
-    else:
-        x = _real(v0.astype(complex))
-        f, norm = system.mismatch_norm(x.view(complex))
-        accel = Anderson(DEPTH, len(x))
+    x = _real(v0.astype(complex))
+    f, norm = system.mismatch_norm(x.view(complex))
     history, best, best_x = [norm], norm, x
+    accel = Anderson(DEPTH, len(x))
     it = 0
     while norm > tol and it < max_iter:
         it += 1
@@ -89,5 +81,4 @@ def fixed_point(system: System3, v0: np.ndarray, tol: float, max_iter: int,
                 help="use method = newton, which converges on heavily loaded feeders"), stalled=True)
         if it >= STALL_WINDOW and best > STALL_RATE * min(history[:-STALL_WINDOW]):
             return Solve3Outcome(best_x.view(complex), False, it, history, stalled=True)
-    reuse["fp_last"] = (system.version, x, f, norm, accel)
     return Solve3Outcome(x.view(complex), norm <= tol, it, history)
