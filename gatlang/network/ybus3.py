@@ -240,7 +240,11 @@ def _lines(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
         ys = np.linalg.inv(z)
         yf = c.square("g_from_s", sel, n) + 1j * c.square("b_from_s", sel, n)
         yt = c.square("g_to_s", sel, n) + 1j * c.square("b_to_s", sel, n)
-        prim = np.block([[ys + yf, -ys], [-ys, ys + yt]])
+        prim = np.empty((len(sel), 2 * n, 2 * n), dtype=complex)     # [[ys + yf, -ys], [-ys, ys + yt]]
+        prim[:, :n, :n] = ys + yf
+        prim[:, :n, n:] = -ys
+        prim[:, n:, :n] = -ys
+        prim[:, n:, n:] = ys + yt
         st.add(np.concatenate([f.of_rows(sel, n), to.of_rows(sel, n)], axis=1), prim)
 
 
