@@ -85,3 +85,38 @@ def subtract_rows_combination(store: np.ndarray, rows: np.ndarray, c: np.ndarray
         r = rows[i]
         for j in range(n):
             out[j] -= store[r, j] * ci
+
+
+@njit(cache=True, nogil=True)
+def lu_solve_into(lp: np.ndarray, li: np.ndarray, lx: np.ndarray, up: np.ndarray, ui: np.ndarray,
+                  ux: np.ndarray, perm_r: np.ndarray, perm_c: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """``out = M^{-1} b`` from SuperLU's factors ``Pr M Pc = L U`` (L unit lower, U upper, both CSC).
+
+    ``perm_r``/``perm_c`` as SuperLU reports them: row i of M is row
+    ``perm_r[i]`` of ``Pr M``, and ``x = Pc z`` reads ``z[perm_c[i]]``.
+    """
+    n = len(b)
+    z = np.empty(n, dtype=np.complex128)
+    for i in range(n):
+        z[perm_r[i]] = b[i]
+    for j in range(n):                       # L z' = z, column by column
+        zj = z[j]
+        if zj != 0:
+            for k in range(lp[j], lp[j + 1]):
+                r = li[k]
+                if r > j:
+                    z[r] -= lx[k] * zj
+    for j in range(n - 1, -1, -1):           # U z'' = z'
+        d = 0j
+        for k in range(up[j], up[j + 1]):
+            if ui[k] == j:
+                d = ux[k]
+        zj = z[j] / d
+        z[j] = zj
+        if zj != 0:
+            for k in range(up[j], up[j + 1]):
+                r = ui[k]
+                if r < j:
+                    z[r] -= ux[k] * zj
+    for i in range(n):
+        out[i] = z[perm_c[i]]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse.linalg as spla
 
-from gatlang.engines.pf3_kernels import subtract_rows_combination
+from gatlang.engines.pf3_kernels import lu_solve_into, subtract_rows_combination
 from gatlang.engines.pf3_system import System3
 
 #: the fill-reducing ordering of the (structurally symmetric) matrix
@@ -23,8 +23,32 @@ MAX_COMPENSATED = 200
 MAX_W_ENTRIES = 4_000_000
 
 
+class Factors:
+    """SuperLU's factorisation ``Pr M Pc = L U`` of the fixed-point matrix, solved with compiled loops.
+
+    Why not ``SuperLU.solve``: on these matrices it costs about three times the
+    two triangular sweeps written out (measured 29 vs 11 us on IEEE 123, 830 vs
+    264 us on IEEE 8500), and the fixed point solves once per iteration.  Solves
+    of several right-hand sides at once (the compensation's columns) stay with
+    SuperLU.
+    """
+
+    def __init__(self, lu, upper) -> None:
+        self.lu = lu
+        lower = lu.L.tocsc()
+        self._args = (lower.indptr, lower.indices, lower.data, upper.indptr, upper.indices, upper.data,
+                      lu.perm_r, lu.perm_c)
+
+    def solve(self, b: np.ndarray) -> np.ndarray:
+        if b.ndim != 1 or not len(b):
+            return self.lu.solve(b)
+        out = np.empty(len(b), dtype=complex)
+        lu_solve_into(*self._args, np.ascontiguousarray(b, dtype=complex), out)
+        return out
+
+
 def factorise(system: System3):
-    """SuperLU factors of ``Y + A Yeq A^T`` at the present matrix.
+    """SuperLU factors of ``Y + A Yeq A^T`` at the present matrix (as `Factors`).
 
     Raises RuntimeError for a numerically singular matrix: SuperLU completes the
     factorisation of a network with a floating part (a delta-delta bank with
@@ -33,14 +57,16 @@ def factorise(system: System3):
     """
     m = system.fixed_point_matrix()
     lu = spla.splu(m, **LU_OPTIONS)
-    if m.shape[0]:
-        pivot = float(np.min(np.abs(lu.U.diagonal())))
-        if "pivot_scale" not in system.shared:       # the largest row sum: taps barely change it
-            system.shared["pivot_scale"] = float(np.max(np.asarray(abs(m).sum(axis=1)).ravel()))
-        scale = system.shared["pivot_scale"]
-        if not pivot > np.finfo(float).eps * scale:
-            raise RuntimeError(f"pivot {pivot:.3g} at round-off level of {scale:.3g}")
-    return lu
+    if not m.shape[0]:
+        return lu
+    upper = lu.U.tocsc()
+    pivot = float(np.min(np.abs(upper.diagonal())))
+    if "pivot_scale" not in system.shared:       # the largest row sum: taps barely change it
+        system.shared["pivot_scale"] = float(np.max(np.asarray(abs(m).sum(axis=1)).ravel()))
+    scale = system.shared["pivot_scale"]
+    if not pivot > np.finfo(float).eps * scale:
+        raise RuntimeError(f"pivot {pivot:.3g} at round-off level of {scale:.3g}")
+    return Factors(lu, upper)
 
 
 def _base_factor(system: System3):
