@@ -15,7 +15,9 @@ gain as well (one pass over memory instead of ten).
 The kernels read the plain arrays of `pf3_system.System3` (the CSC matrix
 ``ypu`` and the per-unit `pf3_loads.LoadBranches`); the numpy formulation
 they replace is kept there as the readable reference (`mismatch_reference`)
-and the tests check the two agree.
+and the tests check the two agree.  The same holds for the triangular solves
+with SuperLU's factors (`lu_solve_into`, checked against ``SuperLU.solve``)
+and the compensation product (`subtract_rows_combination`).
 
 Cost: numba compiles each kernel once per machine (``cache=True`` keeps the
 machine code under ``__pycache__``); a new process loads it on first use,

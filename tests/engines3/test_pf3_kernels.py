@@ -61,3 +61,17 @@ def test_compensated_solve_equals_a_fresh_factorisation(system123) -> None:
     b = rng.standard_normal(s.n) + 1j * rng.standard_normal(s.n)
     fresh = factorise(s).solve(b)
     assert np.max(np.abs(comp.solve(b) - fresh)) <= 1e-10 * np.max(np.abs(fresh))
+
+
+def test_compiled_triangular_solves_equal_superlu(system123) -> None:
+    """`pf3_linear.Factors` (compiled sweeps over SuperLU's L, U and permutations) solves as SuperLU does."""
+    from gatlang.engines.pf3_linear import Factors, factorise
+
+    factors = factorise(system123)
+    assert isinstance(factors, Factors)
+    rng = np.random.default_rng(11)
+    b = rng.standard_normal(system123.n) + 1j * rng.standard_normal(system123.n)
+    ref = factors.lu.solve(b)
+    assert np.max(np.abs(factors.solve(b) - ref)) <= 1e-12 * np.max(np.abs(ref))
+    two = np.stack([b, 2 * b], axis=1)                     # several right-hand sides: SuperLU's own
+    assert np.allclose(factors.solve(two)[:, 1], 2 * ref, rtol=1e-12, atol=0)
