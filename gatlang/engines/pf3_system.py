@@ -43,7 +43,7 @@ from gatlang.engines.pf3_loads import LoadBranches, build_load_branches
 from gatlang.network.model import Network
 from gatlang.network.perunit3 import voltage_bases
 from gatlang.engines.pf3_cache import NETWORK_TABLES, memo, primitives, ybus
-from gatlang.network.ybus3 import sequence_matrix
+from gatlang.network.ybus3 import source_emf, source_impedance
 
 SQRT3 = math.sqrt(3.0)
 SBASE = 1e6   # VA
@@ -328,14 +328,8 @@ def source_injection(net: Network, nodes: NodeMap) -> tuple[np.ndarray, np.ndarr
     inj = np.zeros(n, dtype=complex)
     src_nodes: list[int] = []
     for row in net.table("sources").to_pylist():
-        conn = row["conn"]
-        nph = len(conn)
-        z = sequence_matrix(complex(row["r1_ohm"], row["x1_ohm"]), complex(row["r0_ohm"], row["x0_ohm"]), nph)
-        mag = (row["pu"] if row["pu"] is not None else 1.0) * (row["vn_kv"] or 0.0) * 1e3 / SQRT3
-        ang = np.radians((row["angle_deg"] or 0.0) - 120.0 * np.arange(nph))
-        e = mag * np.exp(1j * ang)
-        idx = np.asarray(nodes(row["bus"], conn))
-        cur = np.linalg.solve(z, e)
+        idx = np.asarray(nodes(row["bus"], row["conn"]))
+        cur = np.linalg.solve(source_impedance(row), source_emf(row))
         ok = idx >= 0
         np.add.at(inj, idx[ok], cur[ok])
         src_nodes += idx[ok].tolist()

@@ -29,6 +29,7 @@ its model-scale value.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,7 +38,7 @@ from gatlang.diagnostics import DiagnosticSink, Span
 from gatlang.model.netview import Entities, NetView, _incidence
 from gatlang.model.netview3_elements import add_elements
 from gatlang.network.model import Network
-from gatlang.network.ybus3 import NodeIndex, build_ybus3, sequence_matrix, winding_vbase
+from gatlang.network.ybus3 import NodeIndex, build_ybus3, source_emf, source_impedance, winding_vbase
 
 SQRT3 = math.sqrt(3.0)
 UNLIMITED = 1e6          # MW: bound for a source's output (the slack takes what the network needs)
@@ -81,7 +82,7 @@ def from_network3(net: Network, sink: DiagnosticSink, load_scale: float = 1.0, p
     live_of[live_idx] = np.arange(n)
     d = sp.diags(vbase / math.sqrt(SBASE))
     y_with_switches = (d @ y_phys.tocsr()[live_idx][:, live_idx] @ d).tocsr()
-    ypu = (d @ _without_switches(net, nodes, y_phys).tocsr()[live_idx][:, live_idx] @ d).tocoo()
+    ypu = (d @ _without_switches(net, y_phys, all_names).tocsr()[live_idx][:, live_idx] @ d).tocoo()
 
     # ---- sources: a fixed-EMF node per source phase, coupled through the Thevenin admittance
     src_label, src_node, src_e, src_vb = [], [], [], []
@@ -94,19 +95,17 @@ def from_network3(net: Network, sink: DiagnosticSink, load_scale: float = 1.0, p
         ok = idx >= 0
         if not ok.any():
             continue
-        z = sequence_matrix(complex(row["r1_ohm"], row["x1_ohm"]), complex(row["r0_ohm"], row["x0_ohm"]), len(conn))
-        y_th = np.linalg.inv(z)[np.ix_(ok, ok)]
+        y_th = np.linalg.inv(source_impedance(row))[np.ix_(ok, ok)]
         at = idx[ok]
         vb = vbase[at]
         y_pu = y_th * np.outer(vb, vb) / SBASE
         k = len(src_label)
         virt = n + k + np.arange(len(at))
-        mag = (row["pu"] if row["pu"] is not None else 1.0) * (row["vn_kv"] or 0.0) * 1e3 / SQRT3
-        ang = np.radians((row["angle_deg"] or 0.0) - 120.0 * np.arange(len(conn)))[ok]
+        emf = source_emf(row)[ok]
         for j, node in enumerate(at):
             src_label.append(f"{row['source']}.{int(np.asarray(conn)[ok][j])}")
             src_node.append(node)
-            src_e.append(mag * np.exp(1j * ang[j]) / vb[j])
+            src_e.append(emf[j] / vb[j])
             src_vb.append(vb[j])
         thevenin.append((row["source"], virt, at, np.linalg.inv(y_pu), np.asarray(conn)[ok]))
         r, c = np.meshgrid(np.arange(len(at)), np.arange(len(at)), indexing="ij")
@@ -249,16 +248,14 @@ def _shunts_per_node(net: Network, nodes: NodeIndex, live_of: np.ndarray, vbase:
     draws ``sum_j Y[i, j] V_j / V_i``, which is the equivalent used here.  The exact
     matrix is in Y (the `couplings`) for the AC formulations.  Neutrals count as grounded.
     """
-    from gatlang.network.ybus3 import shunt_primitive
+    from gatlang.network.ybus3 import shunt_row_primitive
 
     out = np.zeros(total, dtype=complex)
     for row in net.table("shunts").to_pylist():
         if not row["status"]:
             continue
         conn = row["conn"]
-        nph = len(conn) - 1 if row["connection"] == "wye" else (1 if len(conn) == 2 else len(conn))
-        prim = shunt_primitive(row["b_mvar"] or 0.0, row["g_mw"] or 0.0, row["vn_kv"] or 0.0,
-                               row["connection"], len(conn), nph)
+        prim = shunt_row_primitive(row)
         idx = np.asarray(nodes(row["bus"], conn))
         live = np.where(idx >= 0, live_of[np.maximum(idx, 0)], -1)
         rot = np.exp(1j * phase_angle(np.asarray(conn)))
@@ -276,35 +273,31 @@ def _switch_incidence(total: int, cond: Entities, end: str) -> list[np.ndarray]:
     return [sw[cond.refs[end][sw] == i] for i in range(total)] if len(sw) else [sw] * total
 
 
-def _without_switches(net: Network, nodes: NodeIndex, y: sp.csc_matrix) -> sp.csc_matrix:
-    """Y less the stamps of closed switches, which the formulations model as ties (equal voltages).
+def _without_switches(net: Network, y: sp.csc_matrix, names: list[str]) -> sp.csc_matrix:
+    """Y of the same nodes (`names`) without the closed switches, which the formulations model as
+    ties (equal voltages at both ends).
 
     Why: the engine's switch is a line of about 1e-7 ohm, an admittance of ~1e7 pu
-    beside entries of order 1-100: an optimiser cannot meet the balance of the
-    nodes at its ends to any useful accuracy.  Removed entries are cleaned to 0.
+    beside entries of order 1-100: an optimiser cannot meet the balance of the nodes at
+    its ends to any useful accuracy.  The matrix is built again from the network without
+    those rows (not by subtracting their stamps, which would leave rounding residue of
+    the 1e7 entries) and placed into the numbering of `names`.
     """
-    rows, cols, vals = [], [], []
-    for row in net.table("lines").to_pylist():
-        if not (row["status"] and row["switch"]):
-            continue
-        m = len(row["f_conn"] or [])
-        z = np.asarray(row["r_ohm"], dtype=float).reshape(m, m) + 1j * np.asarray(row["x_ohm"], dtype=float).reshape(m, m)
-        ys = np.linalg.inv(z)
-        idx = np.asarray(nodes(row["from_bus"], row["f_conn"]) + nodes(row["to_bus"], row["t_conn"]))
-        prim = np.block([[ys, -ys], [-ys, ys]])
-        r, c = np.meshgrid(idx, idx, indexing="ij")
-        keep = (r >= 0) & (c >= 0)
-        rows.append(r[keep])
-        cols.append(c[keep])
-        vals.append(-prim[keep])
-    if not rows:
+    import copy
+
+    import pyarrow.compute as pc
+
+    lines = net.table("lines")
+    closed = pc.and_(pc.fill_null(lines.column("switch"), False), pc.fill_null(lines.column("status"), True))
+    if not pc.any(closed).as_py():
         return y
-    scale = np.abs(np.concatenate(vals)).max()
-    out = (y + sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                             shape=y.shape)).tocsr()
-    out.data[np.abs(out.data) < 1e-9 * scale] = 0.0
-    out.eliminate_zeros()
-    return out.tocsc()
+    other = copy.copy(net)
+    other.tables = {**net.tables, "lines": lines.filter(pc.invert(closed))}
+    y_open, open_names = build_ybus3(other)
+    at = {name: i for i, name in enumerate(names)}
+    place = np.asarray([at[name] for name in open_names], dtype=np.int64)
+    coo = y_open.tocoo()
+    return sp.coo_matrix((coo.data, (place[coo.row], place[coo.col])), shape=y.shape).tocsc()
 
 
 def _pf_start(net: Network, labels_live: list[str], n_total: int, v0: np.ndarray, load_scale: float,
@@ -334,6 +327,69 @@ def _bus_limits(net: Network) -> dict[str, tuple[float | None, float | None]]:
                                              buses.column("vmax_pu").to_pylist())}
 
 
+class _ConductorTable:
+    """The conductor and conductor-coupling tables, filled one branch at a time.
+
+    Every branch -- a line's kept phases, one transformer phase, a source's Thevenin
+    impedance -- is a block of conductors with an impedance matrix in pu: its diagonal
+    gives each conductor's `r`, `x`; every entry is a coupling with the entry of the
+    series admittance (the matrix inverse) and the nominal angle between the two phases.
+    """
+
+    def __init__(self) -> None:
+        self.cols: dict[str, list] = {k: [] for k in ("from", "to", "tap", "tap_min", "tap_max", "rate", "b_fr",
+                                                      "b_to", "label", "is_line", "is_switch")}
+        self.z_diag: list[complex] = []
+        self.c_row: list[int] = []
+        self.c_col: list[int] = []
+        self.c_z: list[complex] = []
+        self.c_y: list[complex] = []
+        self.c_ang: list[float] = []
+
+    def add(self, labels: list[str], f: list[int], t: list[int], z_pu: np.ndarray, phases: np.ndarray,
+            **per_conductor: Any) -> None:
+        """One branch; `per_conductor` gives each remaining column, a value or one per conductor."""
+        first, n = len(self.z_diag), len(labels)
+        for k in range(n):
+            for name, value in per_conductor.items():
+                self.cols[name].append(value[k] if isinstance(value, (list, np.ndarray)) else value)
+        self.cols["from"] += f
+        self.cols["to"] += t
+        self.cols["label"] += labels
+        self.z_diag += list(np.diag(z_pu))
+        y_pu = np.linalg.inv(z_pu) if np.all(np.abs(np.diag(z_pu)) > 0) else np.zeros_like(z_pu)
+        ang = phase_angle(phases)
+        for j in range(n):
+            for jj in range(n):
+                self.c_row.append(first + j)
+                self.c_col.append(first + jj)
+                self.c_z.append(z_pu[j, jj])
+                self.c_y.append(y_pu[j, jj])
+                self.c_ang.append(float(ang[j] - ang[jj]))
+
+    def entities(self, sbase: float) -> tuple[Entities, Entities]:
+        c = self.cols
+        labels = c["label"]
+        cond = Entities("conductor", np.asarray(labels, dtype=object))
+        rate = np.asarray(c["rate"], dtype=float)
+        is_switch = np.asarray(c["is_switch"], dtype=bool)
+        is_line = np.asarray(c["is_line"], dtype=bool) & ~is_switch
+        z = np.asarray(self.z_diag, dtype=complex)
+        cond.numbers = {"r": z.real.copy(), "x": z.imag.copy(),
+                        **{k: np.asarray(c[k], dtype=float) for k in ("tap", "tap_min", "tap_max", "b_fr", "b_to")},
+                        "rate": rate, "imax": np.where(is_line, rate * 1e6 / sbase, 0.0),
+                        "is_line": is_line.astype(float), "is_switch": is_switch.astype(float)}
+        cond.refs = {"from": np.asarray(c["from"], dtype=np.int64), "to": np.asarray(c["to"], dtype=np.int64)}
+        cc = Entities("conductor_coupling", np.asarray([f"{labels[a]}~{labels[b]}"
+                                                        for a, b in zip(self.c_row, self.c_col)], dtype=object))
+        cz, cy = np.asarray(self.c_z, dtype=complex), np.asarray(self.c_y, dtype=complex)
+        cc.numbers = {"r": cz.real.copy(), "x": cz.imag.copy(), "g": cy.real.copy(), "b": cy.imag.copy(),
+                      "angle": np.asarray(self.c_ang, dtype=float)}
+        cc.refs = {"conductor": np.asarray(self.c_row, dtype=np.int64),
+                   "other": np.asarray(self.c_col, dtype=np.int64)}
+        return cond, cc
+
+
 def _conductors(net: Network, nodes: "NodeIndex", live_of: np.ndarray, vbase: np.ndarray, sbase: float,
                 thevenin: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = ()
                 ) -> tuple[Entities, Entities]:
@@ -346,16 +402,15 @@ def _conductors(net: Network, nodes: "NodeIndex", live_of: np.ndarray, vbase: np
     (to/from, pu) the turns give at no load.  Conductors 4 (explicit neutrals) are left out:
     the branch-flow formulations are written for three-wire (Kron-reduced) feeders.
     """
-    f, t, r, x, tap, rate, bfr, bto, labels = [], [], [], [], [], [], [], [], []
-    tap_lo, tap_hi = [], []
+    table = _ConductorTable()
     regulated = set(net.table("regulators").column("transformer").to_pylist())
-    is_line_l: list[bool] = []
-    is_switch_l: list[bool] = []
-    c_row, c_col, c_z, c_y, c_ang = [], [], [], [], []
 
     def live(bus: str, k: int) -> int:
         j = nodes.index.get((bus, k), -1)
         return int(live_of[j]) if j >= 0 else -1
+
+    def square(values: list | None, m: int) -> np.ndarray:
+        return np.asarray(values or [0.0] * m * m, dtype=float).reshape(m, m)
 
     for row in net.table("lines").to_pylist():
         if not row["status"]:
@@ -366,39 +421,18 @@ def _conductors(net: Network, nodes: "NodeIndex", live_of: np.ndarray, vbase: np
         if not keep:
             continue
         m = len(fc)
-        z = np.asarray(row["r_ohm"] or [0.0] * m * m, dtype=float).reshape(m, m) \
-            + 1j * np.asarray(row["x_ohm"] or [0.0] * m * m, dtype=float).reshape(m, m)
-        bsh_f = np.asarray(row["b_from_s"] or [0.0] * m * m, dtype=float).reshape(m, m)
-        bsh_t = np.asarray(row["b_to_s"] or [0.0] * m * m, dtype=float).reshape(m, m)
-        first = len(f)
-        for j, k in enumerate(keep):
-            a_node, b_node = live(row["from_bus"], fc[k]), live(row["to_bus"], tc[k])
-            vb = vbase[a_node]
-            f.append(a_node)
-            t.append(b_node)
-            r.append(z[k, k].real * sbase / vb ** 2)
-            x.append(z[k, k].imag * sbase / vb ** 2)
-            tap.append(1.0)
-            tap_lo.append(1.0)
-            tap_hi.append(1.0)
-            amps = row["normamps_a"] or 0.0
-            rate.append(amps * vb / 1e6)         # MVA per phase at nominal voltage = pu current on 1 MVA
-            bfr.append(bsh_f[k, k] * vb ** 2 / sbase)
-            bto.append(bsh_t[k, k] * vbase[b_node] ** 2 / sbase)
-            labels.append(f"{row['line']}.{fc[k]}")
-            is_line_l.append(True)
-            is_switch_l.append(bool(row["switch"]))
-        vbs = vbase[np.asarray(f[first:])]
-        z_pu = z[np.ix_(keep, keep)] * sbase / np.outer(vbs, vbs)
-        y_pu = np.linalg.inv(z_pu) if np.all(np.abs(np.diag(z_pu)) > 0) else np.zeros_like(z_pu)
-        ang = phase_angle(np.asarray([fc[k] for k in keep]))
-        for j in range(len(keep)):
-            for jj in range(len(keep)):
-                c_row.append(first + j)
-                c_col.append(first + jj)
-                c_z.append(z_pu[j, jj])
-                c_y.append(y_pu[j, jj])
-                c_ang.append(float(ang[j] - ang[jj]))
+        z = square(row["r_ohm"], m) + 1j * square(row["x_ohm"], m)
+        f = [live(row["from_bus"], fc[k]) for k in keep]
+        t = [live(row["to_bus"], tc[k]) for k in keep]
+        vb_f, vb_t = vbase[np.asarray(f)], vbase[np.asarray(t)]
+        diag = np.asarray(keep)
+        table.add([f"{row['line']}.{fc[k]}" for k in keep], f, t,
+                  z[np.ix_(keep, keep)] * sbase / np.outer(vb_f, vb_f), np.asarray([fc[k] for k in keep]),
+                  tap=1.0, tap_min=1.0, tap_max=1.0,
+                  rate=(row["normamps_a"] or 0.0) * vb_f / 1e6,   # MVA per phase at nominal = pu current on 1 MVA
+                  b_fr=square(row["b_from_s"], m)[diag, diag] * vb_f ** 2 / sbase,
+                  b_to=square(row["b_to_s"], m)[diag, diag] * vb_t ** 2 / sbase,
+                  is_line=True, is_switch=bool(row["switch"]))
 
     for row in net.table("transformers").to_pylist():
         if not row["status"] or len(row["buses"]) != 2:
@@ -413,81 +447,26 @@ def _conductors(net: Network, nodes: "NodeIndex", live_of: np.ndarray, vbase: np
         r_pct = row["r_pct"] or [0.0, 0.0]
         z_tr = complex(r_pct[0] + r_pct[1], row["xhl_pct"] or 0.0) / 100.0
         s_phase = (row["kva"][0] if row["kva"] else 1.0) * 1e3 / nph
+        fb, tb = row["buses"]
         for k in range(nph):
-            fb, tb = row["buses"]
-            fk, tk = row["conns"][0][k], row["conns"][1][k]
-            a_node, b_node = live(fb, fk), live(tb, tk)
+            a_node, b_node = live(fb, row["conns"][0][k]), live(tb, row["conns"][1][k])
             if a_node < 0 or b_node < 0:
                 continue
             beta = (wv[1] * taps[1] / per_node[1]) / vbase[b_node]
-            z = z_tr * sbase / s_phase * beta ** 2
-            f.append(a_node)
-            t.append(b_node)
-            r.append(z.real)
-            x.append(z.imag)
-            tap.append(ratio_nodes * vbase[a_node] / vbase[b_node])
-            if row["transformer"] in regulated and taps[1] > 0:      # the regulated winding is winding 2
-                tap_lo.append(tap[-1] * (row["tap_min_pu"] or 0.9) / taps[1])
-                tap_hi.append(tap[-1] * (row["tap_max_pu"] or 1.1) / taps[1])
-            else:
-                tap_lo.append(tap[-1])
-                tap_hi.append(tap[-1])
-            rate.append(s_phase / 1e6)
-            bfr.append(0.0)
-            bto.append(0.0)
-            labels.append(f"{row['transformer']}.{k + 1}")
-            is_line_l.append(False)
-            is_switch_l.append(False)
-            c_row.append(len(f) - 1)
-            c_col.append(len(f) - 1)
-            c_z.append(z)
-            c_y.append(1.0 / z if z != 0 else 0.0)
-            c_ang.append(0.0)
+            tap = ratio_nodes * vbase[a_node] / vbase[b_node]
+            # the regulated winding is winding 2; its range scales the ratio
+            span = ((row["tap_min_pu"] or 0.9) / taps[1], (row["tap_max_pu"] or 1.1) / taps[1]) \
+                if row["transformer"] in regulated and taps[1] > 0 else (1.0, 1.0)
+            table.add([f"{row['transformer']}.{k + 1}"], [a_node], [b_node],
+                      np.asarray([[z_tr * sbase / s_phase * beta ** 2]]), np.zeros(1),
+                      tap=tap, tap_min=tap * span[0], tap_max=tap * span[1], rate=s_phase / 1e6,
+                      b_fr=0.0, b_to=0.0, is_line=False, is_switch=False)
 
     for name, virt, at, z_pu, conn in thevenin:
-        first = len(f)
-        for j in range(len(at)):
-            f.append(int(virt[j]))
-            t.append(int(at[j]))
-            r.append(z_pu[j, j].real)
-            x.append(z_pu[j, j].imag)
-            tap.append(1.0)
-            tap_lo.append(1.0)
-            tap_hi.append(1.0)
-            rate.append(0.0)
-            bfr.append(0.0)
-            bto.append(0.0)
-            labels.append(f"source:{name}.{int(conn[j])}")
-            is_line_l.append(False)
-            is_switch_l.append(False)
-        y_src = np.linalg.inv(z_pu)
-        ang = phase_angle(conn)
-        for j in range(len(at)):
-            for jj in range(len(at)):
-                c_row.append(first + j)
-                c_col.append(first + jj)
-                c_z.append(z_pu[j, jj])
-                c_y.append(y_src[j, jj])
-                c_ang.append(float(ang[j] - ang[jj]))
-
-    cond = Entities("conductor", np.asarray(labels, dtype=object))
-    rate_a = np.asarray(rate, dtype=float)
-    is_switch = np.asarray(is_switch_l, dtype=bool)
-    is_line = np.asarray(is_line_l, dtype=bool) & ~is_switch
-    cond.numbers = {"r": np.asarray(r, dtype=float), "x": np.asarray(x, dtype=float),
-                    "tap": np.asarray(tap, dtype=float), "rate": rate_a,
-                    "tap_min": np.asarray(tap_lo, dtype=float), "tap_max": np.asarray(tap_hi, dtype=float),
-                    "imax": np.where(is_line, rate_a * 1e6 / sbase, 0.0), "is_line": is_line.astype(float),
-                    "is_switch": is_switch.astype(float),
-                    "b_fr": np.asarray(bfr, dtype=float), "b_to": np.asarray(bto, dtype=float)}
-    cond.refs = {"from": np.asarray(f, dtype=np.int64), "to": np.asarray(t, dtype=np.int64)}
-    cc = Entities("conductor_coupling", np.asarray([f"{labels[a]}~{labels[b]}" for a, b in zip(c_row, c_col)],
-                                                   dtype=object))
-    cz, cy = np.asarray(c_z, dtype=complex), np.asarray(c_y, dtype=complex)
-    cc.numbers = {"r": cz.real.copy(), "x": cz.imag.copy(), "g": cy.real.copy(), "b": cy.imag.copy(),
-                  "angle": np.asarray(c_ang, dtype=float)}
-    cc.refs = {"conductor": np.asarray(c_row, dtype=np.int64), "other": np.asarray(c_col, dtype=np.int64)}
-    return cond, cc
+        table.add([f"source:{name}.{int(k)}" for k in conn], [int(v) for v in virt], [int(a) for a in at], z_pu,
+                  np.asarray(conn), tap=1.0, tap_min=1.0, tap_max=1.0, rate=0.0, b_fr=0.0, b_to=0.0,
+                  is_line=False, is_switch=False)
+    return table.entities(sbase)
 
 
 def _bus_graph_meshed(net: Network) -> bool:

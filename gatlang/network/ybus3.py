@@ -467,17 +467,21 @@ def shunt_primitive(b_mvar: float, g_mw: float, vn_kv: float, connection: str, n
     return prim
 
 
+def shunt_row_primitive(row: dict) -> np.ndarray:
+    """The primitive of one `shunts` table row over its conductors (`conn`)."""
+    conn = row["conn"]
+    nph = len(conn) - 1 if row["connection"] == "wye" else (1 if len(conn) == 2 else len(conn))
+    return shunt_primitive(row["b_mvar"] or 0.0, row["g_mw"] or 0.0, row["vn_kv"] or 0.0,
+                           row["connection"], len(conn), nph)
+
+
 def _shunts(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
     t = net.table("shunts")
     terms = nodes.terminals["shunts"]
     for i, row in enumerate(t.to_pylist()):          # a few banks: row by row
         if not row["status"]:
             continue
-        conn = row["conn"]
-        nph = len(conn) - 1 if row["connection"] == "wye" else (1 if len(conn) == 2 else len(conn))
-        prim = shunt_primitive(row["b_mvar"] or 0.0, row["g_mw"] or 0.0, row["vn_kv"] or 0.0,
-                               row["connection"], len(conn), nph)
-        st.add(terms.of_rows(np.asarray([i]), len(conn)), prim[None])
+        st.add(terms.of_rows(np.asarray([i]), len(row["conn"])), shunt_row_primitive(row)[None])
 
 
 def sequence_matrix(z1: complex, z0: complex, n: int) -> np.ndarray:
@@ -486,14 +490,24 @@ def sequence_matrix(z1: complex, z0: complex, n: int) -> np.ndarray:
     return np.full((n, n), zm, dtype=complex) + np.eye(n) * (zs - zm)
 
 
+def source_impedance(row: dict) -> np.ndarray:
+    """Thevenin impedance matrix (ohm) of one `sources` row over its conductors."""
+    return sequence_matrix(complex(row["r1_ohm"], row["x1_ohm"]), complex(row["r0_ohm"], row["x0_ohm"]),
+                           len(row["conn"]))
+
+
+def source_emf(row: dict) -> np.ndarray:
+    """EMF (V) per conductor of one `sources` row: ``pu * basekv / sqrt(3)`` at ``angle - 120 k`` degrees."""
+    nph = len(row["conn"])
+    mag = (row["pu"] if row["pu"] is not None else 1.0) * (row["vn_kv"] or 0.0) * 1e3 / SQRT3
+    return mag * np.exp(1j * np.radians((row["angle_deg"] or 0.0) - 120.0 * np.arange(nph)))
+
+
 def _sources(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
     t = net.table("sources")
     terms = nodes.terminals["sources"]
     for i, row in enumerate(t.to_pylist()):
-        conn = row["conn"]
-        z = sequence_matrix(complex(row["r1_ohm"], row["x1_ohm"]), complex(row["r0_ohm"], row["x0_ohm"]),
-                            len(conn))
-        st.add(terms.of_rows(np.asarray([i]), len(conn)), np.linalg.inv(z)[None])
+        st.add(terms.of_rows(np.asarray([i]), len(row["conn"])), np.linalg.inv(source_impedance(row))[None])
 
 
 def build_ybus3(net: Network) -> tuple[sp.csc_matrix, list[str]]:
