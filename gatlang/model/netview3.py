@@ -129,9 +129,9 @@ def from_network3(net: Network, sink: DiagnosticSink, load_scale: float = 1.0, p
     v0 = np.ones(total, dtype=complex)
     if ns:
         v0[n:] = e_src
-        rhs = -(yfull[:n, n:] @ e_src)
+        rhs = -(yfull[:n, n:] @ e_src)     # the sources' Norton currents
         try:       # with the switches' own (tiny) impedances, so the nodes behind them are reached
-            v0[:n] = sp.linalg.spsolve((y_with_switches + (yfull[:n, :n] - ypu.tocsr())).tocsc(), rhs)
+            v0[:n] = sp.linalg.spsolve(y_with_switches.tocsc(), rhs)
         except RuntimeError:        # singular: keep the flat start with nominal angles
             v0[:n] = np.exp(1j * phase_angle(phase))
     if not np.all(np.isfinite(v0)):
