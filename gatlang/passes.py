@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from gatlang import __version__
 from gatlang.diagnostics import DiagnosticSink, GatError
-from gatlang.runtime.hashing import hash_parts
+from gatlang.runtime.hashing import hash_parts, source_hash
 from gatlang.semantics.check import Checker, Scope, network_scope
 from gatlang.semantics.program import Program, load_program
 from gatlang.semantics.resolve import Resolved, resolve
@@ -292,11 +292,6 @@ def _hash_inputs(c: Compilation) -> None:
             except GatError:         # gone: the master no longer reads it, or the import will say why
                 deps[dep] = "missing"
         c.source_hashes[name] = source_hash(digest, deps)
-
-
-def source_hash(main: str, read: dict[str, str]) -> str:
-    """One hash for a network's input and the files its importer read through it."""
-    return hash_parts({"main": main, "read": read}) if read else main
 
 
 @contextlib.contextmanager

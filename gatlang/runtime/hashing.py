@@ -47,6 +47,11 @@ def sha256_path(path: str | os.PathLike[str]) -> tuple[str, int]:
     return digest.hexdigest(), total
 
 
+def source_hash(main: str, read: Mapping[str, str]) -> str:
+    """One hash for a network's input and the files its importer read through it (OpenDSS Redirects)."""
+    return hash_parts({"main": main, "read": dict(read)}) if read else main
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

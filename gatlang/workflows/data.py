@@ -51,7 +51,7 @@ def _record_files_read(c: "Compilation", name: str, net: "Network | None") -> No
     main = c.input_rel.get(name)
     if net is None or c.store is None or main is None:
         return
-    from gatlang.passes import source_hash
+    from gatlang.runtime.hashing import source_hash
 
     read = [Path(p) for p, _ in net.sources if Path(p).exists()]
     if read:
@@ -81,10 +81,11 @@ def step_network(c: "Compilation", step: Step) -> "Network | None":
     return c.networks[key]
 
 
-def _overrides(c: "Compilation", step: Step) -> tuple:
-    if step.scenario is None or c.program is None or step.scenario not in c.program.scenarios:
-        return ()
-    return c.program.scenarios[step.scenario].overrides
+def _overrides(c: "Compilation", step: Step) -> list:
+    """The step's scenario's overrides with their checked values (the resolve pass checked them)."""
+    if step.scenario is None or c.resolved is None:
+        return []
+    return c.resolved.scenario_overrides.get(step.scenario, [])
 
 
 def balanced_case(c: "Compilation", step: Step) -> BalancedCase | None:
