@@ -99,16 +99,19 @@ def _convert(value: Any, field: Field, opt: ast.Option, kind: str, sink: Diagnos
     return None
 
 
-def apply_overrides(net: "Network", overrides: tuple[ast.Override, ...], sink: DiagnosticSink) -> "Network":
-    """A copy of `net` with the overrides applied; unknown elements are errors at the override."""
+def apply_overrides(net: "Network", overrides: list[tuple[ast.Override, dict[str, Any]]],
+                    sink: DiagnosticSink) -> "Network":
+    """A copy of `net` with the overrides applied; unknown elements are errors at the override.
+
+    `overrides` pairs each override with its values as `check_override` returned them.
+    """
     import copy
 
     if not overrides:
         return net
     out = copy.copy(net)
     out.tables = dict(net.tables)
-    for ov in overrides:
-        values = check_override(ov, DiagnosticSink())      # already reported by `gatc check`
+    for ov, values in overrides:
         spec = OVERRIDABLE.get(ov.kind)
         if spec is None or not values:
             continue

@@ -36,6 +36,8 @@ class Resolved:
     formulations: dict[str, ast.FormulationDecl] = field(default_factory=dict)   # run name -> formulation
     input_files: dict[str, Path] = field(default_factory=dict)                     # network/table name -> file
     compared: dict[str, list[ast.FormulationDecl]] = field(default_factory=dict)   # `run compare` -> formulations
+    #: scenario name -> its per-asset overrides with their checked values ({table column: value})
+    scenario_overrides: dict[str, list[tuple[ast.Override, dict]]] = field(default_factory=dict)
 
 
 from gatlang.semantics.overrides import check_override  # noqa: E402  (after the option tables)
@@ -71,8 +73,7 @@ def resolve(prog: Program, sink: DiagnosticSink) -> Resolved:
     for sc in prog.scenarios.values():
         res.scenario_options[sc.name] = check_options(unique_options(sc.options, sink), SCENARIO_OPTIONS, sink,
                                                       f"scenario `{sc.name}`")
-        for ov in sc.overrides:
-            check_override(ov, sink)
+        res.scenario_overrides[sc.name] = [(ov, check_override(ov, sink)) for ov in sc.overrides]
     for run in prog.runs.values():
         _resolve_run(prog, run, res, sink)
     for exp in prog.expects:
