@@ -197,6 +197,7 @@ class NodeIndex:
         groups = list(self.terminals.values())
         enc = pc.dictionary_encode(pa.concat_arrays([bus_col] + [t.buses for t in groups]))
         codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        self._dictionary: pa.Array = enc.dictionary
         self._bus_names: list[str] = enc.dictionary.to_pylist()
         ends = np.cumsum([len(bus_col)] + [len(t.buses) for t in groups])
         pairs = [self._key(np.repeat(codes[:ends[0]], np.diff(ph_off)), _numbers(phases).astype(np.int64))]
@@ -220,6 +221,26 @@ class NodeIndex:
 
     def __call__(self, bus: str, nodes: list[int]) -> list[int]:
         return [self.index[(bus, n)] if n > 0 else -1 for n in nodes]
+
+    def lookup(self, buses, nodes: np.ndarray) -> np.ndarray:
+        """Global index of each (``buses[i]``, ``nodes[i]``) pair, in bulk; -1 for ground (node <= 0)
+        and for a pair the network does not number (a bus or conductor no branch element uses).
+
+        ``buses``: bus names, one per pair (a list or an arrow string array).  Why in bulk:
+        loads and PV name thousands of terminals, and a dict lookup per terminal costs more
+        than the solve of a small feeder.
+        """
+        nodes = np.asarray(nodes, dtype=np.int64)
+        if not len(nodes):
+            return np.zeros(0, dtype=np.int64)
+        code = pc.index_in(_strings(pa.array(buses) if isinstance(buses, list) else buses),
+                           value_set=self._dictionary).to_numpy(zero_copy_only=False)
+        known = ~np.isnan(code) if code.dtype.kind == "f" else np.ones(len(code), dtype=bool)
+        key = self._key(np.where(known, np.nan_to_num(code), 0).astype(np.int64), nodes)
+        pos = np.minimum(np.searchsorted(self._keys, key), max(len(self._keys) - 1, 0))
+        hit = known & (nodes > 0) & (len(self._keys) > 0)
+        hit &= self._keys[pos] == key if len(self._keys) else False
+        return np.where(hit, pos, -1)
 
 
 # ------------------------------------------------------------------ lines
@@ -512,6 +533,12 @@ def _sources(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
 
 def build_ybus3(net: Network) -> tuple[sp.csc_matrix, list[str]]:
     """(Y in siemens, node names ``"bus.k"``) of lines, transformers, shunts and source impedances."""
+    y, nodes = build_ybus3_indexed(net)
+    return y, nodes.names
+
+
+def build_ybus3_indexed(net: Network) -> tuple[sp.csc_matrix, NodeIndex]:
+    """`build_ybus3` with the node numbering itself, for callers that look nodes up in bulk."""
     nodes = NodeIndex(net)
     st = _Stamps()
     _lines(net, nodes, st)
@@ -520,8 +547,8 @@ def build_ybus3(net: Network) -> tuple[sp.csc_matrix, list[str]]:
     _sources(net, nodes, st)
     n = len(nodes.names)
     if not st.vals:
-        return sp.csc_matrix((n, n), dtype=complex), nodes.names
+        return sp.csc_matrix((n, n), dtype=complex), nodes
     y = sp.coo_matrix((np.concatenate(st.vals), (np.concatenate(st.rows), np.concatenate(st.cols))),
                       shape=(n, n)).tocsc()
     y.sum_duplicates()
-    return y, nodes.names
+    return y, nodes
