@@ -3,7 +3,7 @@
 Why: a study solves the same network many times (scenarios, hosting-capacity
 steps, the regulator and capacitor control loops), and most of the set-up
 depends on nothing but the data: the network admittance matrix
-(`ybus3.build_ybus3`), voltage bases, load branches, the factorisation of the
+(`ybus3.build_ybus3_indexed`), voltage bases, load branches, the factorisation of the
 fixed-point matrix, the stacked primitives of the flow computation.  All of
 it is kept per *version* of the network's tables: the version is the tuple of
 the table objects themselves, so replacing a table (new taps, a switched line,
@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from gatlang.network.model import Network
-from gatlang.network.ybus3 import build_ybus3, transformer_primitive, transformer_primitives
+from gatlang.network.ybus3 import NodeIndex, build_ybus3_indexed, transformer_primitive, transformer_primitives
 
 T = TypeVar("T")
 
@@ -118,7 +118,12 @@ def rows(net: Network, table: str) -> list[dict]:
     return t.to_pylist() if t is not None else []
 
 
+def ybus_indexed(net: Network) -> tuple[sp.csc_matrix, NodeIndex]:
+    """``build_ybus3_indexed(net)``, rebuilt only when a table of ``net`` was replaced (shared: read-only)."""
+    return memo(net, "ybus", lambda: build_ybus3_indexed(net), NETWORK_TABLES)
+
+
 def ybus(net: Network) -> tuple[sp.csc_matrix, list[str]]:
     """``build_ybus3(net)``, rebuilt only when a table of ``net`` was replaced (a copy: callers may edit it)."""
-    y, names = memo(net, "ybus", lambda: build_ybus3(net), NETWORK_TABLES)
-    return y.copy(), list(names)
+    y, nodes = ybus_indexed(net)
+    return y.copy(), list(nodes.names)

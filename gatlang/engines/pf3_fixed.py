@@ -25,6 +25,7 @@ import numpy as np
 from gatlang.diagnostics import error
 from gatlang.engines import pf3_result as codes
 from gatlang.engines.pf3_anderson import Anderson
+from gatlang.engines.pf3_kernels import FP_DIVERGED, FP_DONE, FP_STALLED, fixed_point_loop
 from gatlang.engines.pf3_linear import linear_solver
 from gatlang.engines.pf3_result import Solve3Outcome
 from gatlang.engines.pf3_system import System3
@@ -57,6 +58,32 @@ def fixed_point(system: System3, v0: np.ndarray, tol: float, max_iter: int,
             codes.SINGULAR, f"the network admittance matrix is singular ({exc})", None,
             help="look for floating nodes: a delta winding or an ungrounded wye with nothing "
                  "referencing it to ground, or a zero-impedance loop"))
+    if system.n == 0 or not hasattr(lu, "kernel_args"):
+        return _fixed_point_python(system, lu, v0, tol, max_iter)
+    factors, comp = lu.kernel_args()
+    ld, y = system.loads, system.ypu
+    history = np.empty(max_iter + 1)
+    x, it, written, status = fixed_point_loop(
+        (y.indptr, y.indices, y.data), system.isrc, (ld.a, ld.b, ld.coef, ld.edges), factors, comp,
+        np.ascontiguousarray(v0, dtype=complex), float(tol), int(max_iter), DEPTH, DIVERGENCE_FACTOR,
+        STALL_RATE, STALL_WINDOW, history)
+    return _outcome(x, it, history[:written].tolist(), status, tol)
+
+
+def _outcome(x: np.ndarray, it: int, history: list[float], status: int, tol: float) -> Solve3Outcome:
+    """The kernel's result as a `Solve3Outcome` (diverged: a coded error; stalled: for Newton to take over)."""
+    if status == FP_DIVERGED:
+        return Solve3Outcome(x, False, it, history, error(
+            codes.DIVERGED, "the fixed-point iteration diverged", None,
+            help="use method = newton, which converges on heavily loaded feeders"), stalled=True)
+    if status == FP_STALLED:
+        return Solve3Outcome(x, False, it, history, stalled=True)
+    return Solve3Outcome(x, history[-1] <= tol, it, history)
+
+
+def _fixed_point_python(system: System3, lu, v0: np.ndarray, tol: float, max_iter: int) -> Solve3Outcome:
+    """The iteration written with numpy (`Anderson`): the reference the compiled loop
+    (`pf3_kernels.fixed_point_loop`) follows, and the path of an empty network."""
     x = _real(v0.astype(complex))
     f, norm = system.mismatch_norm(x.view(complex))
     history, best, best_x = [norm], norm, x
@@ -76,9 +103,7 @@ def fixed_point(system: System3, v0: np.ndarray, tol: float, max_iter: int,
         if norm < best:
             best, best_x = norm, x
         if not np.isfinite(norm) or norm > DIVERGENCE_FACTOR * max(best, tol):
-            return Solve3Outcome(best_x.view(complex), False, it, history, error(
-                codes.DIVERGED, "the fixed-point iteration diverged", None,
-                help="use method = newton, which converges on heavily loaded feeders"), stalled=True)
+            return _outcome(best_x.view(complex), it, history, FP_DIVERGED, tol)
         if it >= STALL_WINDOW and best > STALL_RATE * min(history[:-STALL_WINDOW]):
-            return Solve3Outcome(best_x.view(complex), False, it, history, stalled=True)
-    return Solve3Outcome(x.view(complex), norm <= tol, it, history)
+            return _outcome(best_x.view(complex), it, history, FP_STALLED, tol)
+    return _outcome(x.view(complex), it, history, FP_DONE, tol)

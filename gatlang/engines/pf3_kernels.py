@@ -122,3 +122,171 @@ def lu_solve_into(lp: np.ndarray, li: np.ndarray, lx: np.ndarray, up: np.ndarray
                     z[r] -= ux[k] * zj
     for i in range(n):
         out[i] = z[perm_c[i]]
+
+
+@njit(cache=True, nogil=True)
+def _solve_compensated(lu: tuple, comp: tuple, b: np.ndarray, out: np.ndarray) -> None:
+    """``out = M^{-1} b``: SuperLU's factors (`lu_solve_into`), corrected by the compensation
+    ``comp = (store, rows, k, u)`` of `pf3_linear.Compensated` when ``u`` is not empty."""
+    lu_solve_into(lu[0], lu[1], lu[2], lu[3], lu[4], lu[5], lu[6], lu[7], b, out)
+    store, rows, k, u = comp
+    if len(u):
+        xu = np.empty(len(u), dtype=np.complex128)
+        for i in range(len(u)):
+            xu[i] = out[u[i]]
+        subtract_rows_combination(store, rows, k @ xu, out)
+
+
+@njit(cache=True, nogil=True)
+def _rdot(p: np.ndarray, q: np.ndarray) -> float:
+    """Dot product of two complex vectors read as real ones (real and imaginary parts interleaved)."""
+    s = 0.0
+    for i in range(len(p)):
+        s += p[i].real * q[i].real + p[i].imag * q[i].imag
+    return s
+
+
+@njit(cache=True, nogil=True)
+def _cholesky_solve(a: np.ndarray, rhs: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Solve ``a x = rhs`` for a small symmetric positive definite ``a`` (False if it is not)."""
+    m = len(rhs)
+    low = np.zeros((m, m))
+    for j in range(m):
+        s = a[j, j]
+        for k in range(j):
+            s -= low[j, k] * low[j, k]
+        if not s > 0.0:
+            return rhs, False
+        low[j, j] = np.sqrt(s)
+        for i in range(j + 1, m):
+            t = a[i, j]
+            for k in range(j):
+                t -= low[i, k] * low[j, k]
+            low[i, j] = t / low[j, j]
+    y = np.empty(m)
+    for i in range(m):
+        t = rhs[i]
+        for k in range(i):
+            t -= low[i, k] * y[k]
+        y[i] = t / low[i, i]
+    x = np.empty(m)
+    for i in range(m - 1, -1, -1):
+        t = y[i]
+        for k in range(i + 1, m):
+            t -= low[k, i] * x[k]
+        x[i] = t / low[i, i]
+    return x, True
+
+
+#: `fixed_point_loop` outcomes
+FP_DONE, FP_DIVERGED, FP_STALLED = 0, 1, 2
+
+
+@njit(cache=True, nogil=True)
+def fixed_point_loop(y: tuple, isrc: np.ndarray, loads: tuple, lu: tuple, comp: tuple, x0: np.ndarray,
+                     tol: float, max_iter: int, depth: int, divergence: float, stall_rate: float,
+                     stall_window: int, history: np.ndarray) -> tuple[np.ndarray, int, int, int]:
+    """The Anderson-accelerated fixed point of `pf3_fixed.fixed_point`, compiled as one loop.
+
+    Why: on a small feeder a Python iteration (mismatch, triangular solves,
+    Anderson's mixing, bookkeeping: a dozen calls) costs several times its
+    arithmetic, and a control loop runs dozens of iterations.  The rules are
+    `pf3_fixed.fixed_point`'s and `pf3_anderson.Anderson`'s, on complex
+    vectors read as real ones (mixing coefficients stay real).
+
+    ``y = (indptr, indices, data)``, ``loads = (a, b, coef, edges)``, ``lu`` and
+    ``comp`` as `_solve_compensated` reads them.  Writes the mismatch after each
+    iteration into ``history`` (length >= max_iter + 1); returns (x, iterations,
+    history entries written, `FP_DONE` / `FP_DIVERGED` / `FP_STALLED`); on
+    divergence or stall ``x`` is the best iterate.
+    """
+    n = len(x0)
+    indptr, indices, data = y
+    a, b, coef, edges = loads
+    x = x0.copy()
+    f = np.empty(n, dtype=np.complex128)
+    norm = mismatch_into(indptr, indices, data, x, isrc, a, b, coef, edges, f)
+    history[0] = norm
+    written = 1
+    best = norm
+    best_x = x.copy()
+    dx = np.empty((depth, n), dtype=np.complex128)
+    dg = np.empty((depth, n), dtype=np.complex128)
+    gram = np.zeros((depth, depth))
+    last_x = np.empty(n, dtype=np.complex128)
+    last_g = np.empty(n, dtype=np.complex128)
+    count = 0
+    has_last = False
+    g = np.empty(n, dtype=np.complex128)
+    x_new = np.empty(n, dtype=np.complex128)
+    f_new = np.empty(n, dtype=np.complex128)
+    it = 0
+    while norm > tol and it < max_iter:
+        it += 1
+        _solve_compensated(lu, comp, f, g)
+        for i in range(n):
+            g[i] = -g[i]
+        # Anderson's step (type II) from x with the plain step g
+        if has_last:
+            k = count % depth
+            for i in range(n):
+                dx[k, i] = x[i] - last_x[i]
+                dg[k, i] = g[i] - last_g[i]
+            count += 1
+            m = min(count, depth)
+            for j in range(m):
+                gram[k, j] = _rdot(dg[j], dg[k])
+                gram[j, k] = gram[k, j]
+        last_x[:] = x
+        last_g[:] = g
+        has_last = True
+        m = min(count, depth)
+        mixed = False
+        if m > 0:
+            mat = gram[:m, :m].copy()
+            trace = 0.0
+            for j in range(m):
+                trace += mat[j, j]
+            for j in range(m):
+                mat[j, j] += 1e-14 * trace
+            rhs = np.empty(m)
+            for j in range(m):
+                rhs[j] = _rdot(dg[j], g)
+            gamma, ok = _cholesky_solve(mat, rhs)
+            if ok:
+                for i in range(n):
+                    s = x[i] + g[i]
+                    for j in range(m):
+                        s -= (dx[j, i] + dg[j, i]) * gamma[j]
+                    x_new[i] = s
+                mixed = True
+            else:
+                count = 0
+                has_last = False
+        if not mixed:
+            for i in range(n):
+                x_new[i] = x[i] + g[i]
+        new = mismatch_into(indptr, indices, data, x_new, isrc, a, b, coef, edges, f_new)
+        if not new < norm and count > 0:      # a poor mixed step: restart from a plain one
+            count = 0
+            has_last = False
+            for i in range(n):
+                x_new[i] = x[i] + g[i]
+            new = mismatch_into(indptr, indices, data, x_new, isrc, a, b, coef, edges, f_new)
+        x, x_new = x_new, x
+        f, f_new = f_new, f
+        norm = new
+        history[written] = norm
+        written += 1
+        if norm < best:
+            best = norm
+            best_x[:] = x
+        if not np.isfinite(norm) or norm > divergence * max(best, tol):
+            return best_x, it, written, FP_DIVERGED
+        if it >= stall_window:
+            early = history[0]
+            for j in range(written - stall_window):
+                early = min(early, history[j])
+            if best > stall_rate * early:
+                return best_x, it, written, FP_STALLED
+    return x, it, written, FP_DONE

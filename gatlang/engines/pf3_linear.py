@@ -15,6 +15,9 @@ import scipy.sparse.linalg as spla
 from gatlang.engines.pf3_kernels import lu_solve_into, subtract_rows_combination
 from gatlang.engines.pf3_system import System3
 
+#: the compensation of a matrix that has not changed (`Factors.kernel_args`)
+NO_COMPENSATION = (np.zeros((0, 0), dtype=complex), np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=complex),
+                   np.zeros(0, dtype=np.int64))
 #: the fill-reducing ordering of the (structurally symmetric) matrix
 LU_OPTIONS = dict(permc_spec="MMD_AT_PLUS_A")
 #: above this many changed nodes a new factorisation is cheaper than compensation
@@ -38,6 +41,10 @@ class Factors:
         lower = lu.L.tocsc()
         self._args = (lower.indptr, lower.indices, lower.data, upper.indptr, upper.indices, upper.data,
                       lu.perm_r, lu.perm_c)
+
+    def kernel_args(self) -> tuple[tuple, tuple]:
+        """(factors, compensation) as the compiled fixed point reads them (`pf3_kernels`)."""
+        return self._args, NO_COMPENSATION
 
     def solve(self, b: np.ndarray) -> np.ndarray:
         """``M^{-1} b`` for a vector or for each column of a matrix."""
@@ -129,7 +136,7 @@ class Compensated:
         rows = np.concatenate([c[0] for c in system.changes])
         cols = np.concatenate([c[1] for c in system.changes])
         vals = np.concatenate([c[2] for c in system.changes])
-        self.u = system.changed_nodes
+        self.u = np.ascontiguousarray(system.changed_nodes, dtype=np.int64)
         k = len(self.u)
         d = np.zeros((k, k), dtype=complex)
         np.add.at(d, (np.searchsorted(self.u, rows), np.searchsorted(self.u, cols)), vals)
@@ -139,7 +146,11 @@ class Compensated:
         self.rows = store.rows(lu, self.u)
         self.store = store.store                   # the array as of now (a later growth copies it)
         w_u = self.store[self.rows][:, self.u].T                   # W restricted to U, (|U|, |U|)
-        self.k = np.linalg.solve(np.eye(k) + d @ w_u, d)
+        self.k = np.ascontiguousarray(np.linalg.solve(np.eye(k) + d @ w_u, d))
+
+    def kernel_args(self) -> tuple[tuple, tuple]:
+        """(factors, compensation) as the compiled fixed point reads them (`pf3_kernels`)."""
+        return self.lu.kernel_args()[0], (self.store, self.rows, self.k, self.u)
 
     def solve(self, b: np.ndarray) -> np.ndarray:
         out = self.lu.solve(b)                     # a new array: corrected in place

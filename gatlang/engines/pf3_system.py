@@ -42,30 +42,17 @@ from gatlang.engines.pf3_kernels import mismatch_into
 from gatlang.engines.pf3_loads import LoadBranches, build_load_branches
 from gatlang.network.model import Network
 from gatlang.network.perunit3 import voltage_bases
-from gatlang.engines.pf3_cache import NETWORK_TABLES, memo, primitives, ybus
-from gatlang.network.ybus3 import source_emf, source_impedance
+from gatlang.engines.pf3_cache import NETWORK_TABLES, memo, primitives, ybus_indexed
+from gatlang.network.ybus3 import NodeIndex, source_emf, source_impedance
 
 SQRT3 = math.sqrt(3.0)
 SBASE = 1e6   # VA
 
 
-class NodeMap:
-    """``ybus3.NodeIndex``'s interface, built from the node names `ybus3.build_ybus3` returns.
-
-    Why not ``NodeIndex(net)`` again: the matrix builder already numbered the
-    nodes, and walking every element's terminals a second time costs more than
-    the whole fixed-point solve of a large feeder.
-    """
-
-    def __init__(self, names: list[str]) -> None:
-        self.names = names
-        self.index: dict[tuple[str, int], int] = {}
-        for i, name in enumerate(names):
-            bus, k = name.rsplit(".", 1)
-            self.index[(bus, int(k))] = i
-
-    def __call__(self, bus: str, nodes: list[int]) -> list[int]:
-        return [self.index[(bus, n)] if n > 0 else -1 for n in nodes]
+#: the node numbering the system uses: the matrix builder's own (`ybus3.NodeIndex`), with bulk
+#: ``lookup`` and a per-bus ``__call__`` -- numbering the nodes a second time from their names cost
+#: more than the fixed-point solve of a small feeder
+NodeMap = NodeIndex
 
 
 @dataclass
@@ -326,33 +313,39 @@ def source_injection(net: Network, nodes: NodeMap) -> tuple[np.ndarray, np.ndarr
     """
     n = len(nodes.names)
     inj = np.zeros(n, dtype=complex)
-    src_nodes: list[int] = []
+    src_nodes: list[np.ndarray] = []
     for row in net.table("sources").to_pylist():
-        idx = np.asarray(nodes(row["bus"], row["conn"]))
+        idx = nodes.lookup([row["bus"]] * len(row["conn"]), row["conn"])
         cur = np.linalg.solve(source_impedance(row), source_emf(row))
         ok = idx >= 0
         np.add.at(inj, idx[ok], cur[ok])
-        src_nodes += idx[ok].tolist()
-    return inj, np.asarray(src_nodes, dtype=int)
+        src_nodes.append(idx[ok])
+    return inj, np.concatenate(src_nodes) if src_nodes else np.zeros(0, dtype=np.int64)
 
 
 def _regulated(net: Network, nodes: NodeMap) -> Regulated:
     """Every in-service transformer named by a regulator, with its stamp terminals."""
-    regs = net.table("regulators")
+    regs = net.tables.get("regulators")
+    if regs is None or regs.num_rows == 0:
+        return Regulated([], [], [], [])
     xf = net.table("transformers")
     xf = xf.filter(pc.is_in(xf.column("transformer"), value_set=regs.column("transformer").unique()))
     rows = [row for row in xf.to_pylist() if row["status"]]
-    terms, winding = [], []
+    buses, conds, sizes, winding = [], [], [], []
     for row in rows:
         nw, ncond = len(row["kv"]), int(row["phases"] or 3) + 1      # ybus3's terminal order
-        terms.append(np.asarray([nodes(row["buses"][w], [row["conns"][w][c]])[0]
-                                 for w in range(nw) for c in range(ncond)]))
+        buses += [row["buses"][w] for w in range(nw) for _ in range(ncond)]
+        conds += [row["conns"][w][c] for w in range(nw) for c in range(ncond)]
+        sizes.append(nw * ncond)
         winding.append(np.repeat(np.arange(nw), ncond))
+    terms = np.split(nodes.lookup(buses, np.asarray(conds, dtype=np.int64)), np.cumsum(sizes)[:-1])
+    # the tap-scaled part (taps 1, no anti-float shunts) and the shunts alone, in one batched call
     at_one = [dict(r, taps_pu=[1.0] * len(r["kv"])) for r in rows]
-    scaled = primitives([dict(r, ppm_antifloat=0.0) for r in at_one])
     floating = [k for k, r in enumerate(rows) if r.get("ppm_antifloat")]
+    prims = primitives([dict(r, ppm_antifloat=0.0) for r in at_one] + [at_one[k] for k in floating])
+    scaled = prims[:len(rows)]
     fixed = [np.zeros_like(p) for p in scaled]
-    for k, p in zip(floating, primitives([at_one[k] for k in floating])):
+    for k, p in zip(floating, prims[len(rows):]):
         fixed[k] = p - scaled[k]
     out = Regulated(rows, [r["transformer"] for r in rows], terms, [], scaled, fixed, winding)
     out.prims = [out.primitive_at(k, r["taps_pu"] or [1.0] * len(r["kv"])) for k, r in enumerate(rows)]
@@ -398,8 +391,8 @@ class _NetworkPart:
 
 def _network_part(net: Network) -> _NetworkPart:
     diags: list[Diagnostic] = []
-    y, names = ybus(net)
-    nodes = NodeMap(names)
+    y, nodes = ybus_indexed(net)
+    names = nodes.names
     vbase = node_bases(net, names)
     inj, src_nodes = source_injection(net, nodes)
     live_mask = energised_nodes(y, src_nodes)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from gatlang.diagnostics import DiagnosticSink
-from gatlang.engines.pf3 import start_voltages
+from gatlang.engines.pf3 import roundoff_floor, start_voltages
 from gatlang.engines.pf3_system import build_system
 from gatlang.network.opendss.importer import load_opendss
 
@@ -75,3 +75,39 @@ def test_compiled_triangular_solves_equal_superlu(system123) -> None:
     assert np.max(np.abs(factors.solve(b) - ref)) <= 1e-12 * np.max(np.abs(ref))
     two = np.stack([b, 2j * b], axis=1)                    # several right-hand sides, column by column
     assert np.max(np.abs(factors.solve(two) - factors.lu.solve(two))) <= 1e-12 * np.max(np.abs(ref))
+
+
+@pytest.mark.parametrize("taps", [False, True])
+def test_compiled_fixed_point_follows_the_numpy_iteration(system123, taps: bool) -> None:
+    """`pf3_kernels.fixed_point_loop` (the whole Anderson-accelerated iteration compiled) takes the
+    steps of its numpy definition (`pf3_fixed._fixed_point_python`): same mismatch after every
+    iteration (to the rounding level near the solution), same voltages -- with the base factorisation and with a compensated one."""
+    from gatlang.engines.pf3_fixed import _fixed_point_python, fixed_point
+    from gatlang.engines.pf3_linear import linear_solver
+
+    s = system123.clone()
+    v0 = start_voltages(s, {})
+    if taps:
+        s.set_taps({k: [t * 1.00625 for t in (row["taps_pu"] or [1.0] * len(row["kv"]))]
+                    for k, row in enumerate(s.regulated.rows)})
+    tol = max(1e-9, roundoff_floor(s))
+    compiled = fixed_point(s, v0, tol, 50, {})
+    reference = _fixed_point_python(s, linear_solver(s, {}), v0, tol, 50)
+    assert compiled.converged and reference.converged
+    assert compiled.iterations == reference.iterations
+    # equal steps; near the solution both are at the rounding level of Anderson's least squares
+    np.testing.assert_allclose(compiled.history, reference.history, rtol=1e-5, atol=1e-6 * reference.history[0])
+    assert np.max(np.abs(compiled.v - reference.v)) <= 1e-9
+
+
+def test_compiled_fixed_point_reports_a_stall(system123) -> None:
+    """With too few iterations to converge from a poor start the loop stops as its definition does."""
+    from gatlang.engines.pf3_fixed import _fixed_point_python, fixed_point
+    from gatlang.engines.pf3_linear import linear_solver
+
+    s = system123.clone()
+    v0 = start_voltages(s, {}) * 0.2
+    compiled = fixed_point(s, v0, 1e-14, 3, {})
+    reference = _fixed_point_python(s, linear_solver(s, {}), v0, 1e-14, 3)
+    assert not compiled.converged and compiled.iterations == reference.iterations == 3
+    np.testing.assert_allclose(compiled.history, reference.history, rtol=1e-6)
