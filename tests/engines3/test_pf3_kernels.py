@@ -97,7 +97,8 @@ def test_compiled_fixed_point_follows_the_numpy_iteration(system123, taps: bool)
     assert compiled.iterations == reference.iterations
     # equal steps; near the solution both are at the rounding level of Anderson's least squares
     np.testing.assert_allclose(compiled.history, reference.history, rtol=1e-5, atol=1e-6 * reference.history[0])
-    assert np.max(np.abs(compiled.v - reference.v)) <= 1e-9
+    # the same solution, to what a mismatch of 1e-9 pu of 1 MVA leaves open at the 120 V nodes
+    assert np.max(np.abs(compiled.v - reference.v)) <= 1e-7
 
 
 def test_compiled_fixed_point_reports_a_stall(system123) -> None:
