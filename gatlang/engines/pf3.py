@@ -70,8 +70,7 @@ def roundoff_floor(system: System3) -> float:
     if system.n == 0:
         return 0.0
     if "roundoff" not in system.shared:
-        rows = np.asarray(abs(system.ypu).sum(axis=1)).ravel()
-        system.shared["roundoff"] = ROUNDOFF_FACTOR * sys.float_info.epsilon * float(rows.max())
+        system.shared["roundoff"] = ROUNDOFF_FACTOR * sys.float_info.epsilon * float(system.row_abs_sums().max())
     return system.shared["roundoff"]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse.linalg as spla
 
-from gatlang.engines.pf3_kernels import lu_solve_into, subtract_rows_combination
+from gatlang.engines.pf3_kernels import compensation_gain, lu_solve_into, lu_solve_units_into, subtract_rows_combination
 from gatlang.engines.pf3_system import System3
 
 #: the compensation of a matrix that has not changed (`Factors.kernel_args`)
@@ -46,6 +46,10 @@ class Factors:
         """(factors, compensation) as the compiled fixed point reads them (`pf3_kernels`)."""
         return self._args, NO_COMPENSATION
 
+    def solve_units_into(self, nodes: np.ndarray, out: np.ndarray) -> None:
+        """``out[j] = M^{-1} e_{nodes[j]}`` (rows of a C-contiguous array), in one compiled call."""
+        lu_solve_units_into(*self._args, nodes, out)
+
     def solve(self, b: np.ndarray) -> np.ndarray:
         """``M^{-1} b`` for a vector or for each column of a matrix."""
         if not len(b):
@@ -75,7 +79,7 @@ def factorise(system: System3):
     upper = lu.U.tocsc()
     pivot = float(np.min(np.abs(upper.diagonal())))
     if "pivot_scale" not in system.shared:       # the largest row sum: taps barely change it
-        system.shared["pivot_scale"] = float(np.max(np.asarray(abs(m).sum(axis=1)).ravel()))
+        system.shared["pivot_scale"] = float(np.max(system.row_abs_sums(m)))
     scale = system.shared["pivot_scale"]
     if not pivot > np.finfo(float).eps * scale:
         raise RuntimeError(f"pivot {pivot:.3g} at round-off level of {scale:.3g}")
@@ -104,15 +108,12 @@ class _Columns:
         missing = [int(u) for u in nodes if int(u) not in self.row]
         if missing:
             n = self.store.shape[1]
-            e = np.zeros((n, len(missing)), dtype=complex)
-            e[missing, np.arange(len(missing))] = 1.0
-            sol = lu.solve(e)
             used = len(self.row)
             if used + len(missing) > len(self.store):
                 grown = np.empty((max(2 * len(self.store), used + len(missing)), n), dtype=complex)
                 grown[:used] = self.store[:used]
                 self.store = grown
-            self.store[used:used + len(missing)] = sol.T
+            lu.solve_units_into(np.asarray(missing, dtype=np.int64), self.store[used:used + len(missing)])
             self.row.update({u: used + j for j, u in enumerate(missing)})
         return np.asarray([self.row[int(u)] for u in nodes], dtype=np.int64)
 
@@ -137,16 +138,12 @@ class Compensated:
         cols = np.concatenate([c[1] for c in system.changes])
         vals = np.concatenate([c[2] for c in system.changes])
         self.u = np.ascontiguousarray(system.changed_nodes, dtype=np.int64)
-        k = len(self.u)
-        d = np.zeros((k, k), dtype=complex)
-        np.add.at(d, (np.searchsorted(self.u, rows), np.searchsorted(self.u, cols)), vals)
         store = system.shared.get("zcols")
         if store is None:
             store = system.shared["zcols"] = _Columns(system.n)
         self.rows = store.rows(lu, self.u)
         self.store = store.store                   # the array as of now (a later growth copies it)
-        w_u = self.store[self.rows][:, self.u].T                   # W restricted to U, (|U|, |U|)
-        self.k = np.ascontiguousarray(np.linalg.solve(np.eye(k) + d @ w_u, d))
+        self.k = compensation_gain(self.u, rows, cols, vals, self.store, self.rows)
 
     def kernel_args(self) -> tuple[tuple, tuple]:
         """(factors, compensation) as the compiled fixed point reads them (`pf3_kernels`)."""

@@ -34,11 +34,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pyarrow.compute as pc
 import scipy.sparse as sp
-import scipy.sparse.csgraph as csgraph
 
 from gatlang.diagnostics import Diagnostic, Span, error, warning
 from gatlang.engines import pf3_result as codes
-from gatlang.engines.pf3_kernels import mismatch_into
+from gatlang.engines.pf3_kernels import mismatch_into, reachable
 from gatlang.engines.pf3_loads import LoadBranches, build_load_branches
 from gatlang.network.model import Network
 from gatlang.network.perunit3 import voltage_bases
@@ -202,12 +201,27 @@ class System3:
         return r[keep], c[keep], v[keep]
 
     def fixed_point_matrix(self) -> sp.csc_matrix:
-        """``Y + A diag(Yeq) A^T``: the matrix the fixed-point iteration factorises, assembled in one
-        pass from both sets of triplets (two sparse products and a sparse sum cost several times more)."""
+        """``Y + A diag(Yeq) A^T``: the matrix the fixed-point iteration factorises.
+
+        The load entries sit at a branch's two ends (a node to ground, or two phases of
+        one bus), which the network's own pattern holds in practice: they are then added
+        into a copy of ``ypu``'s values in place; otherwise both sets of triplets are
+        assembled in one pass (two sparse products and a sparse sum cost several times more).
+        """
         r, c, v = self._load_triplets()
         y = self.ypu
+        pos = self._entry_positions(r, c)
+        if np.all(pos >= 0):
+            data = y.data.copy()
+            np.add.at(data, pos, v)
+            return sp.csc_matrix((data, y.indices, y.indptr), shape=y.shape)
         cols = np.repeat(np.arange(self.n), np.diff(y.indptr))
         return sp.csc_matrix((np.r_[y.data, v], (np.r_[y.indices, r], np.r_[cols, c])), shape=(self.n, self.n))
+
+    def row_abs_sums(self, m: sp.csc_matrix | None = None) -> np.ndarray:
+        """``sum_j |m_ij|`` per row of ``m`` (default ``ypu``), straight from the CSC arrays."""
+        m = self.ypu if m is None else m
+        return np.bincount(m.indices, weights=np.abs(m.data), minlength=m.shape[0])
 
     # ---------------------------------------------------------------- changes of the matrix
     def stamp(self, idx: np.ndarray, dprim: np.ndarray) -> None:
@@ -235,20 +249,33 @@ class System3:
         self.version += 1
 
     def _stamp_plan(self, idx: np.ndarray) -> "_StampPlan":
+        return self._stamp_plans([idx])[0]
+
+    def _stamp_plans(self, elements: list[np.ndarray]) -> list["_StampPlan"]:
+        """The `_StampPlan` of each element (its full node indices, -1 = ground), found in one pass:
+        a control loop's first round moves several regulators, and a plan per call cost more
+        than the solve between rounds."""
         remap = self.shared.get("remap")
         if remap is None:                 # full node index (-1 = ground, the last slot) -> live index
             remap = self.shared["remap"] = np.full(len(self.names) + 1, -1)
             remap[self.live] = np.arange(self.n)
-        r, c = np.repeat(idx, len(idx)), np.tile(idx, len(idx))
+        sizes = np.asarray([len(idx) for idx in elements])
+        r = np.concatenate([np.repeat(idx, len(idx)) for idx in elements]).astype(np.int64)
+        c = np.concatenate([np.tile(idx, len(idx)) for idx in elements]).astype(np.int64)
         live = (r >= 0) & (c >= 0) & (remap[r] >= 0) & (remap[c] >= 0)
         lr, lc = remap[r], remap[c]
         pos = np.where(live, self._entry_positions(np.where(live, lr, 0), np.where(live, lc, 0)), -1)
-        sel = np.flatnonzero(live & (pos >= 0))
-        outside = np.flatnonzero(live & (pos < 0))
-        return _StampPlan(sel, outside, pos[sel], lr[sel], lc[sel],
-                          self.vbase[r[sel]] * self.vbase[c[sel]] / SBASE,
-                          np.unique(np.r_[lr[sel], lc[sel]]), lr, lc, live,
-                          np.where(live, self.vbase[np.maximum(r, 0)] * self.vbase[np.maximum(c, 0)], 0) / SBASE)
+        held = live & (pos >= 0)
+        scale = np.where(live, self.vbase[np.maximum(r, 0)] * self.vbase[np.maximum(c, 0)], 0) / SBASE
+        plans = []
+        for start, end in zip(np.r_[0, np.cumsum(sizes * sizes)[:-1]], np.cumsum(sizes * sizes)):
+            part = slice(start, end)
+            sel = np.flatnonzero(held[part])
+            plr, plc = lr[part], lc[part]
+            plans.append(_StampPlan(sel, np.flatnonzero(live[part] & ~held[part]), pos[part][sel], plr[sel], plc[sel],
+                                    scale[part][sel], np.unique(np.r_[plr[sel], plc[sel]]), plr, plc, live[part],
+                                    scale[part]))
+        return plans
 
     def _add_outside(self, plan: "_StampPlan", x: np.ndarray) -> None:
         keep = plan.live & (x != 0)
@@ -277,6 +304,9 @@ class System3:
     def set_taps(self, changes: dict[int, list[float]]) -> None:
         """Give regulated transformer k the per-winding taps ``changes[k]`` (updates ``ypu``)."""
         reg = self.regulated
+        if reg.terminals and reg.terminals[0].tobytes() not in self._plans:     # every regulator's plan at once
+            for idx, plan in zip(reg.terminals, self._stamp_plans(reg.terminals)):
+                self._plans[np.asarray(idx).tobytes()] = plan
         for k, taps in changes.items():
             prim = reg.primitive_at(k, taps)
             self.stamp(reg.terminals[k], prim - reg.prims[k])
@@ -353,15 +383,13 @@ def _regulated(net: Network, nodes: NodeMap) -> Regulated:
 
 
 def energised_nodes(y: sp.csc_matrix, src_nodes: np.ndarray) -> np.ndarray:
-    """Nodes connected (through non-zero admittances) to a source terminal."""
+    """Nodes connected (through non-zero admittances) to a source terminal (Y is structurally
+    symmetric, so a walk down its columns finds them; `pf3_kernels.reachable`)."""
     n = y.shape[0]
     if n == 0 or len(src_nodes) == 0:
         return np.zeros(n, dtype=bool)
     y = y.tocsc()
-    pattern = sp.csc_matrix(((y.data != 0).astype(float), y.indices.copy(), y.indptr.copy()), shape=y.shape)
-    pattern.eliminate_zeros()            # csgraph reads a stored zero as an edge
-    _, label = csgraph.connected_components(pattern, directed=False)
-    return np.isin(label, np.unique(label[src_nodes]))
+    return reachable(y.indptr, y.indices, y.data, np.asarray(src_nodes, dtype=np.int64))
 
 
 def build_system(net: Network, load_scale: float = 1.0, pv_scale: float = 1.0,
