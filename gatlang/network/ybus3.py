@@ -15,13 +15,18 @@ Loads, generators, PV and storage are *injections* and are not in the matrix
 
 Each element contributes a primitive admittance matrix over its terminal
 nodes; primitives are computed in stacked numpy batches (one ``inv`` per group
-of equal size) and assembled once into a sparse matrix.
+of equal size) and assembled once into a sparse matrix.  Why the batches are
+few and the numpy calls per batch counted: a small feeder (IEEE 123) has a
+few hundred elements, so the fixed cost of each array call, not arithmetic,
+is what a build costs; the batches and their order are those of the stamps,
+so the matrix is the same whatever the feeder's size.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
+from itertools import accumulate
 
 import numpy as np
 import pyarrow as pa
@@ -45,18 +50,50 @@ class _Stamps:
         """Stamp primitives `prim` (m, k, k) on node indices `idx` (m, k)."""
         if prim.size == 0:
             return
-        m, k = idx.shape
-        r = np.repeat(idx, k, axis=1).reshape(m, k, k)
-        c = np.tile(idx, (1, k)).reshape(m, k, k)
-        keep = (r >= 0) & (c >= 0)
-        self.rows.append(r[keep])
-        self.cols.append(c[keep])
-        self.vals.append(prim[keep])
+        r, c, v = _entries(idx, prim)
+        self.rows.append(r)
+        self.cols.append(c)
+        self.vals.append(v)
+
+    def add_in_row_order(self, pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
+        """Stamp groups of primitives, (table rows, idx, prim) each, as if row by row in table order.
+
+        Why: the order of the triplets is the order in which duplicates are summed, so a class
+        computed in groups (by size, by connection) still stamps row after row.
+        """
+        pieces = [p for p in pieces if p[2].size]
+        if len(pieces) == 1:
+            self.add(pieces[0][1], pieces[0][2])
+        elif pieces:
+            parts = [_entries(idx, prim) for _, idx, prim in pieces]
+            live = [idx >= 0 for _, idx, _ in pieces]
+            owner = np.concatenate([np.repeat(rows, ok.sum(axis=1) ** 2) for (rows, _, _), ok in zip(pieces, live)])
+            order = np.argsort(owner, kind="stable")
+            for out, k in ((self.rows, 0), (self.cols, 1), (self.vals, 2)):
+                out.append(np.concatenate([p[k] for p in parts])[order])
+
+
+def _entries(idx: np.ndarray, prim: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, cols, values) of primitives `prim` (m, k, k) on nodes `idx` (m, k), row-major per element."""
+    k = idx.shape[1]
+    rows = idx.repeat(k, axis=1).reshape(prim.shape)
+    cols = idx[:, None, :].repeat(k, axis=1)
+    if (idx >= 0).all():
+        return rows.reshape(-1), cols.reshape(-1), prim.reshape(-1)
+    keep = (rows >= 0) & (cols >= 0)
+    return rows[keep], cols[keep], prim[keep]
+
+
+def _array(col) -> pa.Array:
+    """A column as one arrow array (a table's columns are chunked, nearly always in one chunk)."""
+    if isinstance(col, pa.ChunkedArray):
+        return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+    return col
 
 
 def _flatten(col) -> tuple[pa.Array, np.ndarray]:
     """(values, offsets) of a list column: row i holds ``values[offsets[i]:offsets[i+1]]`` (null = empty)."""
-    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    arr = _array(col)
     if arr.null_count == 0:
         off = arr.offsets.to_numpy().astype(np.int64)     # of a slice: into the whole child array
         vals = arr.values
@@ -83,6 +120,22 @@ def _numbers(values, fill: float | int = 0) -> np.ndarray:
     return values.to_numpy(zero_copy_only=False)
 
 
+def _distinct(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row of the first occurrence of each distinct key, in order of first appearance; the number
+    of that key for every row).  ``np.unique`` does the same at several times the fixed cost."""
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    new = np.ones(len(key), dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    first = order[new]                           # by key; stable: each key's first row
+    by_appearance = np.argsort(first, kind="stable")
+    rank = np.empty_like(by_appearance)
+    rank[by_appearance] = np.arange(len(first))
+    number = np.empty(len(key), dtype=np.int64)
+    number[order] = rank[np.cumsum(new) - 1]
+    return first[by_appearance], number
+
+
 class _Columns:
     """A table's numeric columns as numpy, each converted once (several builders read one column)."""
 
@@ -90,6 +143,7 @@ class _Columns:
         self.table = table
         self._lists: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._scalars: dict[str, np.ndarray] = {}
+        self._blocks: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray] | None] = {}
 
     def _list(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(values as float with one trailing NaN slot, offsets) of list column `name`."""
@@ -98,13 +152,43 @@ class _Columns:
             self._lists[name] = np.append(_numbers(vals, np.nan).astype(float), np.nan), off
         return self._lists[name]
 
+    def _block(self, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray] | None:
+        """(values (len(names), L + 1), offsets) of list columns that share their offsets (one gather
+        serves them all: the matrix columns of an element class), else None."""
+        if names not in self._blocks:
+            lists = [self._list(name) for name in names]
+            off = lists[0][1]
+            same = all(np.array_equal(o, off) for _, o in lists[1:])
+            self._blocks[names] = (np.stack([v for v, _ in lists]), off) if same else None
+        return self._blocks[names]
+
+    @staticmethod
+    def _slots(off: np.ndarray, rows: np.ndarray, width: int, empty: int) -> np.ndarray:
+        """(len(rows), width) positions in a flattened column of each row's `width` values, or `empty`
+        for every value of a row not holding exactly `width` values."""
+        start = off[rows]
+        full = (off[rows + 1] - start) == width
+        return np.where(full[:, None], start[:, None] + np.arange(width), empty)
+
     def gather(self, name: str, rows: np.ndarray, width: int, fill: float = 0.0) -> np.ndarray:
         """(len(rows), width) values of list column `name`; a row not holding exactly `width`
         values (null, empty) reads as `fill`, as do null values."""
         flat, off = self._list(name)
-        full = (off[rows + 1] - off[rows]) == width
-        out = flat[np.where(full[:, None], off[rows][:, None] + np.arange(width), len(flat) - 1)]
+        out = flat[self._slots(off, rows, width, len(flat) - 1)]
         out[np.isnan(out)] = fill
+        return out
+
+    def gathers(self, names: tuple[str, ...], rows: np.ndarray, width: int, fills: tuple[float, ...]) -> np.ndarray:
+        """(len(names), len(rows), width): `gather` of several list columns, `fills[i]` for column i."""
+        block = self._block(names)
+        if block is None:
+            return np.stack([self.gather(name, rows, width, fill) for name, fill in zip(names, fills)])
+        values, off = block
+        out = values[:, self._slots(off, rows, width, values.shape[1] - 1)]
+        missing = np.isnan(out)
+        if missing.any():
+            for column, fill in zip(out, fills):
+                column[np.isnan(column)] = fill
         return out
 
     def first(self, name: str, rows: np.ndarray) -> np.ndarray:
@@ -116,12 +200,27 @@ class _Columns:
         """(len(rows), n, n) matrices of list column `name` (row-major, n*n values; null = zeros)."""
         return self.gather(name, rows, n * n).reshape(len(rows), n, n)
 
+    def squares(self, names: tuple[str, ...], rows: np.ndarray, n: int) -> np.ndarray:
+        """(len(names), len(rows), n, n): `square` of several list columns."""
+        return self.gathers(names, rows, n * n, (0.0,) * len(names)).reshape(len(names), len(rows), n, n)
+
+    def _scalar(self, name: str) -> np.ndarray:
+        if name not in self._scalars:
+            self._scalars[name] = _numbers(_array(self.table.column(name)), np.nan).astype(float)
+        return self._scalars[name]
+
     def scalar(self, name: str, rows: np.ndarray, fill: float) -> np.ndarray:
         """Numeric column `name` at `rows`, nulls read as `fill`."""
-        if name not in self._scalars:
-            self._scalars[name] = _numbers(self.table.column(name).combine_chunks(), np.nan).astype(float)
-        out = self._scalars[name][rows]
+        out = self._scalar(name)[rows]
         out[np.isnan(out)] = fill
+        return out
+
+    def scalars(self, names: tuple[str, ...], rows: np.ndarray, fills: tuple[float, ...]) -> np.ndarray:
+        """(len(names), len(rows)): `scalar` of several columns, `fills[i]` for column i."""
+        out = np.stack([self._scalar(name) for name in names])[:, rows]
+        if np.isnan(out).any():
+            for column, fill in zip(out, fills):
+                column[np.isnan(column)] = fill
         return out
 
 
@@ -146,8 +245,8 @@ class _Terminals:
 
 
 def _strings(col) -> pa.Array:
-    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    return arr.cast(pa.string())
+    arr = _array(col)
+    return arr if arr.type == pa.string() else arr.cast(pa.string())
 
 
 def _list_terminals(table, bus: str, conn: str) -> _Terminals:
@@ -179,35 +278,55 @@ class NodeIndex:
     it (lines' from ends, lines' to ends, transformers, shunts, sources); its
     nodes are those its terminals use (node 0, ground, has no row).  Built in
     bulk: the bus names are dictionary-encoded in order of appearance and the
-    (bus, node) pairs numbered by one ``np.unique``; ``terminals`` keeps every
-    element class's terminals with their global index for the stamping code.
+    (bus, node) pairs numbered by their rank on a dense (bus, node) grid (the
+    nodes of a feeder span a few numbers, so the grid is a few times the number
+    of buses); ``terminals`` keeps every element class's terminals with their
+    global index for the stamping code.
     """
 
     def __init__(self, net: Network) -> None:
         buses = net.table("buses")
         phases, ph_off = _flatten(buses.column("phases"))
         bus_col = _strings(buses.column("bus"))
+        lines = net.table("lines")
         self.terminals: dict[str, _Terminals] = {
-            "lines.from": _list_terminals(net.table("lines"), "from_bus", "f_conn"),
-            "lines.to": _list_terminals(net.table("lines"), "to_bus", "t_conn"),
+            "lines.from": _list_terminals(lines, "from_bus", "f_conn"),
+            "lines.to": _list_terminals(lines, "to_bus", "t_conn"),
             "transformers": _transformer_terminals(net.table("transformers")),
             "shunts": _list_terminals(net.table("shunts"), "bus", "conn"),
             "sources": _list_terminals(net.table("sources"), "bus", "conn"),
         }
         groups = list(self.terminals.values())
         enc = pc.dictionary_encode(pa.concat_arrays([bus_col] + [t.buses for t in groups]))
-        codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         self._dictionary: pa.Array = enc.dictionary
-        self._bus_names: list[str] = enc.dictionary.to_pylist()
-        ends = np.cumsum([len(bus_col)] + [len(t.buses) for t in groups])
-        pairs = [self._key(np.repeat(codes[:ends[0]], np.diff(ph_off)), _numbers(phases).astype(np.int64))]
-        term_keys = [self._key(codes[start:end][t.owner], t.node) for start, end, t in zip(ends[:-1], ends[1:], groups)]
-        self._keys = np.unique(np.concatenate(pairs + [k[t.node > 0] for k, t in zip(term_keys, groups)]))
-        for k, t in zip(term_keys, groups):
-            t.index = np.where(t.node > 0, np.searchsorted(self._keys, k), -1)
-        code, node = np.divmod(self._keys, _NODE_SPAN)
-        self.names: list[str] = pc.binary_join_element_wise(
-            enc.dictionary.take(pa.array(code)), pa.array((node - _NODE_SHIFT).astype(str)), ".").to_pylist()
+        starts = list(accumulate([len(bus_col)] + [len(t.buses) for t in groups]))
+        owner = np.concatenate([_rows_of(ph_off)] + [t.owner + s for t, s in zip(groups, starts)])
+        node = np.concatenate([_numbers(phases).astype(np.int64)] + [t.node for t in groups])
+        named = node > 0
+        named[:len(phases)] = True               # the buses table numbers every phase it lists
+        index = self._number(enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)[owner], node, named)
+        ends = list(accumulate([len(phases)] + [len(t.node) for t in groups]))
+        for t, a, b in zip(groups, ends[:-1], ends[1:]):
+            t.index = index[a:b]
+
+    def _number(self, code: np.ndarray, node: np.ndarray, named: np.ndarray) -> np.ndarray:
+        """Number the distinct named (bus code, node) pairs in (code, node) order; sets ``_keys`` and
+        ``names`` and returns every pair's number (-1 where not named)."""
+        if not named.any():
+            self._keys = np.zeros(0, dtype=np.int64)
+            self.names: list[str] = []
+            return np.full(len(node), -1, dtype=np.int64)
+        lo = int(node[named].min())
+        span = int(node[named].max()) - lo + 1
+        cell = np.where(named, code * span + (node - lo), 0)
+        grid = np.zeros(len(self._dictionary) * span, dtype=bool)
+        grid[cell[named]] = True
+        rank = np.cumsum(grid) - 1
+        bus, k = np.divmod(np.flatnonzero(grid), span)
+        self._keys = self._key(bus, k + lo)
+        suffix = np.array([f".{v}" for v in range(lo, lo + span)], dtype=object)
+        self.names = (self._dictionary.to_numpy(zero_copy_only=False)[bus] + suffix[k]).tolist()
+        return np.where(named, rank[cell], -1)
 
     @staticmethod
     def _key(code: np.ndarray, node: np.ndarray) -> np.ndarray:
@@ -217,7 +336,8 @@ class NodeIndex:
     def index(self) -> dict[tuple[str, int], int]:
         """(bus, node) -> global index (built on first use: the bulk paths never need it)."""
         code, node = np.divmod(self._keys, _NODE_SPAN)
-        return {(self._bus_names[c], n - _NODE_SHIFT): i for i, (c, n) in enumerate(zip(code.tolist(), node.tolist()))}
+        bus_names = self._dictionary.to_pylist()
+        return {(bus_names[c], n - _NODE_SHIFT): i for i, (c, n) in enumerate(zip(code.tolist(), node.tolist()))}
 
     def __call__(self, bus: str, nodes: list[int]) -> list[int]:
         return [self.index[(bus, n)] if n > 0 else -1 for n in nodes]
@@ -245,6 +365,10 @@ class NodeIndex:
 
 # ------------------------------------------------------------------ lines
 
+#: series (r, x) and charging (g, b at each end) matrices of a line
+_LINE_MATRICES = ("r_ohm", "x_ohm", "g_from_s", "b_from_s", "g_to_s", "b_to_s")
+
+
 def _lines(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
     t = net.table("lines")
     if t.num_rows == 0:
@@ -252,20 +376,17 @@ def _lines(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
     f, to = nodes.terminals["lines.from"], nodes.terminals["lines.to"]
     c = _Columns(t)
     size = np.diff(f.offsets)
-    status = pc.fill_null(t.column("status"), False).to_numpy(zero_copy_only=False)
-    for n in np.unique(size):
-        sel = np.flatnonzero((size == n) & status)
-        if n == 0 or not len(sel):
-            continue
-        z = c.square("r_ohm", sel, n) + 1j * c.square("x_ohm", sel, n)
-        ys = np.linalg.inv(z)
-        yf = c.square("g_from_s", sel, n) + 1j * c.square("b_from_s", sel, n)
-        yt = c.square("g_to_s", sel, n) + 1j * c.square("b_to_s", sel, n)
+    live = _numbers(_array(t.column("status")), False).astype(bool) & (size > 0)
+    for n in np.flatnonzero(np.bincount(size[live])).tolist():       # the sizes in use, ascending
+        sel = np.flatnonzero(live & (size == n))
+        r, x, g_from, b_from, g_to, b_to = c.squares(_LINE_MATRICES, sel, n)
+        ys = np.linalg.inv(r + 1j * x)
+        minus_ys = -ys
         prim = np.empty((len(sel), 2 * n, 2 * n), dtype=complex)     # [[ys + yf, -ys], [-ys, ys + yt]]
-        prim[:, :n, :n] = ys + yf
-        prim[:, :n, n:] = -ys
-        prim[:, n:, :n] = -ys
-        prim[:, n:, n:] = ys + yt
+        prim[:, :n, :n] = ys + (g_from + 1j * b_from)
+        prim[:, :n, n:] = minus_ys
+        prim[:, n:, :n] = minus_ys
+        prim[:, n:, n:] = ys + (g_to + 1j * b_to)
         st.add(np.concatenate([f.of_rows(sel, n), to.of_rows(sel, n)], axis=1), prim)
 
 
@@ -289,8 +410,8 @@ class TransformerBatch:
 
     Why: the winding model is the same arithmetic for every transformer of a
     structure, so it runs once per structure on (m, ...) arrays; the batch is
-    read either from table rows (`from_rows`, a few regulators) or straight
-    from the table's columns (`from_table`, thousands of service transformers).
+    read from table rows (`from_rows`, a few regulators).  The matrix builder
+    reads the same quantities straight from the table's columns (`_Windings`).
     """
 
     nw: int
@@ -323,23 +444,14 @@ class TransformerBatch:
             np.asarray([complex(r["noloadloss_pct"] or 0.0, -(r["imag_pct"] or 0.0)) for r in rows]),
             np.asarray([r.get("ppm_antifloat") or 0.0 for r in rows], dtype=float))
 
-    @classmethod
-    def from_table(cls, t: "_Columns", sel: np.ndarray, structure: tuple) -> "TransformerBatch":
-        """Rows `sel` of the transformers table, all of `structure` (see `_structure`)."""
-        nw, nph, conns, leading = structure
-        xnames = ("xhl_pct", "xht_pct", "xlt_pct") if nw > 2 else ("xhl_pct",)
-        return cls(
-            nw, nph, conns, leading, t.gather("kv", sel, nw, np.nan), t.gather("taps_pu", sel, nw, 1.0),
-            t.gather("r_pct", sel, nw, np.nan) / 100.0,
-            np.stack([t.scalar(x, sel, np.nan) for x in xnames], axis=1) / 100.0, t.first("kva", sel),
-            t.scalar("noloadloss_pct", sel, 0.0) - 1j * t.scalar("imag_pct", sel, 0.0),
-            t.scalar("ppm_antifloat", sel, 0.0))
 
+def _winding_y(nw: int, zbase: np.ndarray, rpu: np.ndarray, xsc: np.ndarray, mag: np.ndarray,
+               vb: np.ndarray) -> np.ndarray:
+    """(m, 2N, 2N) one phase of N-winding transformers, both ends of every winding (see
+    `transformer_terminal_y`): `zbase` (m,) ohm on 1 volt, `vb` (m, N) winding volts times tap.
 
-def _terminal_y(b: TransformerBatch) -> np.ndarray:
-    nw, nph, conns, m = b.nw, b.nph, b.conns, b.m
-    rpu, xsc = b.rpu, b.xsc
-    zbase = nph / (b.kva1 * 1e3)                         # ohm on 1 volt
+    Every operation is row by row, so a batch may mix structures of N windings."""
+    m = len(zbase)
     zb = np.zeros((m, nw - 1, nw - 1), dtype=complex)
     for i in range(nw - 1):
         zb[:, i, i] = (rpu[:, 0] + rpu[:, i + 1] + 1j * xsc[:, i]) * zbase
@@ -349,12 +461,8 @@ def _terminal_y(b: TransformerBatch) -> np.ndarray:
             zij = (rpu[:, i + 1] + rpu[:, j + 1] + 1j * xsc[:, k]) * zbase
             zb[:, i, j] = zb[:, j, i] = 0.5 * (zb[:, i, i] + zb[:, j, j] - zij)
             k += 1
-    a = np.zeros((nw - 1, nw))
-    a[:, 0] = -1.0
-    a[np.arange(nw - 1), np.arange(1, nw)] = 1.0
-    y1 = np.einsum("ki,mkl,lj->mij", a, np.linalg.inv(zb), a)          # N x N on one volt
-    y1[:, 1, 1] += b.mag / 100.0 / zbase
-    vb = np.stack([winding_vbase(b.kv[:, w], conns[w], nph) for w in range(nw)], axis=1) * b.taps
+    y1 = np.einsum("ki,mkl,lj->mij", _incidence(nw), np.linalg.inv(zb), _incidence(nw))   # N x N on one volt
+    y1[:, 1, 1] += mag / 100.0 / zbase
     # each winding's two ends: +-1/turns at (2w, 2w+1); written out rather than as a product with
     # the (mostly zero) turns matrix, which einsum evaluates term by term
     t = 1.0 / vb
@@ -365,6 +473,21 @@ def _terminal_y(b: TransformerBatch) -> np.ndarray:
     out[:, 0::2, 1::2] = -y
     out[:, 1::2, 0::2] = -y
     return out
+
+
+@lru_cache(maxsize=None)
+def _incidence(nw: int) -> np.ndarray:
+    """(N-1, N): winding k+1 against winding 1 (read-only: shared by every build)."""
+    a = np.zeros((nw - 1, nw))
+    a[:, 0] = -1.0
+    a[np.arange(nw - 1), np.arange(1, nw)] = 1.0
+    a.flags.writeable = False
+    return a
+
+
+def _terminal_y(b: TransformerBatch) -> np.ndarray:
+    vb = np.stack([winding_vbase(b.kv[:, w], b.conns[w], b.nph) for w in range(b.nw)], axis=1) * b.taps
+    return _winding_y(b.nw, b.nph / (b.kva1 * 1e3), b.rpu, b.xsc, b.mag, vb)
 
 
 def transformer_terminal_y(rows: list[dict]) -> np.ndarray:
@@ -379,28 +502,46 @@ def transformer_terminal_y(rows: list[dict]) -> np.ndarray:
     return _terminal_y(TransformerBatch.from_rows(rows))
 
 
-def _primitives(b: TransformerBatch) -> np.ndarray:
-    nw, nph, conns, m = b.nw, b.nph, b.conns, b.m
-    yterm = _terminal_y(b)
+@lru_cache(maxsize=None)
+def _winding_ends(structure: tuple) -> tuple[tuple[np.ndarray, ...], tuple[int, ...]]:
+    """(per phase, the primitive terminals (winding, conductor) of both ends of every winding, in
+    `_winding_y`'s order; the wye neutrals), of transformers of `structure` (see `transformer_primitives`)."""
+    nw, nph, conns, leading = structure
     ncond = nph + 1
-    prim = np.zeros((m, nw * ncond, nw * ncond), dtype=complex)
     step = -1 if conns[0] == "delta" and conns[1] == "wye" else 1
-    step = -step if b.leading else step
-    va_phase = b.kva1 * 1e3 / nph
-    float_y = np.stack([-1j * b.ppm * 1e-6 * va_phase / winding_vbase(b.kv[:, w], conns[w], nph) ** 2 / 2.0
-                        for w in range(nw)], axis=1)                           # (m, nw)
+    step = -step if leading else step
+    phases = []
     for ph in range(nph):
         ends = []
         for w in range(nw):
             lo = nph if conns[w] == "wye" else ((ph + step) % nph if nph > 1 else 1)
             ends += [w * ncond + ph, w * ncond + lo]
         e = np.asarray(ends)
+        e.flags.writeable = False
+        phases.append(e)
+    return tuple(phases), tuple(w * ncond + nph for w in range(nw) if conns[w] == "wye")
+
+
+def _place(structure: tuple, yterm: np.ndarray, float_y: np.ndarray) -> np.ndarray:
+    """(m, N(n+1), N(n+1)) primitives of `structure` from one phase's `yterm` (`_winding_y`) and the
+    anti-floating shunt `float_y` (m, N) of each winding."""
+    nw, nph = structure[0], structure[1]
+    phases, neutrals = _winding_ends(structure)
+    prim = np.zeros((len(yterm), nw * (nph + 1), nw * (nph + 1)), dtype=complex)
+    at_ends = np.repeat(float_y, 2, axis=1)
+    for e in phases:
         prim[:, e[:, None], e[None, :]] += yterm
-        prim[:, e, e] += np.repeat(float_y, 2, axis=1)
-    for w in range(nw):
-        if conns[w] == "wye":
-            prim[:, w * ncond + nph, w * ncond + nph] += float_y[:, w]
+        prim[:, e, e] += at_ends
+    for w, n in zip((w for w in range(nw) if structure[2][w] == "wye"), neutrals):
+        prim[:, n, n] += float_y[:, w]
     return prim
+
+
+def _primitives(b: TransformerBatch) -> np.ndarray:
+    va_phase = b.kva1 * 1e3 / b.nph
+    float_y = np.stack([-1j * b.ppm * 1e-6 * va_phase / winding_vbase(b.kv[:, w], b.conns[w], b.nph) ** 2 / 2.0
+                        for w in range(b.nw)], axis=1)                          # (m, nw)
+    return _place((b.nw, b.nph, b.conns, b.leading), _terminal_y(b), float_y)
 
 
 def transformer_primitives(rows: list[dict]) -> np.ndarray:
@@ -427,11 +568,11 @@ def _structures(t) -> tuple[np.ndarray, list[tuple]]:
 
     A structure is `_structure`'s tuple; it is read from the columns as numbers
     (windings, phases, which windings are wye, lead/lag) so that grouping costs
-    one ``np.unique`` whatever the number of transformers.  A winding whose
-    connection is anything but ``wye`` is modelled as a delta, as in `_primitives`.
+    one sort whatever the number of transformers.  A winding whose connection
+    is anything but ``wye`` is modelled as a delta, as in `_primitives`.
     """
     nw = np.diff(_flatten(t.column("kv"))[1])
-    nph = _numbers(t.column("phases").combine_chunks(), 0).astype(np.int64)
+    nph = _numbers(_array(t.column("phases")), 0).astype(np.int64)
     nph[nph == 0] = 3
     conn, off = _flatten(t.column("connections"))
     count = np.diff(off)
@@ -441,21 +582,37 @@ def _structures(t) -> tuple[np.ndarray, list[tuple]]:
     default = count == 0                     # no connections given: every winding wye
     count = np.where(default, nw, count)
     bits = np.where(default, (1 << nw) - 1, bits)
-    leading = _numbers(t.column("shift_deg").combine_chunks(), 0.0) < 0
-    status = _numbers(t.column("status").combine_chunks(), False).astype(bool)
+    leading = _numbers(_array(t.column("shift_deg")), 0.0) < 0
+    status = _numbers(_array(t.column("status")), False).astype(bool)
     parts = np.stack([nw, nph, count, bits, leading.astype(np.int64)], axis=1)[status]
     codes = np.full(t.num_rows, -1, dtype=np.int64)
     if not len(parts):
         return codes, []
     key = (((parts[:, 0] * 64 + parts[:, 1]) * 64 + parts[:, 2]) << 33) + parts[:, 3] * 2 + parts[:, 4]
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    order = np.argsort(first)                # number the structures in order of first appearance
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    codes[status] = rank[inverse.ravel()]
+    first, codes[status] = _distinct(key)
     structures = [(int(w), int(p), tuple("wye" if (m >> k) & 1 else "delta" for k in range(c)), bool(lead))
-                  for w, p, c, m, lead in parts[first[order]].tolist()]
+                  for w, p, c, m, lead in parts[first].tolist()]
     return codes, structures
+
+
+def _windings(cols: _Columns, rows: np.ndarray, nw: int, nph: np.ndarray, wye: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """(`_winding_y`, anti-floating shunt per winding) of transformer `rows` of `nw` windings, straight
+    from the table; `nph` (m,) phases and `wye` (m, nw) the structure of each row.
+
+    The arithmetic of `_terminal_y` and `_primitives`, element by element, with the structure's
+    constants (phases, line-to-neutral divisor) as per-row arrays: one batch serves every
+    structure of `nw` windings."""
+    xnames = ("xhl_pct", "xht_pct", "xlt_pct") if nw > 2 else ("xhl_pct",)
+    kv, kva1 = cols.gather("kv", rows, nw, np.nan), cols.first("kva", rows)
+    vbase = kv * 1e3 / np.where(wye & (nph[:, None] > 1), SQRT3, 1.0)         # `winding_vbase`
+    yterm = _winding_y(nw, nph / (kva1 * 1e3), cols.gather("r_pct", rows, nw, np.nan) / 100.0,
+                       np.stack([cols.scalar(x, rows, np.nan) for x in xnames], axis=1) / 100.0,
+                       cols.scalar("noloadloss_pct", rows, 0.0) - 1j * cols.scalar("imag_pct", rows, 0.0),
+                       vbase * cols.gather("taps_pu", rows, nw, 1.0))
+    va_phase = kva1 * 1e3 / nph
+    float_y = -1j * cols.scalar("ppm_antifloat", rows, 0.0)[:, None] * 1e-6 * va_phase[:, None] / vbase ** 2 / 2.0
+    return yterm, float_y
 
 
 def _transformers(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
@@ -464,45 +621,103 @@ def _transformers(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
         return
     codes, structures = _structures(t)
     terms, cols = nodes.terminals["transformers"], _Columns(t)
+    sel = [np.flatnonzero(codes == g) for g in range(len(structures))]
+    winding = {}                             # structure number -> (yterm, float_y)
+    for nw in sorted({s[0] for s in structures}):
+        members = [g for g, s in enumerate(structures) if s[0] == nw]
+        rows = np.concatenate([sel[g] for g in members])
+        nph = np.concatenate([np.full(len(sel[g]), structures[g][1]) for g in members])
+        wye = np.concatenate([np.broadcast_to([structures[g][2][w] == "wye" for w in range(nw)], (len(sel[g]), nw))
+                              for g in members])
+        yterm, float_y = _windings(cols, rows, nw, nph, wye)
+        ends = list(accumulate(len(sel[g]) for g in members))
+        for g, a, b in zip(members, [0] + ends[:-1], ends):
+            winding[g] = yterm[a:b], float_y[a:b]
     for g, structure in enumerate(structures):
-        sel = np.flatnonzero(codes == g)
-        width = int(terms.offsets[sel[0] + 1] - terms.offsets[sel[0]])
-        st.add(terms.of_rows(sel, width), _primitives(TransformerBatch.from_table(cols, sel, structure)))
+        width = int(terms.offsets[sel[g][0] + 1] - terms.offsets[sel[g][0]])
+        st.add(terms.of_rows(sel[g], width), _place(structure, *winding[g]))
 
 
 # ------------------------------------------------------------------ shunts and sources
 
-def shunt_primitive(b_mvar: float, g_mw: float, vn_kv: float, connection: str, nconds: int,
-                    nphases: int) -> np.ndarray:
-    """Primitive over the element's conductors: wye phases to the neutral, or delta phase pairs."""
+def _shunt_y(b_mvar: float, g_mw: float, vn_kv: float, connection: str, nphases: int) -> complex:
+    """Admittance (S) of each phase of a shunt bank: wye phases see the line-to-neutral voltage."""
     if connection == "wye":
         vph = vn_kv * 1e3 / SQRT3 if nphases > 1 else vn_kv * 1e3
     else:
         vph = vn_kv * 1e3
-    y = complex(g_mw, b_mvar) * 1e6 / nphases / (vph * vph)
-    prim = np.zeros((nconds, nconds), dtype=complex)
+    return complex(g_mw, b_mvar) * 1e6 / nphases / (vph * vph)
+
+
+@lru_cache(maxsize=None)
+def _shunt_ends(connection: str, nphases: int) -> tuple[np.ndarray, ...]:
+    """Per phase, the ([a, b], [a, b]) conductor pair (`np.ix_`) its admittance sits between."""
+    ends = []
     for k in range(nphases):
-        a = k
         b = nphases if connection == "wye" else ((k + 1) % nphases if nphases > 1 else 1)
-        prim[np.ix_([a, b], [a, b])] += y * np.array([[1, -1], [-1, 1]])
+        ends.append(np.ix_([k, b], [k, b]))
+    return tuple(ends)
+
+
+_PAIR = np.array([[1, -1], [-1, 1]])
+
+
+def _shunt_primitives(y: np.ndarray, connection: str, nconds: int, nphases: int) -> np.ndarray:
+    """(m, nconds, nconds) primitives of banks of one connection, phase admittance `y` (m,)."""
+    prim = np.zeros((len(y), nconds, nconds), dtype=complex)
+    per_phase = y[:, None, None] * _PAIR
+    for rows, cols in _shunt_ends(connection, nphases):
+        prim[:, rows, cols] += per_phase
     return prim
+
+
+def shunt_primitive(b_mvar: float, g_mw: float, vn_kv: float, connection: str, nconds: int,
+                    nphases: int) -> np.ndarray:
+    """Primitive over the element's conductors: wye phases to the neutral, or delta phase pairs."""
+    y = _shunt_y(b_mvar, g_mw, vn_kv, connection, nphases)
+    return _shunt_primitives(np.asarray([y]), connection, nconds, nphases)[0]
+
+
+def _shunt_phases(connection: str, nconds: int) -> int:
+    """Phases of a bank on `nconds` conductors: a wye's last conductor is its neutral; a delta on
+    two conductors is one phase between them."""
+    return nconds - 1 if connection == "wye" else (1 if nconds == 2 else nconds)
 
 
 def shunt_row_primitive(row: dict) -> np.ndarray:
     """The primitive of one `shunts` table row over its conductors (`conn`)."""
     conn = row["conn"]
-    nph = len(conn) - 1 if row["connection"] == "wye" else (1 if len(conn) == 2 else len(conn))
+    nph = _shunt_phases(row["connection"], len(conn))
     return shunt_primitive(row["b_mvar"] or 0.0, row["g_mw"] or 0.0, row["vn_kv"] or 0.0,
                            row["connection"], len(conn), nph)
 
 
+def _column_lists(t, names: tuple[str, ...]) -> list[list]:
+    """Columns `names` of table `t` as Python lists (a handful of rows: cheaper than ``to_pylist``)."""
+    return [t.column(name).to_pylist() for name in names]
+
+
 def _shunts(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
+    """Shunt banks, grouped by (connection, conductors), stamped in table order."""
     t = net.table("shunts")
+    if t.num_rows == 0:
+        return
     terms = nodes.terminals["shunts"]
-    for i, row in enumerate(t.to_pylist()):          # a few banks: row by row
-        if not row["status"]:
+    nconds = np.diff(terms.offsets).tolist()
+    groups: dict[tuple[str, int, int], tuple[list[int], list[complex]]] = {}
+    for i, (status, connection, b, g, vn) in enumerate(zip(*_column_lists(
+            t, ("status", "connection", "b_mvar", "g_mw", "vn_kv")))):
+        if not status:
             continue
-        st.add(terms.of_rows(np.asarray([i]), len(row["conn"])), shunt_row_primitive(row)[None])
+        nph = _shunt_phases(connection, nconds[i])
+        rows, ys = groups.setdefault((connection, nconds[i], nph), ([], []))
+        rows.append(i)
+        ys.append(_shunt_y(b or 0.0, g or 0.0, vn or 0.0, connection, nph))
+    pieces = []
+    for (connection, k, nph), (rows, ys) in groups.items():
+        rows = np.asarray(rows)
+        pieces.append((rows, terms.of_rows(rows, k), _shunt_primitives(np.asarray(ys), connection, k, nph)))
+    st.add_in_row_order(pieces)
 
 
 def sequence_matrix(z1: complex, z0: complex, n: int) -> np.ndarray:
@@ -524,11 +739,22 @@ def source_emf(row: dict) -> np.ndarray:
     return mag * np.exp(1j * np.radians((row["angle_deg"] or 0.0) - 120.0 * np.arange(nph)))
 
 
+_SOURCE_COLUMNS = ("conn", "r1_ohm", "x1_ohm", "r0_ohm", "x0_ohm")
+
+
 def _sources(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
+    """Thevenin admittance of every source, inverted in one batch per size, stamped in table order."""
     t = net.table("sources")
+    if t.num_rows == 0:
+        return
     terms = nodes.terminals["sources"]
-    for i, row in enumerate(t.to_pylist()):
-        st.add(terms.of_rows(np.asarray([i]), len(row["conn"])), np.linalg.inv(source_impedance(row))[None])
+    z = [source_impedance(dict(zip(_SOURCE_COLUMNS, row))) for row in zip(*_column_lists(t, _SOURCE_COLUMNS))]
+    size = np.asarray([len(m) for m in z])
+    pieces = []
+    for n in np.flatnonzero(np.bincount(size)).tolist():
+        rows = np.flatnonzero(size == n)
+        pieces.append((rows, terms.of_rows(rows, n), np.linalg.inv(np.stack([z[i] for i in rows.tolist()]))))
+    st.add_in_row_order(pieces)
 
 
 def build_ybus3(net: Network) -> tuple[sp.csc_matrix, list[str]]:
