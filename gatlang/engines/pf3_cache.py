@@ -101,10 +101,10 @@ def memo(net: Network, what: object, build: Callable[[], T], tables: tuple[str, 
     if hit is not None and _same(hit[0], version):
         store[what] = hit                       # most recently used last: eviction takes the first
         return hit[1]  # type: ignore[return-value]
-    if len(store) >= MAX_ENTRIES:
-        store.pop(next(iter(store)))
     value = build()
     store[what] = (version, value)
+    while len(store) > MAX_ENTRIES:       # after the build, which refreshed what it used
+        store.pop(next(iter(store)))
     return value
 
 

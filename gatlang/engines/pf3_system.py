@@ -443,13 +443,18 @@ def _network_part(net: Network) -> _NetworkPart:
                         _regulated(net, nodes), diags)
 
 
-def _build_system(net: Network, load_scale: float, pv_scale: float) -> System3:
-    part = memo(net, "network_part", lambda: _network_part(net), NETWORK_TABLES)
-    names, nodes, vbase, live = part.names, part.nodes, part.vbase, part.live
+#: the tables load branches are built from (beside the network's, for the node numbering)
+LOAD_TABLES = ("loads", "generators", "pv_systems")
+
+
+def _live_loads(net: Network, part: _NetworkPart, pv_scale: float) -> tuple[LoadBranches, list[Diagnostic]]:
+    """The load branches at ``load_scale = 1`` over the live nodes, in per unit (see `_scale_loads`)."""
+    names, vbase, live = part.names, part.vbase, part.live
     remap = np.full(len(names) + 1, -1, dtype=int)    # full index (or -1 = ground) -> live index
     remap[live] = np.arange(len(live))
+    nodes = part.nodes
     branches, load_diags = build_load_branches(
-        net, lambda bus, k: nodes.index.get((bus, k), -1) if k > 0 else -1, load_scale, pv_scale, None)
+        net, lambda bus, k: nodes.index.get((bus, k), -1) if k > 0 else -1, 1.0, pv_scale, None)
     # branches touching a dead node carry no current; ground (-1) maps to the extra slot n
     n = len(live)
     a_live, b_live = remap[branches.a], remap[branches.b]
@@ -460,10 +465,32 @@ def _build_system(net: Network, load_scale: float, pv_scale: float) -> System3:
     load_vb = vbase[live][np.minimum(ref, n - 1)] if n else np.zeros(0)
     branches = LoadBranches(a, b, branches.yeq[keep], branches.coef[keep], branches.edges[keep],
                             branches.vbase[keep], branches.owner[keep], branches.kind[keep])
+    return branches.per_unit(load_vb, SBASE), load_diags
+
+
+def _scale_loads(loads: LoadBranches, load_scale: float) -> LoadBranches:
+    """The branches with every load's power times ``load_scale`` (generators and PV as they are).
+
+    Exact: every coefficient of a load branch (its nominal admittance and the
+    region coefficients derived from it, ZIP parts included) is linear in the
+    load's power.  PV is not scaled here, because its output is capped at the
+    inverter's kVA (`pf3_loads`), which is not linear: ``pv_scale`` keys the cache.
+    """
+    if load_scale == 1.0:
+        return loads
+    f = np.where(loads.kind == "load", load_scale, 1.0)
+    return LoadBranches(loads.a, loads.b, loads.yeq * f, loads.coef * f[:, None, None], loads.edges, loads.vbase,
+                        loads.owner, loads.kind)
+
+
+def _build_system(net: Network, load_scale: float, pv_scale: float) -> System3:
+    part = memo(net, "network_part", lambda: _network_part(net), NETWORK_TABLES)
+    loads, load_diags = memo(net, ("live_loads", float(pv_scale)), lambda: _live_loads(net, part, pv_scale),
+                             NETWORK_TABLES + LOAD_TABLES)
     regulated = part.regulated
     return System3(
-        names=names, vbase=vbase, live=live, ypu=part.ypu, isrc=part.isrc,
-        loads=branches.per_unit(load_vb, SBASE), nodes=nodes,
+        names=part.names, vbase=part.vbase, live=part.live, ypu=part.ypu, isrc=part.isrc,
+        loads=_scale_loads(loads, load_scale), nodes=part.nodes,
         regulated=Regulated(list(regulated.rows), regulated.names, regulated.terminals, list(regulated.prims),
                             regulated.scaled, regulated.fixed, regulated.winding),
         diagnostics=part.diagnostics + load_diags)
