@@ -78,7 +78,7 @@ def _entries(idx: np.ndarray, prim: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     k = idx.shape[1]
     rows = idx.repeat(k, axis=1).reshape(prim.shape)
     cols = idx[:, None, :].repeat(k, axis=1)
-    if (idx >= 0).all():
+    if idx.min() >= 0:
         return rows.reshape(-1), cols.reshape(-1), prim.reshape(-1)
     keep = (rows >= 0) & (cols >= 0)
     return rows[keep], cols[keep], prim[keep]
@@ -94,12 +94,13 @@ def _array(col) -> pa.Array:
 def _flatten(col) -> tuple[pa.Array, np.ndarray]:
     """(values, offsets) of a list column: row i holds ``values[offsets[i]:offsets[i+1]]`` (null = empty)."""
     arr = _array(col)
-    if arr.null_count == 0:
-        off = arr.offsets.to_numpy().astype(np.int64)     # of a slice: into the whole child array
+    if not arr.null_count:
+        off = arr.offsets.to_numpy()            # of a slice: into the whole child array (never empty)
         vals = arr.values
-        if len(off) and (off[0] != 0 or off[-1] != len(vals)):
-            vals, off = vals.slice(off[0], off[-1] - off[0]), off - off[0]
-        return vals, off
+        lo, hi = int(off[0]), int(off[-1])
+        if lo or hi != len(vals):
+            vals, off = vals.slice(lo, hi - lo), off - lo
+        return vals, off.astype(np.int64)
     lengths = pc.fill_null(pc.list_value_length(arr), 0).to_numpy(zero_copy_only=False)
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
@@ -108,31 +109,32 @@ def _flatten(col) -> tuple[pa.Array, np.ndarray]:
 
 def _rows_of(offsets: np.ndarray) -> np.ndarray:
     """Row of every flattened value, from the offsets of `_flatten`."""
-    return np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    return np.arange(len(offsets) - 1).repeat(offsets[1:] - offsets[:-1])
 
 
 def _numbers(values, fill: float | int = 0) -> np.ndarray:
     """A numeric (or boolean) arrow array as numpy, nulls read as `fill`."""
     if not len(values):
         return np.zeros(0)
-    if values.null_count:
-        values = pc.fill_null(values, fill)
+    if values.null_count and not (fill != fill and pa.types.is_floating(values.type)):
+        values = pc.fill_null(values, fill)          # (arrow reads a null float as NaN itself)
     return values.to_numpy(zero_copy_only=False)
 
 
 def _distinct(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(row of the first occurrence of each distinct key, in order of first appearance; the number
     of that key for every row).  ``np.unique`` does the same at several times the fixed cost."""
-    order = np.argsort(key, kind="stable")
+    order = key.argsort(kind="stable")
     ordered = key[order]
-    new = np.ones(len(key), dtype=bool)
+    new = np.empty(len(key), dtype=bool)
+    new[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
     first = order[new]                           # by key; stable: each key's first row
-    by_appearance = np.argsort(first, kind="stable")
+    by_appearance = first.argsort(kind="stable")
     rank = np.empty_like(by_appearance)
     rank[by_appearance] = np.arange(len(first))
     number = np.empty(len(key), dtype=np.int64)
-    number[order] = rank[np.cumsum(new) - 1]
+    number[order] = rank[new.cumsum() - 1]
     return first[by_appearance], number
 
 
@@ -143,24 +145,32 @@ class _Columns:
         self.table = table
         self._lists: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._scalars: dict[str, np.ndarray] = {}
-        self._blocks: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray] | None] = {}
+        self._blocks: dict[tuple, tuple[np.ndarray, np.ndarray] | None] = {}
+        self._scalar_blocks: dict[tuple, np.ndarray] = {}
 
     def _list(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(values as float with one trailing NaN slot, offsets) of list column `name`."""
         if name not in self._lists:
             vals, off = _flatten(self.table.column(name))
-            self._lists[name] = np.append(_numbers(vals, np.nan).astype(float), np.nan), off
+            flat = np.empty(len(vals) + 1)
+            flat[:-1] = _numbers(vals, np.nan)
+            flat[-1] = np.nan
+            self._lists[name] = flat, off
         return self._lists[name]
 
-    def _block(self, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray] | None:
+    def _block(self, names: tuple[str, ...], fills: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray] | None:
         """(values (len(names), L + 1), offsets) of list columns that share their offsets (one gather
-        serves them all: the matrix columns of an element class), else None."""
-        if names not in self._blocks:
+        serves them all: the matrix columns of an element class), a missing value of column i
+        read as `fills[i]`; None if the offsets differ."""
+        if (names, fills) not in self._blocks:
             lists = [self._list(name) for name in names]
             off = lists[0][1]
-            same = all(np.array_equal(o, off) for _, o in lists[1:])
-            self._blocks[names] = (np.stack([v for v, _ in lists]), off) if same else None
-        return self._blocks[names]
+            block = None
+            if all(o.shape == off.shape and (o == off).all() for _, o in lists[1:]):
+                values = np.array([v for v, _ in lists])
+                block = np.where(np.isnan(values), np.array(fills)[:, None], values), off
+            self._blocks[names, fills] = block
+        return self._blocks[names, fills]
 
     @staticmethod
     def _slots(off: np.ndarray, rows: np.ndarray, width: int, empty: int) -> np.ndarray:
@@ -180,16 +190,11 @@ class _Columns:
 
     def gathers(self, names: tuple[str, ...], rows: np.ndarray, width: int, fills: tuple[float, ...]) -> np.ndarray:
         """(len(names), len(rows), width): `gather` of several list columns, `fills[i]` for column i."""
-        block = self._block(names)
+        block = self._block(names, fills)
         if block is None:
             return np.stack([self.gather(name, rows, width, fill) for name, fill in zip(names, fills)])
         values, off = block
-        out = values[:, self._slots(off, rows, width, values.shape[1] - 1)]
-        missing = np.isnan(out)
-        if missing.any():
-            for column, fill in zip(out, fills):
-                column[np.isnan(column)] = fill
-        return out
+        return values[:, self._slots(off, rows, width, values.shape[1] - 1)]
 
     def first(self, name: str, rows: np.ndarray) -> np.ndarray:
         """The first value of list column `name` for `rows` (NaN for an empty or null list)."""
@@ -217,11 +222,10 @@ class _Columns:
 
     def scalars(self, names: tuple[str, ...], rows: np.ndarray, fills: tuple[float, ...]) -> np.ndarray:
         """(len(names), len(rows)): `scalar` of several columns, `fills[i]` for column i."""
-        out = np.stack([self._scalar(name) for name in names])[:, rows]
-        if np.isnan(out).any():
-            for column, fill in zip(out, fills):
-                column[np.isnan(column)] = fill
-        return out
+        if (names, fills) not in self._scalar_blocks:
+            values = np.array([self._scalar(name) for name in names])
+            self._scalar_blocks[names, fills] = np.where(np.isnan(values), np.array(fills)[:, None], values)
+        return self._scalar_blocks[names, fills][:, rows]
 
 
 @dataclass
@@ -321,12 +325,12 @@ class NodeIndex:
         cell = np.where(named, code * span + (node - lo), 0)
         grid = np.zeros(len(self._dictionary) * span, dtype=bool)
         grid[cell[named]] = True
-        rank = np.cumsum(grid) - 1
-        bus, k = np.divmod(np.flatnonzero(grid), span)
+        rank = grid.cumsum() - 1
+        bus, k = np.divmod(grid.nonzero()[0], span)
         self._keys = self._key(bus, k + lo)
         suffix = np.array([f".{v}" for v in range(lo, lo + span)], dtype=object)
         self.names = (self._dictionary.to_numpy(zero_copy_only=False)[bus] + suffix[k]).tolist()
-        return np.where(named, rank[cell], -1)
+        return np.where(named, rank[cell], -1).astype(np.int32)      # (the sparse matrix's index type)
 
     @staticmethod
     def _key(code: np.ndarray, node: np.ndarray) -> np.ndarray:
@@ -375,10 +379,10 @@ def _lines(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
         return
     f, to = nodes.terminals["lines.from"], nodes.terminals["lines.to"]
     c = _Columns(t)
-    size = np.diff(f.offsets)
+    size = f.offsets[1:] - f.offsets[:-1]
     live = _numbers(_array(t.column("status")), False).astype(bool) & (size > 0)
-    for n in np.flatnonzero(np.bincount(size[live])).tolist():       # the sizes in use, ascending
-        sel = np.flatnonzero(live & (size == n))
+    for n in np.bincount(size[live]).nonzero()[0].tolist():       # the sizes in use, ascending
+        sel = (live & (size == n)).nonzero()[0]
         r, x, g_from, b_from, g_to, b_to = c.squares(_LINE_MATRICES, sel, n)
         ys = np.linalg.inv(r + 1j * x)
         minus_ys = -ys
@@ -503,9 +507,11 @@ def transformer_terminal_y(rows: list[dict]) -> np.ndarray:
 
 
 @lru_cache(maxsize=None)
-def _winding_ends(structure: tuple) -> tuple[tuple[np.ndarray, ...], tuple[int, ...]]:
-    """(per phase, the primitive terminals (winding, conductor) of both ends of every winding, in
-    `_winding_y`'s order; the wye neutrals), of transformers of `structure` (see `transformer_primitives`)."""
+def _winding_ends(structure: tuple) -> tuple[tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...],
+                                              tuple[tuple[int, int], ...]]:
+    """(per phase: the primitive terminals (winding, conductor) of both ends of every winding, in
+    `_winding_y`'s order, as row and column indices of their block and as the block's diagonal;
+    (winding, terminal) of every wye neutral) of transformers of `structure` (`transformer_primitives`)."""
     nw, nph, conns, leading = structure
     ncond = nph + 1
     step = -1 if conns[0] == "delta" and conns[1] == "wye" else 1
@@ -517,9 +523,11 @@ def _winding_ends(structure: tuple) -> tuple[tuple[np.ndarray, ...], tuple[int, 
             lo = nph if conns[w] == "wye" else ((ph + step) % nph if nph > 1 else 1)
             ends += [w * ncond + ph, w * ncond + lo]
         e = np.asarray(ends)
-        e.flags.writeable = False
-        phases.append(e)
-    return tuple(phases), tuple(w * ncond + nph for w in range(nw) if conns[w] == "wye")
+        phases.append((e[:, None], e[None, :], e))
+    for block in phases:
+        for a in block:
+            a.flags.writeable = False
+    return tuple(phases), tuple((w, w * ncond + nph) for w in range(nw) if conns[w] == "wye")
 
 
 def _place(structure: tuple, yterm: np.ndarray, float_y: np.ndarray) -> np.ndarray:
@@ -528,11 +536,11 @@ def _place(structure: tuple, yterm: np.ndarray, float_y: np.ndarray) -> np.ndarr
     nw, nph = structure[0], structure[1]
     phases, neutrals = _winding_ends(structure)
     prim = np.zeros((len(yterm), nw * (nph + 1), nw * (nph + 1)), dtype=complex)
-    at_ends = np.repeat(float_y, 2, axis=1)
-    for e in phases:
-        prim[:, e[:, None], e[None, :]] += yterm
-        prim[:, e, e] += at_ends
-    for w, n in zip((w for w in range(nw) if structure[2][w] == "wye"), neutrals):
+    at_ends = float_y.repeat(2, axis=1)
+    for rows, cols, diagonal in phases:
+        prim[:, rows, cols] += yterm
+        prim[:, diagonal, diagonal] += at_ends
+    for w, n in neutrals:
         prim[:, n, n] += float_y[:, w]
     return prim
 
@@ -563,7 +571,7 @@ def transformer_primitive(row: dict) -> tuple[np.ndarray, list[tuple[int, int]]]
     return transformer_primitives([row])[0], [(w, c) for w in range(nw) for c in range(nph + 1)]
 
 
-def _structures(t) -> tuple[np.ndarray, list[tuple]]:
+def _structures(cols: _Columns) -> tuple[np.ndarray, list[tuple]]:
     """(structure number per row, -1 out of service; the structures in order of first appearance).
 
     A structure is `_structure`'s tuple; it is read from the columns as numbers
@@ -571,28 +579,35 @@ def _structures(t) -> tuple[np.ndarray, list[tuple]]:
     one sort whatever the number of transformers.  A winding whose connection
     is anything but ``wye`` is modelled as a delta, as in `_primitives`.
     """
-    nw = np.diff(_flatten(t.column("kv"))[1])
+    t = cols.table
+    kv_off = cols._list("kv")[1]
+    nw = kv_off[1:] - kv_off[:-1]
     nph = _numbers(_array(t.column("phases")), 0).astype(np.int64)
     nph[nph == 0] = 3
     conn, off = _flatten(t.column("connections"))
-    count = np.diff(off)
+    count = off[1:] - off[:-1]
     row = _rows_of(off)
-    wye = _numbers(pc.equal(conn, "wye"), False).astype(np.int64) if len(conn) else np.zeros(0, np.int64)
+    wye = (conn.to_numpy(zero_copy_only=False) == "wye").astype(np.int64)     # null: not wye
     bits = np.bincount(row, weights=wye << (np.arange(len(row)) - off[row]), minlength=len(count)).astype(np.int64)
     default = count == 0                     # no connections given: every winding wye
     count = np.where(default, nw, count)
     bits = np.where(default, (1 << nw) - 1, bits)
-    leading = _numbers(_array(t.column("shift_deg")), 0.0) < 0
-    status = _numbers(_array(t.column("status")), False).astype(bool)
-    parts = np.stack([nw, nph, count, bits, leading.astype(np.int64)], axis=1)[status]
+    leading = (_numbers(_array(t.column("shift_deg")), 0.0) < 0).astype(np.int64)
+    live = _numbers(_array(t.column("status")), False).astype(bool).nonzero()[0]
     codes = np.full(t.num_rows, -1, dtype=np.int64)
-    if not len(parts):
+    if not len(live):
         return codes, []
-    key = (((parts[:, 0] * 64 + parts[:, 1]) * 64 + parts[:, 2]) << 33) + parts[:, 3] * 2 + parts[:, 4]
-    first, codes[status] = _distinct(key)
-    structures = [(int(w), int(p), tuple("wye" if (m >> k) & 1 else "delta" for k in range(c)), bool(lead))
-                  for w, p, c, m, lead in parts[first].tolist()]
-    return codes, structures
+    parts = (nw[live], nph[live], count[live], bits[live], leading[live])
+    key = (((parts[0] * 64 + parts[1]) * 64 + parts[2]) << 33) + parts[3] * 2 + parts[4]
+    first, codes[live] = _distinct(key)
+    return codes, [(w, p, tuple("wye" if (m >> k) & 1 else "delta" for k in range(c)), bool(lead))
+                   for w, p, c, m, lead in zip(*(part[first].tolist() for part in parts))]
+
+
+#: list and scalar columns of the winding model, with the value a missing one reads as
+_WINDING_LISTS = (("kv", "r_pct", "taps_pu"), (np.nan, np.nan, 1.0))
+_WINDING_SCALARS = (("xhl_pct", "xht_pct", "xlt_pct", "noloadloss_pct", "imag_pct", "ppm_antifloat"),
+                    (np.nan, np.nan, np.nan, 0.0, 0.0, 0.0))
 
 
 def _windings(cols: _Columns, rows: np.ndarray, nw: int, nph: np.ndarray, wye: np.ndarray
@@ -603,15 +618,14 @@ def _windings(cols: _Columns, rows: np.ndarray, nw: int, nph: np.ndarray, wye: n
     The arithmetic of `_terminal_y` and `_primitives`, element by element, with the structure's
     constants (phases, line-to-neutral divisor) as per-row arrays: one batch serves every
     structure of `nw` windings."""
-    xnames = ("xhl_pct", "xht_pct", "xlt_pct") if nw > 2 else ("xhl_pct",)
-    kv, kva1 = cols.gather("kv", rows, nw, np.nan), cols.first("kva", rows)
+    kv, r_pct, taps = cols.gathers(_WINDING_LISTS[0], rows, nw, _WINDING_LISTS[1])
+    xhl, xht, xlt, noloadloss, imag, ppm = cols.scalars(_WINDING_SCALARS[0], rows, _WINDING_SCALARS[1])
+    kva1 = cols.first("kva", rows)
     vbase = kv * 1e3 / np.where(wye & (nph[:, None] > 1), SQRT3, 1.0)         # `winding_vbase`
-    yterm = _winding_y(nw, nph / (kva1 * 1e3), cols.gather("r_pct", rows, nw, np.nan) / 100.0,
-                       np.stack([cols.scalar(x, rows, np.nan) for x in xnames], axis=1) / 100.0,
-                       cols.scalar("noloadloss_pct", rows, 0.0) - 1j * cols.scalar("imag_pct", rows, 0.0),
-                       vbase * cols.gather("taps_pu", rows, nw, 1.0))
+    xsc = np.array([xhl, xht, xlt] if nw > 2 else [xhl]).T / 100.0
+    yterm = _winding_y(nw, nph / (kva1 * 1e3), r_pct / 100.0, xsc, noloadloss - 1j * imag, vbase * taps)
     va_phase = kva1 * 1e3 / nph
-    float_y = -1j * cols.scalar("ppm_antifloat", rows, 0.0)[:, None] * 1e-6 * va_phase[:, None] / vbase ** 2 / 2.0
+    float_y = -1j * ppm[:, None] * 1e-6 * va_phase[:, None] / vbase ** 2 / 2.0
     return yterm, float_y
 
 
@@ -619,18 +633,17 @@ def _transformers(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
     t = net.table("transformers")
     if t.num_rows == 0:
         return
-    codes, structures = _structures(t)
     terms, cols = nodes.terminals["transformers"], _Columns(t)
-    sel = [np.flatnonzero(codes == g) for g in range(len(structures))]
+    codes, structures = _structures(cols)
+    sel = [(codes == g).nonzero()[0] for g in range(len(structures))]
     winding = {}                             # structure number -> (yterm, float_y)
     for nw in sorted({s[0] for s in structures}):
         members = [g for g, s in enumerate(structures) if s[0] == nw]
-        rows = np.concatenate([sel[g] for g in members])
-        nph = np.concatenate([np.full(len(sel[g]), structures[g][1]) for g in members])
-        wye = np.concatenate([np.broadcast_to([structures[g][2][w] == "wye" for w in range(nw)], (len(sel[g]), nw))
-                              for g in members])
-        yterm, float_y = _windings(cols, rows, nw, nph, wye)
-        ends = list(accumulate(len(sel[g]) for g in members))
+        count = [len(sel[g]) for g in members]
+        nph = np.array([structures[g][1] for g in members]).repeat(count)
+        wye = np.array([[structures[g][2][w] == "wye" for w in range(nw)] for g in members]).repeat(count, axis=0)
+        yterm, float_y = _windings(cols, np.concatenate([sel[g] for g in members]), nw, nph, wye)
+        ends = list(accumulate(count))
         for g, a, b in zip(members, [0] + ends[:-1], ends):
             winding[g] = yterm[a:b], float_y[a:b]
     for g, structure in enumerate(structures):
@@ -774,7 +787,6 @@ def build_ybus3_indexed(net: Network) -> tuple[sp.csc_matrix, NodeIndex]:
     n = len(nodes.names)
     if not st.vals:
         return sp.csc_matrix((n, n), dtype=complex), nodes
-    y = sp.coo_matrix((np.concatenate(st.vals), (np.concatenate(st.rows), np.concatenate(st.cols))),
-                      shape=(n, n)).tocsc()
-    y.sum_duplicates()
+    y = sp.csc_matrix((np.concatenate(st.vals), (np.concatenate(st.rows), np.concatenate(st.cols))), shape=(n, n))
+    y.sum_duplicates()              # (canonical already: COO to CSC sums duplicates)
     return y, nodes
