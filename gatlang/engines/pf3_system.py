@@ -452,9 +452,7 @@ def _live_loads(net: Network, part: _NetworkPart, pv_scale: float) -> tuple[Load
     names, vbase, live = part.names, part.vbase, part.live
     remap = np.full(len(names) + 1, -1, dtype=int)    # full index (or -1 = ground) -> live index
     remap[live] = np.arange(len(live))
-    nodes = part.nodes
-    branches, load_diags = build_load_branches(
-        net, lambda bus, k: nodes.index.get((bus, k), -1) if k > 0 else -1, 1.0, pv_scale, None)
+    branches, load_diags = build_load_branches(net, part.nodes, 1.0, pv_scale, None)
     # branches touching a dead node carry no current; ground (-1) maps to the extra slot n
     n = len(live)
     a_live, b_live = remap[branches.a], remap[branches.b]

@@ -141,8 +141,7 @@ def from_network3(net: Network, sink: DiagnosticSink, load_scale: float = 1.0, p
                         sink=sink, span=span) if start == "pf" else None
 
     # ---- loads: node-to-ground parts fold into the node, node-to-node parts are delta loads
-    ld, load_diags = build_load_branches(net, lambda bus, k: nodes.index.get((bus, k), -1) if k > 0 else -1,
-                                         load_scale, pv_scale, span)
+    ld, load_diags = build_load_branches(net, nodes, load_scale, pv_scale, span)
     sink.extend(load_diags)
     # live numbering, ground -> n; a branch touching a dead node carries nothing
     slot = np.r_[live_of, n]                        # index -1 (ground) picks the last entry, n
