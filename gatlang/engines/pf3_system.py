@@ -32,7 +32,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-import pyarrow.compute as pc
+import pyarrow as pa
 import scipy.sparse as sp
 
 from gatlang.diagnostics import Diagnostic, Span, error, warning
@@ -343,32 +343,47 @@ def source_injection(net: Network, nodes: NodeMap) -> tuple[np.ndarray, np.ndarr
     """
     n = len(nodes.names)
     inj = np.zeros(n, dtype=complex)
+    terms = nodes.terminals["sources"]                # numbered by the matrix builder, row by row
     src_nodes: list[np.ndarray] = []
-    for row in net.table("sources").to_pylist():
-        idx = nodes.lookup([row["bus"]] * len(row["conn"]), row["conn"])
+    for i, row in enumerate(net.table("sources").to_pylist()):
+        idx = terms.index[terms.offsets[i]:terms.offsets[i + 1]]
         cur = np.linalg.solve(source_impedance(row), source_emf(row))
         ok = idx >= 0
         np.add.at(inj, idx[ok], cur[ok])
         src_nodes.append(idx[ok])
-    return inj, np.concatenate(src_nodes) if src_nodes else np.zeros(0, dtype=np.int64)
+    return inj, np.concatenate(src_nodes).astype(np.int64) if src_nodes else np.zeros(0, dtype=np.int64)
+
+
+#: below this many rows the transformers table is read whole (one conversion) rather than filtered
+SMALL_TABLE = 64
+
+
+def _regulated_rows(net: Network) -> tuple[list[int], list[dict]]:
+    """(row positions, rows) of the in-service transformers a regulator names."""
+    regs = net.tables.get("regulators")
+    xf = net.table("transformers")
+    if regs is None or regs.num_rows == 0 or xf.num_rows == 0:
+        return [], []
+    wanted = set(regs.column("transformer").to_pylist())
+    pos = [i for i, name in enumerate(xf.column("transformer").to_pylist()) if name in wanted]
+    if xf.num_rows <= SMALL_TABLE:
+        every = xf.to_pylist()
+        rows = [every[i] for i in pos]
+    else:
+        rows = xf.take(pa.array(pos, type=pa.int64())).to_pylist()
+    keep = [k for k, row in enumerate(rows) if row["status"]]
+    return [pos[k] for k in keep], [rows[k] for k in keep]
 
 
 def _regulated(net: Network, nodes: NodeMap) -> Regulated:
-    """Every in-service transformer named by a regulator, with its stamp terminals."""
-    regs = net.tables.get("regulators")
-    if regs is None or regs.num_rows == 0:
+    """Every in-service transformer named by a regulator, with its stamp terminals (as the
+    matrix builder numbered them: winding by winding, each winding's conductors in order)."""
+    pos, rows = _regulated_rows(net)
+    if not rows:
         return Regulated([], [], [], [])
-    xf = net.table("transformers")
-    xf = xf.filter(pc.is_in(xf.column("transformer"), value_set=regs.column("transformer").unique()))
-    rows = [row for row in xf.to_pylist() if row["status"]]
-    buses, conds, sizes, winding = [], [], [], []
-    for row in rows:
-        nw, ncond = len(row["kv"]), int(row["phases"] or 3) + 1      # ybus3's terminal order
-        buses += [row["buses"][w] for w in range(nw) for _ in range(ncond)]
-        conds += [row["conns"][w][c] for w in range(nw) for c in range(ncond)]
-        sizes.append(nw * ncond)
-        winding.append(np.repeat(np.arange(nw), ncond))
-    terms = np.split(nodes.lookup(buses, np.asarray(conds, dtype=np.int64)), np.cumsum(sizes)[:-1])
+    terms = nodes.terminals["transformers"]
+    terminals = [terms.index[terms.offsets[i]:terms.offsets[i + 1]].astype(np.int64) for i in pos]
+    winding = [np.repeat(np.arange(len(r["kv"])), int(r["phases"] or 3) + 1) for r in rows]
     # the tap-scaled part (taps 1, no anti-float shunts) and the shunts alone, in one batched call
     at_one = [dict(r, taps_pu=[1.0] * len(r["kv"])) for r in rows]
     floating = [k for k, r in enumerate(rows) if r.get("ppm_antifloat")]
@@ -377,7 +392,7 @@ def _regulated(net: Network, nodes: NodeMap) -> Regulated:
     fixed = [np.zeros_like(p) for p in scaled]
     for k, p in zip(floating, prims[len(rows):]):
         fixed[k] = p - scaled[k]
-    out = Regulated(rows, [r["transformer"] for r in rows], terms, [], scaled, fixed, winding)
+    out = Regulated(rows, [r["transformer"] for r in rows], terminals, [], scaled, fixed, winding)
     out.prims = [out.primitive_at(k, r["taps_pu"] or [1.0] * len(r["kv"])) for k, r in enumerate(rows)]
     return out
 
