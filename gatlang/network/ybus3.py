@@ -107,6 +107,13 @@ def _flatten(col) -> tuple[pa.Array, np.ndarray]:
     return pc.list_flatten(arr), offsets
 
 
+def _shared_offsets(arrays: list[pa.Array]) -> bool:
+    """Whether list arrays without nulls, of one type, hold lists of the same lengths at the same
+    offsets into their children (the matrix columns of one table do)."""
+    first = arrays[0]
+    return all(not a.null_count and a.type == first.type and a.offsets.equals(first.offsets) for a in arrays)
+
+
 def _rows_of(offsets: np.ndarray) -> np.ndarray:
     """Row of every flattened value, from the offsets of `_flatten`."""
     return np.arange(len(offsets) - 1).repeat(offsets[1:] - offsets[:-1])
@@ -163,11 +170,23 @@ class _Columns:
         serves them all: the matrix columns of an element class), a missing value of column i
         read as `fills[i]`; None if the offsets differ."""
         if (names, fills) not in self._blocks:
-            lists = [self._list(name) for name in names]
-            off = lists[0][1]
+            arrays = [_array(self.table.column(name)) for name in names]
             block = None
-            if all(o.shape == off.shape and (o == off).all() for _, o in lists[1:]):
-                values = np.array([v for v, _ in lists])
+            if _shared_offsets(arrays):              # one conversion for all the columns
+                off = arrays[0].offsets.to_numpy().astype(np.int64)
+                lo, hi = int(off[0]), int(off[-1])
+                values = np.empty((len(arrays), hi - lo + 1))
+                values[:, :-1] = pa.concat_arrays([a.values.slice(lo, hi - lo) for a in arrays]) \
+                    .to_numpy(zero_copy_only=False).reshape(len(arrays), hi - lo)
+                values[:, -1] = np.nan
+                block = off - lo, values
+            else:
+                lists = [self._list(name) for name in names]
+                off = lists[0][1]
+                if all(o.shape == off.shape and (o == off).all() for _, o in lists[1:]):
+                    block = off, np.array([v for v, _ in lists])
+            if block is not None:
+                off, values = block
                 block = np.where(np.isnan(values), np.array(fills)[:, None], values), off
             self._blocks[names, fills] = block
         return self._blocks[names, fills]
@@ -230,18 +249,11 @@ class _Columns:
 
 @dataclass
 class _Terminals:
-    """The terminals of one element class, flattened, and where each row's terminals start.
+    """Where the terminals of each row of one element class sit in `NodeIndex`'s terminal numbering:
+    row r's terminals are ``index[offsets[r]:offsets[r + 1]]`` (global node, -1 = ground)."""
 
-    ``buses`` holds the bus names the class refers to (one per row, or one per
-    winding for transformers) and ``owner`` the entry of ``buses`` each
-    terminal sits on: bus names are encoded per row, never per terminal.
-    """
-
-    buses: pa.Array
-    owner: np.ndarray
-    node: np.ndarray
     offsets: np.ndarray
-    index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))   # global node, -1 = ground
+    index: np.ndarray
 
     def of_rows(self, rows: np.ndarray, width: int) -> np.ndarray:
         """(len(rows), width) global node indices of the first `width` terminals of each row."""
@@ -253,26 +265,18 @@ def _strings(col) -> pa.Array:
     return arr if arr.type == pa.string() else arr.cast(pa.string())
 
 
-def _list_terminals(table, bus: str, conn: str) -> _Terminals:
-    """Terminals of a table with one bus column and one list-of-nodes column."""
-    nodes, off = _flatten(table.column(conn))
-    return _Terminals(_strings(table.column(bus)), _rows_of(off), _numbers(nodes).astype(np.int64), off)
-
-
-def _transformer_terminals(table) -> _Terminals:
-    """Terminals of every transformer, winding by winding (``buses[w]`` with ``conns[w]``)."""
-    wbus, bus_off = _flatten(table.column("buses"))
-    wconn, win_off = _flatten(table.column("conns"))
-    nodes, node_off = _flatten(wconn)
-    # winding w of row r is the (w - win_off[r])-th bus of that row
-    row = _rows_of(win_off)
-    wb = bus_off[row] + np.arange(len(row)) - win_off[row]
-    return _Terminals(_strings(wbus), wb[_rows_of(node_off)], _numbers(nodes).astype(np.int64), node_off[win_off])
+def _same_type(arrays: list[pa.Array]) -> list[pa.Array]:
+    """`arrays` cast to the first one's type where they differ (so that they concatenate)."""
+    return [a if a.type == arrays[0].type else a.cast(arrays[0].type) for a in arrays]
 
 
 #: node numbers are int8 in the schema: (bus code, node) packs into one sortable key
 _NODE_SPAN = 256
 _NODE_SHIFT = 128
+
+#: (class, table, bus column, node-list column) of every element class with one bus per row
+_ONE_BUS = (("lines.from", "lines", "from_bus", "f_conn"), ("lines.to", "lines", "to_bus", "t_conn"))
+_ONE_BUS_AFTER = (("shunts", "shunts", "bus", "conn"), ("sources", "sources", "bus", "conn"))
 
 
 class NodeIndex:
@@ -281,37 +285,45 @@ class NodeIndex:
     A bus not in the buses table takes its place where an element first names
     it (lines' from ends, lines' to ends, transformers, shunts, sources); its
     nodes are those its terminals use (node 0, ground, has no row).  Built in
-    bulk: the bus names are dictionary-encoded in order of appearance and the
+    bulk: every node list (the buses' phases, then each element class's
+    terminals, winding by winding for transformers) is concatenated and read
+    once, the bus names are dictionary-encoded in order of appearance, and the
     (bus, node) pairs numbered by their rank on a dense (bus, node) grid (the
     nodes of a feeder span a few numbers, so the grid is a few times the number
-    of buses); ``terminals`` keeps every element class's terminals with their
-    global index for the stamping code.
+    of buses); ``terminals`` tells the stamping code where each element class's
+    terminals sit in that numbering.
     """
 
     def __init__(self, net: Network) -> None:
         buses = net.table("buses")
-        phases, ph_off = _flatten(buses.column("phases"))
-        bus_col = _strings(buses.column("bus"))
-        lines = net.table("lines")
-        self.terminals: dict[str, _Terminals] = {
-            "lines.from": _list_terminals(lines, "from_bus", "f_conn"),
-            "lines.to": _list_terminals(lines, "to_bus", "t_conn"),
-            "transformers": _transformer_terminals(net.table("transformers")),
-            "shunts": _list_terminals(net.table("shunts"), "bus", "conn"),
-            "sources": _list_terminals(net.table("sources"), "bus", "conn"),
-        }
-        groups = list(self.terminals.values())
-        enc = pc.dictionary_encode(pa.concat_arrays([bus_col] + [t.buses for t in groups]))
+        xf = net.table("transformers")
+        wbus, bus_off = _flatten(xf.column("buses"))
+        wconn, win_off = _flatten(xf.column("conns"))
+        # winding w of transformer r is the (w - win_off[r])-th bus of that row
+        row = _rows_of(win_off)
+        winding_bus = bus_off[row] + np.arange(len(row)) - win_off[row]
+        before = [(net.table(t), b, c) for _, t, b, c in _ONE_BUS]
+        after = [(net.table(t), b, c) for _, t, b, c in _ONE_BUS_AFTER]
+        # one entry (a bus with its node list) per bus-table row, element row or winding
+        names = [_strings(buses.column("bus"))] + [_strings(t.column(b)) for t, b, _ in before] + [_strings(wbus)] + \
+            [_strings(t.column(b)) for t, b, _ in after]
+        lists = _same_type([_array(buses.column("phases"))] + [_array(t.column(c)) for t, _, c in before] +
+                           [wconn] + [_array(t.column(c)) for t, _, c in after])
+        nodes, off = _flatten(pa.concat_arrays(lists))
+        enc = pc.dictionary_encode(pa.concat_arrays(names))
         self._dictionary: pa.Array = enc.dictionary
-        starts = list(accumulate([len(bus_col)] + [len(t.buses) for t in groups]))
-        owner = np.concatenate([_rows_of(ph_off)] + [t.owner + s for t, s in zip(groups, starts)])
-        node = np.concatenate([_numbers(phases).astype(np.int64)] + [t.node for t in groups])
+        codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        start = list(accumulate([0] + [len(a) for a in names]))             # of each name array in codes
+        entry = np.concatenate((codes[:start[3]], codes[start[3]:start[4]][winding_bus], codes[start[4]:]))
+        node = _numbers(nodes).astype(np.int64)
         named = node > 0
-        named[:len(phases)] = True               # the buses table numbers every phase it lists
-        index = self._number(enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)[owner], node, named)
-        ends = list(accumulate([len(phases)] + [len(t.node) for t in groups]))
-        for t, a, b in zip(groups, ends[:-1], ends[1:]):
-            t.index = index[a:b]
+        named[:off[len(names[0])]] = True        # the buses table numbers every phase it lists
+        index = self._number(entry.repeat(off[1:] - off[:-1]), node, named)
+        first = list(accumulate([0] + [len(a) for a in lists]))             # of each class's entries
+        self.terminals: dict[str, _Terminals] = {
+            name: _Terminals(off[first[k + 1]:first[k + 2] + 1], index)
+            for k, name in enumerate(["lines.from", "lines.to", None, "shunts", "sources"]) if name}
+        self.terminals["transformers"] = _Terminals(off[first[3] + win_off], index)
 
     def _number(self, code: np.ndarray, node: np.ndarray, named: np.ndarray) -> np.ndarray:
         """Number the distinct named (bus code, node) pairs in (code, node) order; sets ``_keys`` and
@@ -716,7 +728,7 @@ def _shunts(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
     if t.num_rows == 0:
         return
     terms = nodes.terminals["shunts"]
-    nconds = np.diff(terms.offsets).tolist()
+    nconds = (terms.offsets[1:] - terms.offsets[:-1]).tolist()
     groups: dict[tuple[str, int, int], tuple[list[int], list[complex]]] = {}
     for i, (status, connection, b, g, vn) in enumerate(zip(*_column_lists(
             t, ("status", "connection", "b_mvar", "g_mw", "vn_kv")))):
@@ -728,8 +740,8 @@ def _shunts(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
         ys.append(_shunt_y(b or 0.0, g or 0.0, vn or 0.0, connection, nph))
     pieces = []
     for (connection, k, nph), (rows, ys) in groups.items():
-        rows = np.asarray(rows)
-        pieces.append((rows, terms.of_rows(rows, k), _shunt_primitives(np.asarray(ys), connection, k, nph)))
+        rows = np.array(rows)
+        pieces.append((rows, terms.of_rows(rows, k), _shunt_primitives(np.array(ys), connection, k, nph)))
     st.add_in_row_order(pieces)
 
 
@@ -762,11 +774,12 @@ def _sources(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
         return
     terms = nodes.terminals["sources"]
     z = [source_impedance(dict(zip(_SOURCE_COLUMNS, row))) for row in zip(*_column_lists(t, _SOURCE_COLUMNS))]
-    size = np.asarray([len(m) for m in z])
+    by_size: dict[int, list[int]] = {}
+    for i, m in enumerate(z):
+        by_size.setdefault(len(m), []).append(i)
     pieces = []
-    for n in np.flatnonzero(np.bincount(size)).tolist():
-        rows = np.flatnonzero(size == n)
-        pieces.append((rows, terms.of_rows(rows, n), np.linalg.inv(np.stack([z[i] for i in rows.tolist()]))))
+    for n, rows in sorted(by_size.items()):
+        pieces.append((np.array(rows), terms.of_rows(np.array(rows), n), np.linalg.inv(np.array([z[i] for i in rows]))))
     st.add_in_row_order(pieces)
 
 
