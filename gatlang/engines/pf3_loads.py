@@ -109,55 +109,83 @@ class LoadBranches:
 
 # ---------------------------------------------------------------- coefficients per model
 
+#: per engine model number (0..8; any other number reads as 0): which term of `_TERMS` is
+#: each of its in-range coefficients (c0, c1, c2), 0 for none
+_NORMAL_TERMS = np.array([[0, 0, 0],      # (no model: a ZIP load, split before use)
+                          [0, 0, 5],      # 1 constant P
+                          [1, 0, 0],      # 2 constant Z
+                          [2, 0, 6],      # 3 motor: constant P, Q as an impedance
+                          [2, 4, 0],      # 4 CVR with the default factors: P ~ V, Q ~ V^2
+                          [0, 3, 0],      # 5 constant I
+                          [0, 0, 5],      # 6 fixed Q: its P part
+                          [0, 0, 5],      # 7 fixed Q (as an impedance): its P part
+                          [0, 0, 0]])     # 8 ZIP (split before use)
+#: the in-range terms, from (yeq, vb)
+_TERMS = {1: lambda y, vb: y, 2: lambda y, vb: 1j * y.imag, 3: lambda y, vb: y * vb,
+          4: lambda y, vb: y.real * vb, 5: lambda y, vb: y * vb ** 2, 6: lambda y, vb: y.real * vb ** 2}
+#: how each model extends outside vmin..vmax
+_OUTER = np.array([_OUT_P, _OUT_P, _OUT_Z, _OUT_P, _OUT_P, _OUT_I, _OUT_P, _OUT_P, _OUT_P])
+
+
 def _region_coefficients(yeq: np.ndarray, vb: np.ndarray, vmin: np.ndarray, vmax: np.ndarray,
                          normal: np.ndarray, outer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(coef (n,4,3), edges (n,3)) from the nominal admittance and the in-range coefficients.
 
     ``normal`` (n,3) are (c0, c1, c2) between vmin and vmax; ``outer`` says how
-    the engine extends the model outside that range (P-like, I-like or Z).
+    the engine extends the model outside that range (P-like, I-like or Z).  A
+    Z-like branch is ``yeq`` in every region (its ``normal`` is (yeq, 0, 0)).
+    Written with few array calls, and none for an outer kind no branch has:
+    on a small feeder their fixed cost is the cost.
     """
     n = len(yeq)
     coef = np.zeros((n, 4, 3), dtype=complex)
-    vlow = VLOW_PU * vb
-    v95, v105 = vmin * vb, vmax * vb
-    coef[:, 0, 0] = yeq
+    edges = np.empty((n, 3))
+    vlow, v95 = np.multiply(VLOW_PU, vb, out=edges[:, 0]), np.multiply(vmin, vb, out=edges[:, 1])
+    np.multiply(vmax, vb, out=edges[:, 2])
+    kinds = np.bincount(outer, minlength=3)
+    z = outer == _OUT_Z if kinds[_OUT_Z] else None
+    i = outer == _OUT_I if kinds[_OUT_I] else None
     # between vlow and vmin: I(m) = yeq vlow + k (m - vlow), k from the current at vmin
-    i95 = np.where(outer == _OUT_I, yeq * vb, np.where(vmin > 0, yeq * vb / np.where(vmin > 0, vmin, 1), 0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        k = np.where(v95 > vlow, (i95 - yeq * vlow) / (v95 - vlow), 0.0)
+    yv, yl = yeq * vb, yeq * vlow
+    i95 = np.divide(yv, vmin, out=np.zeros(n, dtype=complex), where=vmin > 0)
+    if i is not None:
+        i95 = np.where(i, yv, i95)
+    k = np.divide(i95 - yl, v95 - vlow, out=np.zeros(n, dtype=complex), where=v95 > vlow)
+    lin = yl - k * vlow
+    upper = np.divide(yeq, vmax * vmax if i is None else np.where(i, vmax, vmax * vmax), out=yeq.copy(),
+                      where=vmax > 0)
+    if z is not None:
+        k, lin, upper = np.where(z, yeq, k), np.where(z, 0.0, lin), np.where(z, yeq, upper)
+    coef[:, 0, 0] = yeq
     coef[:, 1, 0] = k
-    coef[:, 1, 1] = yeq * vlow - k * vlow
+    coef[:, 1, 1] = lin
     coef[:, 2] = normal
-    upper = np.where(outer == _OUT_I, yeq / np.where(vmax > 0, vmax, 1.0),
-                     yeq / np.where(vmax > 0, vmax * vmax, 1.0))
-    coef[:, 3, 0] = np.where(vmax > 0, upper, yeq)
-    z = outer == _OUT_Z
-    coef[z] = 0.0
-    coef[z, :, 0] = yeq[z, None]
-    edges = np.stack([vlow, v95, v105], axis=1)
+    coef[:, 3, 0] = upper
     return coef, edges
 
 
-def _normal_coefficients(model: np.ndarray, yeq: np.ndarray, vb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """In-range (c0, c1, c2) and outer kind for the engine's load models 1-7 (8 is split elsewhere)."""
-    n = len(model)
-    c = np.zeros((n, 3), dtype=complex)
-    outer = np.full(n, _OUT_P)
-    p = (model == 1) | (model == 6) | (model == 7)          # constant P (fixed Q models: P part)
-    c[p, 2] = yeq[p] * vb[p] ** 2
-    z = model == 2
-    c[z, 0] = yeq[z]
-    outer[z] = _OUT_Z
-    i = model == 5
-    c[i, 1] = yeq[i] * vb[i]
-    outer[i] = _OUT_I
-    motor = model == 3                                        # constant P, Q as an impedance
-    c[motor, 2] = yeq[motor].real * vb[motor] ** 2
-    c[motor, 0] = 1j * yeq[motor].imag
-    cvr = model == 4                                          # default CVR factors: P ~ V, Q ~ V^2
-    c[cvr, 1] = yeq[cvr].real * vb[cvr]
-    c[cvr, 0] = 1j * yeq[cvr].imag
-    return c, outer
+def _normal_coefficients(m: np.ndarray, present: np.ndarray, yeq: np.ndarray,
+                         vb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """In-range (c0, c1, c2) and outer kind for the engine's load models 1-7 (8 is split elsewhere).
+
+    ``m`` is the model number of each branch (0..8, 0 and 8 without terms),
+    ``present`` the numbers that occur.  Only the terms (`_TERMS`) of those
+    models are computed, for every branch, and each coefficient picks its own
+    (`_NORMAL_TERMS`): a few whole-array calls instead of a masked assignment
+    per model.
+    """
+    n = len(m)
+    if len(present) == 1:                       # one model (a large feeder's usual case): no picking
+        c = np.zeros((n, 3), dtype=complex)
+        for j, term in enumerate(_NORMAL_TERMS[present[0]]):
+            if term:
+                c[:, j] = _TERMS[term](yeq, vb)
+        return c, np.full(n, _OUTER[present[0]])
+    terms = np.zeros((7, n), dtype=complex)
+    for term in set(_NORMAL_TERMS[present].ravel().tolist()):
+        if term:
+            terms[term] = _TERMS[term](yeq, vb)
+    return terms[_NORMAL_TERMS[m], np.arange(n)[:, None]], _OUTER[m]
 
 
 # ---------------------------------------------------------------- building from the tables
@@ -231,23 +259,38 @@ def _approx_note(load: str, code: int, model: int) -> str:
 
 
 # ---------------------------------------------------------------- column-wise (bulk) building
+#
+# Why the calls are counted: IEEE 123 has 91 loads, so every numpy or arrow call costs its
+# fixed overhead (a microsecond or more, several for arrow) and hardly anything per element.
+# Hence methods rather than numpy's Python-level wrappers (``x.repeat``, ``x.nonzero()``),
+# flags from one ``bincount`` rather than a test per model, and no arrow ``take``.
+
+#: the ``connection`` values that read as wye (the row code's ``connection or "wye"``)
+_WYE = pc.SetLookupOptions(pa.array(["wye", "", None]), skip_nulls=False)
+#: ``kind`` of the branches of each element class, by `_Elements.kind`
+_KIND_NAMES = np.array(["load", "generator", "pv"], dtype=object)
+_LOAD, _GENERATOR, _PV = 0, 1, 2
+#: the engine model numbers a load can give (`_load_models` counts any other as this one)
+_ANY_MODEL = 9
+
 
 @dataclass
 class _Elements:
     """The in-service elements of one table, one entry per element in row order.
 
     ``rows`` are the elements' rows in the table (the branches' owners);
-    ``buses`` and the conductor lists (``nodes`` split at ``offsets``) cover
-    every row of the table; ``p``/``q`` are the element's total consumption
-    (W, var); ``zip`` its six ZIP coefficients, or None when no element is a
-    ZIP load.
+    ``buses`` and the conductor lists (``nodes`` split at ``offsets``, ``size``
+    per row) cover every row of the table; ``p``/``q`` are the element's total
+    consumption (W, var); ``zip`` its six ZIP coefficients, or None when no
+    element is a ZIP load.
     """
 
-    kind: str
+    kind: int
     rows: np.ndarray
     buses: pa.Array
     nodes: np.ndarray
     offsets: np.ndarray
+    size: np.ndarray
     wye: np.ndarray
     kv: np.ndarray
     p: np.ndarray
@@ -261,30 +304,51 @@ class _Elements:
 def _bulk_branches(net: Network, lookup, load_scale: float,
                    pv_scale: float) -> tuple[_Flat, list[str], int]:
     """(branches, first five approximation notes, number of notes), every table read column-wise
-    and every branch end numbered by one ``lookup``."""
+    and every conductor numbered by one ``lookup``."""
     notes: list[str] = []
     count = 0
     elements: list[_Elements] = []
-    for name in ("loads", "generators", "pv_systems"):
+    for kind, name in enumerate(("loads", "generators", "pv_systems")):
         t = net.tables.get(name)              # absent: nothing to read (`Network.table` would build one)
-        rows = _in_service(t) if t is not None else np.zeros(0, dtype=np.int64)
-        if not len(rows):
+        rows = _in_service(t) if t is not None else None
+        if rows is None or not len(rows):
             continue
-        if name == "loads":
+        if kind == _LOAD:
             el, notes, count = _load_elements(t, rows, load_scale)
-        elif name == "generators":
+        elif kind == _GENERATOR:
             el = _generator_elements(net, t, rows)
         else:
             el = _pv_elements(t, rows, pv_scale)
         elements.append(el)
     if not elements:
         return _empty_flat(), notes, count
-    parts, buses = zip(*(_expand(el) for el in elements))
-    flat = _Flat.concat(list(parts))
-    bus = pa.concat_arrays([_strings(b) for b in buses])
-    ends = lookup(pa.concat_arrays([bus, bus]), np.concatenate([flat.a, flat.b]))
-    flat.a, flat.b = ends[: len(flat.a)], ends[len(flat.a):]
-    return flat, notes, count
+    numbers = _conductor_numbers(elements, lookup)
+    return _Flat.concat([_expand(el, num) for el, num in zip(elements, numbers)]), notes, count
+
+
+def _conductor_numbers(elements: list[_Elements], lookup) -> list[np.ndarray]:
+    """Node index of every conductor of every row of each table, numbered in one ``lookup``:
+    a (conductor place, row) matrix per table, -1 past a row's conductors.
+
+    Why by place: each table's bus column is passed whole once per place, so no
+    bus name is copied one by one (an arrow ``take`` per branch costs more than
+    numbering the few conductors of out-of-service rows too).
+    """
+    buses: list[pa.Array] = []
+    nodes: list[np.ndarray] = []
+    for el in elements:
+        rows = len(el.size)
+        row = np.arange(rows).repeat(el.size)
+        grid = np.zeros((int(np.maximum.reduce(el.size)), rows), dtype=np.int64)   # 0: ground, -1
+        grid[np.arange(len(row)) - el.offsets[row], row] = el.nodes
+        buses += [el.buses] * len(grid)
+        nodes.append(grid.reshape(-1))
+    index = lookup(pa.concat_arrays(buses), nodes[0] if len(nodes) == 1 else np.concatenate(nodes))
+    grids, start = [], 0
+    for el, part in zip(elements, nodes):
+        grids.append(index[start: start + len(part)].reshape(-1, len(el.size)))
+        start += len(part)
+    return grids
 
 
 def _empty_flat() -> _Flat:
@@ -292,114 +356,130 @@ def _empty_flat() -> _Flat:
     return _Flat(i, i, np.zeros(0, dtype=complex), f, f, f, i, i, np.zeros(0, dtype=object), np.zeros((0, 6)))
 
 
-def _column(t: pa.Table, name: str) -> pa.Array | None:
-    """Column ``name`` as one array; None if the table has no such column."""
-    if t.schema.get_field_index(name) < 0:
+def _column(t: pa.Table, name: str) -> pa.ChunkedArray | None:
+    """Column ``name``; None if the table has no such column."""
+    try:
+        return t.column(name)
+    except KeyError:
         return None
-    col = t.column(name)
+
+
+def _array(col: pa.ChunkedArray) -> pa.Array:
+    """A column as one array (nearly always its only chunk: no copy)."""
     return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+
+
+def _values(t: pa.Table, name: str, rows: np.ndarray, fill) -> np.ndarray | None:
+    """Column ``name`` at ``rows`` as numpy (a copy), nulls read as ``fill``; None if the table
+    has no such column."""
+    col = _column(t, name)
+    if col is None:
+        return None
+    return (pc.fill_null(col, fill) if col.null_count else col).to_numpy()[rows]
 
 
 def _floats(t: pa.Table, name: str, rows: np.ndarray, fill: float, falsy: bool = False) -> np.ndarray:
     """Column ``name`` at ``rows`` as floats, nulls (and zeros too when ``falsy``: the row code's
     ``x or fill``) read as ``fill``; a missing column reads as ``fill`` throughout."""
-    arr = _column(t, name)
-    if arr is None:
+    x = _values(t, name, rows, fill)
+    if x is None:
         return np.full(len(rows), fill, dtype=float)
-    x = _numbers(arr, fill).astype(float, copy=False)[rows]
-    return np.where(x == 0, fill, x) if falsy else x
+    if falsy and fill == 0:
+        return x + 0.0                   # -0.0 reads as 0.0, as ``-0.0 or 0.0`` does; all else stays
+    if falsy:
+        x[x == 0] = fill
+    return x
 
 
 def _in_service(t: pa.Table) -> np.ndarray:
     """Rows whose status is true (a null status is out of service, as in the row code)."""
-    arr = _column(t, "status")
-    if arr is None:
-        return np.arange(t.num_rows)
-    return np.flatnonzero(_numbers(arr, False)) if t.num_rows else np.zeros(0, dtype=np.int64)
+    on = _values(t, "status", slice(None), False)
+    return np.arange(t.num_rows) if on is None else on.nonzero()[0]
 
 
-def _conductors(t: pa.Table) -> tuple[np.ndarray, np.ndarray]:
-    """(nodes, offsets) of the ``conn`` lists of every row (a null list is empty)."""
-    arr = _column(t, "conn")
-    if arr is None:
-        return np.zeros(0, dtype=np.int64), np.zeros(t.num_rows + 1, dtype=np.int64)
-    values, offsets = _flatten(arr)
-    return _numbers(values).astype(np.int64, copy=False), offsets
-
-
-def _elements(t: pa.Table, kind: str, rows: np.ndarray, wye: np.ndarray, kv: np.ndarray, p: np.ndarray,
-              q: np.ndarray, limits: tuple[float, float], model: np.ndarray | None = None) -> _Elements:
-    """`_Elements` of ``rows``; the limits are the engine's unless the table has its own
-    (``vminpu``/``vmaxpu``), the model constant power unless given."""
-    if kind == "load":
-        vmin, vmax = _floats(t, "vminpu", rows, limits[0]), _floats(t, "vmaxpu", rows, limits[1])
+def _elements(t: pa.Table, kind: int, rows: np.ndarray, wye: np.ndarray, kv: np.ndarray, p: np.ndarray,
+              q: np.ndarray, model: np.ndarray | None = None) -> _Elements:
+    """`_Elements` of ``rows``: a load's voltage limits are its own (``vminpu``/``vmaxpu``,
+    0.95/1.05 if null), a generator's or PV system's the engine's 0.90/1.10; the model is
+    constant power unless given."""
+    if kind == _LOAD:
+        vmin, vmax = _floats(t, "vminpu", rows, _LOAD_LIMITS[0]), _floats(t, "vmaxpu", rows, _LOAD_LIMITS[1])
     else:
-        vmin, vmax = np.full(len(rows), limits[0]), np.full(len(rows), limits[1])
-    nodes, offsets = _conductors(t)
-    return _Elements(kind, rows, _column(t, "bus"), nodes, offsets, wye, kv, p, q, vmin, vmax,
-                     np.ones(len(rows), dtype=np.int64) if model is None else model)
+        vmin, vmax = np.full(len(rows), _DER_LIMITS[0]), np.full(len(rows), _DER_LIMITS[1])
+    conn = _column(t, "conn")
+    if conn is None:
+        nodes, offsets = np.zeros(0, dtype=np.int64), np.zeros(t.num_rows + 1, dtype=np.int64)
+    else:
+        values, offsets = _flatten(conn)      # a null list is empty
+        nodes = _numbers(values).astype(np.int64, copy=False)
+    return _Elements(kind, rows, _array(_column(t, "bus")), nodes, offsets, offsets[1:] - offsets[:-1],
+                     wye, kv, p, q, vmin, vmax, np.full(len(rows), 1) if model is None else model)
 
 
 def _load_elements(t: pa.Table, rows: np.ndarray, load_scale: float) -> tuple[_Elements, list[str], int]:
     """The in-service loads, with the first five approximation notes and their number."""
     model, zipv, note = _load_models(t, rows)
-    wye = np.ones(len(rows), dtype=bool)
     conn = _column(t, "connection")
-    if conn is not None:               # null and "" read as wye, as in the row code
-        wye = _numbers(pc.or_(pc.equal(conn, "wye"), pc.equal(conn, "")), True).astype(bool)[rows]
+    wye = (np.full(len(rows), True) if conn is None
+           else pc.is_in(conn, options=_WYE).to_numpy()[rows])
     p = _floats(t, "p_mw", rows, 0.0, falsy=True) * 1e6 * load_scale
     q = _floats(t, "q_mvar", rows, 0.0, falsy=True) * 1e6 * load_scale
-    el = _elements(t, "load", rows, wye, _floats(t, "vn_kv", rows, _DEFAULT_KV, falsy=True), p, q,
-                   _LOAD_LIMITS, model)
+    el = _elements(t, _LOAD, rows, wye, _floats(t, "vn_kv", rows, _DEFAULT_KV, falsy=True), p, q, model)
     el.zip = zipv
-    flagged = np.flatnonzero(note)
-    names = t.column("load").take(rows[flagged[:5]]).to_pylist() if len(flagged) else []
-    notes = [_approx_note(n, int(note[k]), int(model[k])) for n, k in zip(names, flagged[:5])]
-    return el, notes, len(flagged)
+    if note is None:
+        return el, [], 0
+    flagged = note.nonzero()[0]
+    names = t.column("load").take(rows[flagged[:5]]).to_pylist()
+    return el, [_approx_note(n, int(note[k]), int(model[k])) for n, k in zip(names, flagged[:5])], len(flagged)
 
 
-def _load_models(t: pa.Table, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-    """(engine model number, ZIP coefficients (n, 6) or None, `_NOTES` code) of the loads at ``rows``.
+def _load_models(t: pa.Table, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """(engine model number, ZIP coefficients (n, 6), `_NOTES` code) of the loads at ``rows``;
+    the coefficients are None without a ZIP load, the codes None without an approximated load.
 
     ``dss_model`` when set (non-zero), else the number of the ``model`` name;
     a ZIP load with fewer than six coefficients is solved as constant power.
     """
-    dss = _column(t, "dss_model")
-    model = _numbers(dss, 0).astype(np.int64)[rows] if dss is not None else np.zeros(len(rows), dtype=np.int64)
-    unset = model == 0
-    if unset.any():
+    model = _values(t, "dss_model", rows, 0)
+    if model is None:
+        model = np.zeros(len(rows), dtype=np.int64)
+    used = np.bincount(np.minimum(np.maximum(model, 0), _ANY_MODEL), minlength=_ANY_MODEL + 1)
+    if used[0]:                                 # unset: the number of the model's name
         names = _column(t, "model")
         code = np.full(len(rows), len(_MODEL_NUMBERS))
         if names is not None:
-            code = _numbers(pc.index_in(names, value_set=pa.array(list(_MODEL_NUMBERS))),
+            code = _numbers(pc.index_in(_array(names), value_set=pa.array(list(_MODEL_NUMBERS))),
                             len(_MODEL_NUMBERS)).astype(np.int64)[rows]
-        model = np.where(unset, np.array([*_MODEL_NUMBERS.values(), 1])[code], model)
-    note = np.where((model == 6) | (model == 7), 3, 0)
-    zip8 = model == 8
-    if not zip8.any():
-        return model, None, note
+        model = np.where(model == 0, np.array([*_MODEL_NUMBERS.values(), 1])[code], model)
+        used = np.bincount(np.minimum(np.maximum(model, 0), _ANY_MODEL), minlength=_ANY_MODEL + 1)
+    fixed_q = (model == 6) | (model == 7) if used[6] or used[7] else None
+    if not used[8]:
+        return model, None, None if fixed_q is None else np.where(fixed_q, 3, 0)
     arr = _column(t, "zipv")
-    values, offsets = _flatten(arr) if arr is not None else (pa.array([], pa.float64()), np.zeros(t.num_rows + 1))
+    values, offsets = (_flatten(arr) if arr is not None
+                       else (pa.array([], pa.float64()), np.zeros(t.num_rows + 1, dtype=np.int64)))
     values = np.append(_numbers(values, np.nan).astype(float), np.nan)     # the pad: index -1 reads nan
     first = offsets[rows].astype(np.int64)
     size = offsets[rows + 1] - first
+    zip8 = model == 8
     short = zip8 & (size < 6)
     cut = zip8 & (size > 6) & (values[np.where(size > 6, first + 6, -1)] > 0)
     zipv = np.zeros((len(rows), 6))
     full = zip8 & ~short
     zipv[full] = values[first[full, None] + np.arange(6)]
-    return np.where(short, 1, model), zipv, np.where(short, 1, np.where(cut, 2, note))
+    note = np.where(short, 1, np.where(cut, 2, 0 if fixed_q is None else np.where(fixed_q, 3, 0)))
+    return np.where(short, 1, model), zipv, note if note.any() else None
 
 
 def _generator_elements(net: Network, t: pa.Table, rows: np.ndarray) -> _Elements:
     """The in-service generators: constant power, at their bus's kV unless they give one."""
     kv = _floats(t, "vn_kv", rows, 0.0, falsy=True)
-    unset = np.flatnonzero(kv == 0)
+    unset = (kv == 0).nonzero()[0]
     if len(unset):
-        kv[unset] = _bus_kvs(net, _column(t, "bus").take(rows[unset]))
+        kv[unset] = _bus_kvs(net, _array(t.column("bus")).take(pa.array(rows[unset])))
     p = -_floats(t, "p_mw", rows, 0.0, falsy=True) * 1e6
     q = -_floats(t, "q_mvar", rows, 0.0, falsy=True) * 1e6
-    return _elements(t, "generator", rows, np.ones(len(rows), dtype=bool), kv, p, q, _DER_LIMITS)
+    return _elements(t, _GENERATOR, rows, np.full(len(rows), True), kv, p, q)
 
 
 def _pv_elements(t: pa.Table, rows: np.ndarray, pv_scale: float) -> _Elements:
@@ -409,12 +489,12 @@ def _pv_elements(t: pa.Table, rows: np.ndarray, pv_scale: float) -> _Elements:
     pf = _floats(t, "pf", rows, 1.0, falsy=True)
     q = p * np.sqrt(np.maximum(1.0 / (pf * pf) - 1.0, 0.0)) * np.copysign(1.0, pf)
     size = np.hypot(p, q)
-    cap = np.flatnonzero((kva > 0) & (size > kva))
+    cap = ((kva > 0) & (size > kva)).nonzero()[0]
     if len(cap):
         scale = kva[cap] / size[cap]
         p[cap], q[cap] = p[cap] * scale, q[cap] * scale
-    return _elements(t, "pv", rows, np.ones(len(rows), dtype=bool), _floats(t, "vn_kv", rows, _DEFAULT_KV, falsy=True),
-                     -p * 1e6, -q * 1e6, _DER_LIMITS)
+    return _elements(t, _PV, rows, np.full(len(rows), True),
+                     _floats(t, "vn_kv", rows, _DEFAULT_KV, falsy=True), -p * 1e6, -q * 1e6)
 
 
 def _bus_kvs(net: Network, buses: pa.Array) -> np.ndarray:
@@ -423,37 +503,37 @@ def _bus_kvs(net: Network, buses: pa.Array) -> np.ndarray:
     table = net.tables.get("buses")
     if table is None or not table.num_rows:
         return np.full(len(buses), _DEFAULT_KV)
-    at = _numbers(pc.index_in(buses, value_set=_column(table, "bus")), -1).astype(np.int64)
-    kv = np.append(_numbers(_column(table, "vn_kv"), 0.0).astype(float), 0.0)[at]    # -1: the pad
-    return np.where(kv == 0, _DEFAULT_KV, kv)
+    at = _numbers(pc.index_in(buses, value_set=_array(table.column("bus"))), -1).astype(np.int64)
+    kv = np.append(_values(table, "vn_kv", slice(None), 0.0).astype(float), 0.0)[at]    # -1: the pad
+    kv[kv == 0] = _DEFAULT_KV
+    return kv
 
 
-def _expand(el: _Elements) -> tuple[_Flat, pa.Array]:
-    """The branches of ``el`` (node numbers still the conductors) and the bus of each.
+def _expand(el: _Elements, numbers: np.ndarray) -> _Flat:
+    """The branches of ``el``; ``numbers`` are the node indices of its table's conductors
+    (`_conductor_numbers`).
 
     The engine's way: a wye element has a branch from each phase conductor to
     its last one; a delta element of two conductors has one branch, of ``n``
     conductors ``n`` branches (k to k+1 mod n).  An element's power is split
     evenly over its branches.
     """
-    first = el.offsets[el.rows]
-    size = el.offsets[el.rows + 1] - first
-    count = np.where(el.wye, np.maximum(size - 1, 0), np.where(size == 2, 1, size))
-    e = np.repeat(np.arange(len(count)), count)                         # element of each branch
-    j = np.arange(len(e)) - np.repeat(np.cumsum(count) - count, count)   # its place in the element
-    at, n = first[e], size[e]
-    a = el.nodes[at + j]
-    b = el.nodes[np.where(el.wye[e], at + n - 1, at + (j + 1) % np.maximum(n, 1))]
+    size = el.size[el.rows]
+    count = np.maximum(size - (el.wye | (size == 2)), 0)           # branches per element
+    e = np.arange(len(count)).repeat(count)                         # element of each branch
+    j = np.arange(len(e)) - (count.cumsum() - count)[e]             # its place in the element
+    n, nxt = size[e], j + 1
+    other = np.where(el.wye[e], n - 1, np.where(nxt == n, 0, nxt))   # the place of its end b
+    owner = el.rows[e]
+    kv = el.kv * 1e3
+    vb = np.where(el.wye & (count > 1), kv / SQRT3, kv)[e]
     nph = count[e]
-    vb = np.where(el.wye & (count > 1), el.kv * 1e3 / SQRT3, el.kv * 1e3)[e]
     s = np.empty(len(e), dtype=complex)
     s.real, s.imag = el.p[e] / nph, el.q[e] / nph
     model = el.model[e]
-    owner = el.rows[e]
     zipv = el.zip[e][model == 8] if el.zip is not None else np.zeros((0, 6))
-    kind = np.full(len(e), el.kind, dtype=object)
-    return (_Flat(a, b, s, vb, el.vmin[e], el.vmax[e], model, owner, kind, zipv),
-            el.buses.take(pa.array(owner)))
+    return _Flat(numbers[j, owner], numbers[other, owner], s, vb, el.vmin[e], el.vmax[e], model, owner,
+                 _KIND_NAMES[el.kind: el.kind + 1].repeat(len(e)), zipv)
 
 
 # ---------------------------------------------------------------- row-wise building (callable ``node``)
@@ -572,14 +652,17 @@ def _bus_kv(net: Network, bus: str) -> float:
 # ---------------------------------------------------------------- assembly
 
 def _assemble(flat: _Flat) -> LoadBranches:
-    vb, s, model = flat.vb, flat.s, flat.model
-    with np.errstate(divide="ignore", invalid="ignore"):
-        yeq = np.where(vb > 0, np.conj(s) / (vb * vb), 0.0)
+    """The load branches of ``flat``: a ZIP load's branch is split into its Z, I and P parts,
+    which come after every other branch."""
+    vb, model = flat.vb, flat.model
+    yeq = np.divide(np.conj(flat.s), vb * vb, out=np.zeros(len(vb), dtype=complex), where=vb > 0)
     vmin, vmax = flat.vmin, flat.vmax
     a, b, owner, kind = flat.a, flat.b, flat.owner, flat.kind
-    normal, outer = _normal_coefficients(model, yeq, vb)
+    m = np.minimum(np.maximum(model, 0), 8)                 # 8: ZIP, or no model the engine has
+    present = np.bincount(m, minlength=9).nonzero()[0]
+    normal, outer = _normal_coefficients(m, present, yeq, vb)
     # ZIP loads: one branch per part (Z, I, P), real and imaginary parts scaled separately
-    ex = np.flatnonzero(model == 8)
+    ex = (model == 8).nonzero()[0] if len(present) and present[-1] == 8 else ()
     if len(ex):
         zp = flat.zip
         parts_y = [yeq[ex].real * zp[:, j] + 1j * yeq[ex].imag * zp[:, j + 3] for j in range(3)]
