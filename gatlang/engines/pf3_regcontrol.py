@@ -86,34 +86,19 @@ def regulators(net: Network, system: System3) -> list[Regulator]:
     return out
 
 
-def control_voltages(regs: list[Regulator], system: System3, vx: np.ndarray) -> np.ndarray:
-    """|V_control| in volts on the PT secondary of every regulator, with line-drop compensation.
+def control_voltage(reg: Regulator, system: System3, vx: np.ndarray) -> float:
+    """|V_control| in volts on the PT secondary, with line-drop compensation.
 
     ``vx``: volts of every node with a 0 appended, so that ground (index -1) reads 0.
-    The current into the regulated winding is its row of the transformer's
-    primitive (at the present taps) times the terminal voltages; all regulators
-    are evaluated together on padded arrays (a regulator at a time cost more
-    than the solve between control rounds on a small feeder).
     """
-    reg_rows = system.regulated
-    width = max(len(reg_rows.terminals[r.xf]) for r in regs)
-    idx = np.full((len(regs), width), -1, dtype=np.int64)
-    row = np.zeros((len(regs), width), dtype=complex)
-    for j, r in enumerate(regs):
-        t = reg_rows.terminals[r.xf]
-        idx[j, :len(t)] = t
-        row[j, :len(t)] = reg_rows.prims[r.xf][r.base]
-    vt = vx[idx]
-    ends = np.asarray([(r.base, r.other) for r in regs])
-    pick = np.arange(len(regs))
-    i_in = np.einsum("ij,ij->i", row, vt)
-    ratio = np.asarray([(r.ptratio, r.ctprim) for r in regs]).T
-    ldc = np.asarray([r.ldc for r in regs])
-    return np.abs((vt[pick, ends[:, 0]] - vt[pick, ends[:, 1]]) / ratio[0] + ldc * i_in / ratio[1])
+    vt = vx[system.regulated.terminals[reg.xf]]
+    i_in = system.regulated.prims[reg.xf][reg.base] @ vt
+    return abs((vt[reg.base] - vt[reg.other]) / reg.ptratio + reg.ldc * i_in / reg.ctprim)
 
 
-def wanted_change(reg: Regulator, vact: float) -> float:
-    """The tap change (pu) the control asks for at control voltage ``vact``, 0 when it is in band."""
+def wanted_change(reg: Regulator, system: System3, vx: np.ndarray) -> float:
+    """The tap change (pu) the control asks for, 0 when the control voltage is in band."""
+    vact = control_voltage(reg, system, vx)
     if abs(reg.vreg - vact) <= reg.band / 2.0:
         return 0.0
     boost = (reg.vreg - vact) * reg.ptratio / reg.vbase
@@ -133,13 +118,11 @@ def regulator_actions(regs: list[Regulator], system: System3, v_full: np.ndarray
     """((delay, regulator, new tap) of every regulator that moves, regulators stuck at a tap limit)."""
     acts: list[tuple[float, Regulator, float]] = []
     at_limit: list[str] = []
-    if not regs:
-        return acts, at_limit
-    vact = control_voltages(regs, system, np.append(v_full, 0.0)).tolist()
-    for reg, v in zip(regs, vact):
+    vx = np.append(v_full, 0.0)
+    for reg in regs:
         row = system.regulated.rows[reg.xf]
         tap = (row["taps_pu"] or [1.0] * len(row["kv"]))[reg.winding]
-        wanted = wanted_change(reg, v)
+        wanted = wanted_change(reg, system, vx)
         new = static_step(reg, tap, wanted)
         if wanted != 0.0 and new == tap:
             at_limit.append(reg.name)
