@@ -62,9 +62,10 @@ class _Stamps:
         computed in groups (by size, by connection) still stamps row after row.
         """
         pieces = [p for p in pieces if p[2].size]
-        if len(pieces) == 1:
-            self.add(pieces[0][1], pieces[0][2])
-        elif pieces:
+        if all(a[0][-1] < b[0][0] for a, b in zip(pieces[:-1], pieces[1:])):     # groups one after another
+            for _, idx, prim in pieces:
+                self.add(idx, prim)
+        else:
             parts = [_entries(idx, prim) for _, idx, prim in pieces]
             live = [idx >= 0 for _, idx, _ in pieces]
             owner = np.concatenate([np.repeat(rows, ok.sum(axis=1) ** 2) for (rows, _, _), ok in zip(pieces, live)])
@@ -105,6 +106,15 @@ def _flatten(col) -> tuple[pa.Array, np.ndarray]:
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     return pc.list_flatten(arr), offsets
+
+
+def _lengths(col) -> np.ndarray:
+    """Length of every list of a list column (null = 0), without reading the values."""
+    arr = _array(col)
+    if not arr.null_count:
+        off = arr.offsets.to_numpy().astype(np.int64)
+        return off[1:] - off[:-1]
+    return pc.fill_null(pc.list_value_length(arr), 0).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _shared_offsets(arrays: list[pa.Array]) -> bool:
@@ -154,6 +164,7 @@ class _Columns:
         self._scalars: dict[str, np.ndarray] = {}
         self._blocks: dict[tuple, tuple[np.ndarray, np.ndarray] | None] = {}
         self._scalar_blocks: dict[tuple, np.ndarray] = {}
+        self._complex: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
     def _list(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(values as float with one trailing NaN slot, offsets) of list column `name`."""
@@ -227,6 +238,22 @@ class _Columns:
     def squares(self, names: tuple[str, ...], rows: np.ndarray, n: int) -> np.ndarray:
         """(len(names), len(rows), n, n): `square` of several list columns."""
         return self.gathers(names, rows, n * n, (0.0,) * len(names)).reshape(len(names), len(rows), n, n)
+
+    def complex_squares(self, pairs: tuple[tuple[str, str], ...], rows: np.ndarray, n: int) -> np.ndarray:
+        """(len(pairs), len(rows), n, n): ``square(re) + 1j * square(im)`` of (re, im) column pairs.
+
+        Why: the complex values are formed once on the flattened columns instead of once per
+        batch; element by element, the same arithmetic."""
+        names = sum(pairs, ())
+        block = self._block(names, (0.0,) * len(names))
+        if block is None:
+            parts = self.squares(names, rows, n)
+            return parts[0::2] + 1j * parts[1::2]
+        if pairs not in self._complex:
+            values, off = block
+            self._complex[pairs] = values[0::2] + 1j * values[1::2], off
+        values, off = self._complex[pairs]
+        return values[:, self._slots(off, rows, n * n, values.shape[1] - 1)].reshape(len(pairs), len(rows), n, n)
 
     def _scalar(self, name: str) -> np.ndarray:
         if name not in self._scalars:
@@ -381,8 +408,8 @@ class NodeIndex:
 
 # ------------------------------------------------------------------ lines
 
-#: series (r, x) and charging (g, b at each end) matrices of a line
-_LINE_MATRICES = ("r_ohm", "x_ohm", "g_from_s", "b_from_s", "g_to_s", "b_to_s")
+#: series impedance and the charging admittance at each end of a line, as (real, imaginary) columns
+_LINE_MATRICES = (("r_ohm", "x_ohm"), ("g_from_s", "b_from_s"), ("g_to_s", "b_to_s"))
 
 
 def _lines(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
@@ -395,14 +422,14 @@ def _lines(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
     live = _numbers(_array(t.column("status")), False).astype(bool) & (size > 0)
     for n in np.bincount(size[live]).nonzero()[0].tolist():       # the sizes in use, ascending
         sel = (live & (size == n)).nonzero()[0]
-        r, x, g_from, b_from, g_to, b_to = c.squares(_LINE_MATRICES, sel, n)
-        ys = np.linalg.inv(r + 1j * x)
+        z, y_from, y_to = c.complex_squares(_LINE_MATRICES, sel, n)
+        ys = np.linalg.inv(z)
         minus_ys = -ys
         prim = np.empty((len(sel), 2 * n, 2 * n), dtype=complex)     # [[ys + yf, -ys], [-ys, ys + yt]]
-        prim[:, :n, :n] = ys + (g_from + 1j * b_from)
+        prim[:, :n, :n] = ys + y_from
         prim[:, :n, n:] = minus_ys
         prim[:, n:, :n] = minus_ys
-        prim[:, n:, n:] = ys + (g_to + 1j * b_to)
+        prim[:, n:, n:] = ys + y_to
         st.add(np.concatenate([f.of_rows(sel, n), to.of_rows(sel, n)], axis=1), prim)
 
 
@@ -592,8 +619,7 @@ def _structures(cols: _Columns) -> tuple[np.ndarray, list[tuple]]:
     is anything but ``wye`` is modelled as a delta, as in `_primitives`.
     """
     t = cols.table
-    kv_off = cols._list("kv")[1]
-    nw = kv_off[1:] - kv_off[:-1]
+    nw = _lengths(t.column("kv"))
     nph = _numbers(_array(t.column("phases")), 0).astype(np.int64)
     nph[nph == 0] = 3
     conn, off = _flatten(t.column("connections"))
@@ -617,9 +643,8 @@ def _structures(cols: _Columns) -> tuple[np.ndarray, list[tuple]]:
 
 
 #: list and scalar columns of the winding model, with the value a missing one reads as
-_WINDING_LISTS = (("kv", "r_pct", "taps_pu"), (np.nan, np.nan, 1.0))
-_WINDING_SCALARS = (("xhl_pct", "xht_pct", "xlt_pct", "noloadloss_pct", "imag_pct", "ppm_antifloat"),
-                    (np.nan, np.nan, np.nan, 0.0, 0.0, 0.0))
+_WINDING_LISTS = (("kv", "r_pct", "taps_pu", "kva"), (np.nan, np.nan, 1.0, np.nan))
+_WINDING_SCALARS = (("noloadloss_pct", "imag_pct", "ppm_antifloat"), (0.0, 0.0, 0.0))
 
 
 def _windings(cols: _Columns, rows: np.ndarray, nw: int, nph: np.ndarray, wye: np.ndarray
@@ -630,11 +655,16 @@ def _windings(cols: _Columns, rows: np.ndarray, nw: int, nph: np.ndarray, wye: n
     The arithmetic of `_terminal_y` and `_primitives`, element by element, with the structure's
     constants (phases, line-to-neutral divisor) as per-row arrays: one batch serves every
     structure of `nw` windings."""
-    kv, r_pct, taps = cols.gathers(_WINDING_LISTS[0], rows, nw, _WINDING_LISTS[1])
-    xhl, xht, xlt, noloadloss, imag, ppm = cols.scalars(_WINDING_SCALARS[0], rows, _WINDING_SCALARS[1])
-    kva1 = cols.first("kva", rows)
+    if cols._block(*_WINDING_LISTS) is not None:         # kva per winding: its first is the gathered one
+        kv, r_pct, taps, kva = cols.gathers(_WINDING_LISTS[0], rows, nw, _WINDING_LISTS[1])
+        kva1 = kva[:, 0]
+    else:
+        kv, r_pct, taps = cols.gathers(_WINDING_LISTS[0][:3], rows, nw, _WINDING_LISTS[1][:3])
+        kva1 = cols.first("kva", rows)
+    noloadloss, imag, ppm = cols.scalars(_WINDING_SCALARS[0], rows, _WINDING_SCALARS[1])
+    xnames = ("xhl_pct", "xht_pct", "xlt_pct") if nw > 2 else ("xhl_pct",)
+    xsc = cols.scalars(xnames, rows, (np.nan,) * len(xnames)).T / 100.0
     vbase = kv * 1e3 / np.where(wye & (nph[:, None] > 1), SQRT3, 1.0)         # `winding_vbase`
-    xsc = np.array([xhl, xht, xlt] if nw > 2 else [xhl]).T / 100.0
     yterm = _winding_y(nw, nph / (kva1 * 1e3), r_pct / 100.0, xsc, noloadloss - 1j * imag, vbase * taps)
     va_phase = kva1 * 1e3 / nph
     float_y = -1j * ppm[:, None] * 1e-6 * va_phase[:, None] / vbase ** 2 / 2.0
