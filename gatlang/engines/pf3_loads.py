@@ -33,7 +33,7 @@ from gatlang.diagnostics import Diagnostic, Span, warning
 from gatlang.engines import pf3_result as codes
 from gatlang.engines.pf3_cache import rows as table_rows
 from gatlang.network.model import Network
-from gatlang.network.ybus3 import _flatten, _numbers, _strings
+from gatlang.network.ybus3 import _flatten, _numbers
 
 SQRT3 = math.sqrt(3.0)
 #: the engine's Vlowpu (below it every model is a constant impedance)
@@ -222,6 +222,7 @@ class _Flat:
 
     @classmethod
     def concat(cls, parts: list["_Flat"]) -> "_Flat":
+        """The branches of ``parts``, one after the other."""
         if len(parts) == 1:
             return parts[0]
         return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__))
@@ -343,7 +344,9 @@ def _conductor_numbers(elements: list[_Elements], lookup) -> list[np.ndarray]:
         grid[np.arange(len(row)) - el.offsets[row], row] = el.nodes
         buses += [el.buses] * len(grid)
         nodes.append(grid.reshape(-1))
-    index = lookup(pa.concat_arrays(buses), nodes[0] if len(nodes) == 1 else np.concatenate(nodes))
+    index = np.zeros(0, dtype=int)                          # (no conductor at all)
+    if buses:                             # as int: the row code's dtype, whatever the numbering's
+        index = lookup(pa.concat_arrays(buses), nodes[0] if len(nodes) == 1 else np.concatenate(nodes)).astype(int)
     grids, start = [], 0
     for el, part in zip(elements, nodes):
         grids.append(index[start: start + len(part)].reshape(-1, len(el.size)))
@@ -352,6 +355,7 @@ def _conductor_numbers(elements: list[_Elements], lookup) -> list[np.ndarray]:
 
 
 def _empty_flat() -> _Flat:
+    """No branches (the dtypes the row code gives)."""
     i, f = np.zeros(0, dtype=int), np.zeros(0)
     return _Flat(i, i, np.zeros(0, dtype=complex), f, f, f, i, i, np.zeros(0, dtype=object), np.zeros((0, 6)))
 
@@ -422,8 +426,9 @@ def _load_elements(t: pa.Table, rows: np.ndarray, load_scale: float) -> tuple[_E
     conn = _column(t, "connection")
     wye = (np.full(len(rows), True) if conn is None
            else pc.is_in(conn, options=_WYE).to_numpy()[rows])
-    p = _floats(t, "p_mw", rows, 0.0, falsy=True) * 1e6 * load_scale
-    q = _floats(t, "q_mvar", rows, 0.0, falsy=True) * 1e6 * load_scale
+    p, q = _floats(t, "p_mw", rows, 0.0, falsy=True) * 1e6, _floats(t, "q_mvar", rows, 0.0, falsy=True) * 1e6
+    if load_scale != 1.0:                 # (times 1.0 changes nothing, not even a zero's sign)
+        p, q = p * load_scale, q * load_scale
     el = _elements(t, _LOAD, rows, wye, _floats(t, "vn_kv", rows, _DEFAULT_KV, falsy=True), p, q, model)
     el.zip = zipv
     if note is None:

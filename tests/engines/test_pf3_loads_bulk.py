@@ -120,7 +120,8 @@ def _with(net: Network, table: str, **columns: list) -> Network:
     the importer never writes, but a Parquet network may hold)."""
     t = net.tables[table]
     for name, values in columns.items():
-        t = t.set_column(t.schema.get_field_index(name), t.schema.field(name), pa.array(values, t.schema.field(name).type))
+        field = t.schema.field(name)
+        t = t.set_column(t.schema.get_field_index(name), field, pa.array(values, field.type))
     return dataclasses.replace(net, tables={**net.tables, table: t})
 
 
@@ -132,7 +133,7 @@ def test_nulls_and_odd_values(der_net: Network) -> None:
     n = der_net.table("loads").num_rows
     net = _with(der_net, "loads",
                 status=_cycle([True, None, True, False, True], n),
-                dss_model=_cycle([None, 0, None, 2, 8, None, 6], n),
+                dss_model=_cycle([None, 0, None, 2, 8, None, 6, 9, -1], n),
                 model=_cycle(["zip", "constant_impedance", None, "other", "constant_current", "zip"], n),
                 connection=_cycle([None, "", "wye", "delta", "Delta"], n),
                 vn_kv=_cycle([None, 0.0, 4.16, -0.0, 7.2], n),
@@ -152,6 +153,15 @@ def test_nulls_and_odd_values(der_net: Network) -> None:
     assert branches.n > 0
 
 
+def test_tables_in_several_chunks_and_generators_with_kv(der_net: Network) -> None:
+    """Tables read from Parquet or concatenated come in chunks; a generator table may carry a kV."""
+    tables = {k: pa.concat_tables([t.slice(0, 3), t.slice(3)]) for k, t in der_net.tables.items()}
+    gens = tables["generators"]
+    tables["generators"] = gens.append_column("vn_kv", pa.array(_cycle([None, 4.16, 0.0], gens.num_rows), pa.float64()))
+    assert tables["loads"].column("conn").num_chunks == 2
+    _assert_same(dataclasses.replace(der_net, tables=tables), load_scale=0.9)
+
+
 def test_no_buses_table_and_buses_without_kv(der_net: Network) -> None:
     """Generators take their bus's kV (none: the engine's default, 12.47 kV)."""
     buses = der_net.tables["buses"]
@@ -166,6 +176,9 @@ def test_empty_and_absent_tables(der_net: Network) -> None:
     off = _with(der_net, "loads", status=[False] * der_net.table("loads").num_rows)
     off.tables["generators"] = off.tables["generators"].slice(0, 0)
     _assert_same(off)
+    bare = only | {"loads": der_net.tables["loads"]}
+    assert _assert_same(_with(dataclasses.replace(der_net, tables=bare), "loads",
+                              conn=[[]] * der_net.table("loads").num_rows)).n == 0
 
 
 def test_many_approximations_are_counted(der_net: Network) -> None:
