@@ -610,16 +610,24 @@ def transformer_primitive(row: dict) -> tuple[np.ndarray, list[tuple[int, int]]]
     return transformer_primitives([row])[0], [(w, c) for w in range(nw) for c in range(nph + 1)]
 
 
-def _structures(cols: _Columns) -> tuple[np.ndarray, list[tuple]]:
+#: up to this many transformers, `_structures` reads them row by row (a few microseconds a row
+#: against some fifty array calls)
+_ROW_BY_ROW = 48
+
+
+def _structures(cols: _Columns, row_by_row: int = _ROW_BY_ROW) -> tuple[np.ndarray, list[tuple]]:
     """(structure number per row, -1 out of service; the structures in order of first appearance).
 
-    A structure is `_structure`'s tuple; it is read from the columns as numbers
-    (windings, phases, which windings are wye, lead/lag) so that grouping costs
-    one sort whatever the number of transformers.  A winding whose connection
-    is anything but ``wye`` is modelled as a delta, as in `_primitives`.
+    A structure is `_structure`'s tuple.  A winding whose connection is anything
+    but ``wye`` is modelled as a delta, as in `_primitives`; no connections means
+    every winding wye.  A few transformers are read row by row; more, from the
+    columns as numbers (windings, phases, which windings are wye, lead/lag), so
+    that grouping costs one sort whatever their number.
     """
     t = cols.table
     nw = _lengths(t.column("kv"))
+    if t.num_rows <= row_by_row:
+        return _structures_by_row(t, nw)
     nph = _numbers(_array(t.column("phases")), 0).astype(np.int64)
     nph[nph == 0] = 3
     conn, off = _flatten(t.column("connections"))
@@ -640,6 +648,18 @@ def _structures(cols: _Columns) -> tuple[np.ndarray, list[tuple]]:
     first, codes[live] = _distinct(key)
     return codes, [(w, p, tuple("wye" if (m >> k) & 1 else "delta" for k in range(c)), bool(lead))
                    for w, p, c, m, lead in zip(*(part[first].tolist() for part in parts))]
+
+
+def _structures_by_row(t, nw: np.ndarray) -> tuple[np.ndarray, list[tuple]]:
+    """`_structures` of a few transformers (`nw` windings each), row by row."""
+    conns, phases, shift, status = (t.column(c).to_pylist() for c in ("connections", "phases", "shift_deg", "status"))
+    codes = np.full(t.num_rows, -1, dtype=np.int64)
+    seen: dict[tuple, int] = {}
+    for r, n in enumerate(nw.tolist()):
+        if status[r]:
+            kinds = tuple("wye" if c == "wye" else "delta" for c in conns[r]) if conns[r] else ("wye",) * n
+            codes[r] = seen.setdefault((n, phases[r] or 3, kinds, (shift[r] or 0.0) < 0), len(seen))
+    return codes, list(seen)
 
 
 #: list and scalar columns of the winding model, with the value a missing one reads as
