@@ -546,13 +546,18 @@ def transformer_terminal_y(rows: list[dict]) -> np.ndarray:
 
 
 @lru_cache(maxsize=None)
-def _winding_ends(structure: tuple) -> tuple[tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...],
-                                              tuple[tuple[int, int], ...]]:
-    """(per phase: the primitive terminals (winding, conductor) of both ends of every winding, in
-    `_winding_y`'s order, as row and column indices of their block and as the block's diagonal;
-    (winding, terminal) of every wye neutral) of transformers of `structure` (`transformer_primitives`)."""
+def _winding_ends(structure: tuple) -> tuple[tuple[tuple, ...], tuple[tuple[int, int], ...]]:
+    """Where `_place` adds each phase of transformers of `structure` (`transformer_primitives`).
+
+    Per phase: the primitive terminals (winding, conductor) of both ends of every winding, in
+    `_winding_y`'s order, as an index of their block in the (m, K, K) primitive and as an index
+    of the block's diagonal in the (m, K, K) primitive or, flag set, in its (m, K * K) flat view;
+    then (winding, terminal) of every wye neutral.  Why the slices: the ends of a single-phase
+    wye transformer are consecutive terminals, and a slice costs a fraction of a fancy index.
+    """
     nw, nph, conns, leading = structure
     ncond = nph + 1
+    size = nw * ncond
     step = -1 if conns[0] == "delta" and conns[1] == "wye" else 1
     step = -step if leading else step
     phases = []
@@ -562,10 +567,13 @@ def _winding_ends(structure: tuple) -> tuple[tuple[tuple[np.ndarray, np.ndarray,
             lo = nph if conns[w] == "wye" else ((ph + step) % nph if nph > 1 else 1)
             ends += [w * ncond + ph, w * ncond + lo]
         e = np.asarray(ends)
-        phases.append((e[:, None], e[None, :], e))
-    for block in phases:
-        for a in block:
-            a.flags.writeable = False
+        e.flags.writeable = False
+        a, b = ends[0], ends[-1] + 1
+        if ends == list(range(a, b)):
+            phases.append(((slice(None), slice(a, b), slice(a, b)),
+                           (slice(None), slice(a * (size + 1), (b - 1) * (size + 1) + 1, size + 1)), True))
+        else:
+            phases.append(((slice(None), e[:, None], e[None, :]), (slice(None), e, e), False))
     return tuple(phases), tuple((w, w * ncond + nph) for w in range(nw) if conns[w] == "wye")
 
 
@@ -575,10 +583,11 @@ def _place(structure: tuple, yterm: np.ndarray, float_y: np.ndarray) -> np.ndarr
     nw, nph = structure[0], structure[1]
     phases, neutrals = _winding_ends(structure)
     prim = np.zeros((len(yterm), nw * (nph + 1), nw * (nph + 1)), dtype=complex)
+    flat = prim.reshape(len(yterm), -1)
     at_ends = float_y.repeat(2, axis=1)
-    for rows, cols, diagonal in phases:
-        prim[:, rows, cols] += yterm
-        prim[:, diagonal, diagonal] += at_ends
+    for block, diagonal, on_flat in phases:
+        prim[block] += yterm
+        (flat if on_flat else prim)[diagonal] += at_ends
     for w, n in neutrals:
         prim[:, n, n] += float_y[:, w]
     return prim
@@ -681,9 +690,10 @@ def _windings(cols: _Columns, rows: np.ndarray, nw: int, nph: np.ndarray, wye: n
     else:
         kv, r_pct, taps = cols.gathers(_WINDING_LISTS[0][:3], rows, nw, _WINDING_LISTS[1][:3])
         kva1 = cols.first("kva", rows)
-    noloadloss, imag, ppm = cols.scalars(_WINDING_SCALARS[0], rows, _WINDING_SCALARS[1])
     xnames = ("xhl_pct", "xht_pct", "xlt_pct") if nw > 2 else ("xhl_pct",)
-    xsc = cols.scalars(xnames, rows, (np.nan,) * len(xnames)).T / 100.0
+    scalars = cols.scalars(_WINDING_SCALARS[0] + xnames, rows, _WINDING_SCALARS[1] + (np.nan,) * len(xnames))
+    noloadloss, imag, ppm = scalars[:3]
+    xsc = scalars[3:].T / 100.0
     vbase = kv * 1e3 / np.where(wye & (nph[:, None] > 1), SQRT3, 1.0)         # `winding_vbase`
     yterm = _winding_y(nw, nph / (kva1 * 1e3), r_pct / 100.0, xsc, noloadloss - 1j * imag, vbase * taps)
     va_phase = kva1 * 1e3 / nph
