@@ -12,8 +12,6 @@ recorded in run.json.
 """
 from __future__ import annotations
 
-import contextlib
-import gc
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any, Callable
 
 from gatlang import __version__
 from gatlang.diagnostics import DiagnosticSink, GatError
+from gatlang.runtime.collector import collector_paused
 from gatlang.runtime.hashing import hash_parts, source_hash
 from gatlang.semantics.check import Checker, Scope, network_scope
 from gatlang.semantics.program import Program, load_program
@@ -294,25 +293,6 @@ def _hash_inputs(c: Compilation) -> None:
         c.source_hashes[name] = source_hash(digest, deps)
 
 
-@contextlib.contextmanager
-def _collector_paused(pause: bool):
-    """Pause Python's cyclic garbage collector while a model is built.
-
-    Why: building a Pyomo model allocates millions of objects and no garbage
-    cycles; each full collection walks the whole heap (the models of earlier
-    steps included), which cost 93 s of a 213 s 24-period study on a 10k-bus
-    feeder (benchmarks/opf_large.py).  Reference counting still frees memory.
-    """
-    if not pause or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def _run_step(c: Compilation, step: Step) -> None:
     step.parts = _step_parts(c, step)
     step.key = c.store.step_key(step.run.name, step.scenario, step.parts)
@@ -330,7 +310,7 @@ def _run_step(c: Compilation, step: Step) -> None:
     for name, fn in STEP_PASSES:
         started = time.perf_counter()
         try:
-            with _collector_paused(name == "elaborate"):
+            with collector_paused(name == "elaborate"):
                 fn(c, step)
         except GatError as exc:
             step.sink.extend(exc.diagnostics)

@@ -38,6 +38,7 @@ from gatlang.engines.pf3_linear import linear_solver
 from gatlang.engines.pf3_regcontrol import final_taps
 from gatlang.engines.pf3_regcontrol import regulators as find_regulators
 from gatlang.engines.pf3_result import PF3Result, Solve3Outcome, name_nodes
+from gatlang.runtime.collector import collector_paused
 from gatlang.engines.pf3_system import System3, build_system, no_source_error
 from gatlang.network.model import Network
 
@@ -141,6 +142,12 @@ def solve_unbalanced(net: Network, *, method: str = "fixed_point", tol: float = 
     be simulated are reported as warnings (GAT0811-GAT0813).
     """
     started = time.perf_counter()
+    with collector_paused():
+        return _solve(net, method, tol, max_iter, regulators, load_scale, pv_scale, span, started)
+
+
+def _solve(net: Network, method: str, tol: float, max_iter: int, regulators: str, load_scale: float,
+           pv_scale: float, span: Span | None, started: float) -> PF3Result:
     bad = _options_error(method, regulators, tol, max_iter, load_scale, pv_scale, span)
     if bad is not None:
         return _failed(method, [bad], started)
