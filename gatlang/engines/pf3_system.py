@@ -69,6 +69,7 @@ class _StampPlan:
     all_lc: np.ndarray
     live: np.ndarray
     all_scale: np.ndarray
+    distinct: bool = True  # no two entries land on one position (a plain fancy add will do)
 
 
 @dataclass
@@ -241,7 +242,10 @@ class System3:
             self._add_outside(plan, x)
             return
         xv = x[plan.sel] * plan.scale
-        np.add.at(self.ypu.data, plan.pos, xv)
+        if plan.distinct:
+            self.ypu.data[plan.pos] += xv
+        else:
+            np.add.at(self.ypu.data, plan.pos, xv)
         self.changes.append((plan.lr, plan.lc, xv))
         if key not in self._stamped:
             self._stamped.add(key)
@@ -267,14 +271,23 @@ class System3:
         pos = np.where(live, self._entry_positions(np.where(live, lr, 0), np.where(live, lc, 0)), -1)
         held = live & (pos >= 0)
         scale = np.where(live, self.vbase[np.maximum(r, 0)] * self.vbase[np.maximum(c, 0)], 0) / SBASE
+        # every per-plan array as a slice of one computed for all: element k owns [bound[k], bound[k+1])
+        bound = np.r_[0, np.cumsum(sizes * sizes)]
+        element = np.repeat(np.arange(len(elements)), sizes * sizes)
+        sel, out = np.flatnonzero(held), np.flatnonzero(live & ~held)
+        sel_at, out_at = np.searchsorted(sel, bound), np.searchsorted(out, bound)
+        m = self.n + 1
+        touched = np.unique(np.r_[element[sel] * m + lr[sel], element[sel] * m + lc[sel]])
+        touched_at = np.searchsorted(touched, np.arange(len(elements) + 1) * m)
+        spots = np.unique(element[sel] * (len(self.ypu.data) + 1) + pos[sel])
+        distinct = np.bincount(spots // (len(self.ypu.data) + 1), minlength=len(elements)) == np.diff(sel_at)
         plans = []
-        for start, end in zip(np.r_[0, np.cumsum(sizes * sizes)[:-1]], np.cumsum(sizes * sizes)):
-            part = slice(start, end)
-            sel = np.flatnonzero(held[part])
-            plr, plc = lr[part], lc[part]
-            plans.append(_StampPlan(sel, np.flatnonzero(live[part] & ~held[part]), pos[part][sel], plr[sel], plc[sel],
-                                    scale[part][sel], np.unique(np.r_[plr[sel], plc[sel]]), plr, plc, live[part],
-                                    scale[part]))
+        for k in range(len(elements)):
+            a, b = bound[k], bound[k + 1]
+            ks = sel[sel_at[k]:sel_at[k + 1]]
+            plans.append(_StampPlan(ks - a, out[out_at[k]:out_at[k + 1]] - a, pos[ks], lr[ks], lc[ks], scale[ks],
+                                    touched[touched_at[k]:touched_at[k + 1]] - k * m, lr[a:b], lc[a:b], live[a:b],
+                                    scale[a:b], bool(distinct[k])))
         return plans
 
     def _add_outside(self, plan: "_StampPlan", x: np.ndarray) -> None:
