@@ -176,7 +176,7 @@ class _Columns:
             self._lists[name] = flat, off
         return self._lists[name]
 
-    def _block(self, names: tuple[str, ...], fills: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray] | None:
+    def block(self, names: tuple[str, ...], fills: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray] | None:
         """(values (len(names), L + 1), offsets) of list columns that share their offsets (one gather
         serves them all: the matrix columns of an element class), a missing value of column i
         read as `fills[i]`; None if the offsets differ."""
@@ -220,7 +220,7 @@ class _Columns:
 
     def gathers(self, names: tuple[str, ...], rows: np.ndarray, width: int, fills: tuple[float, ...]) -> np.ndarray:
         """(len(names), len(rows), width): `gather` of several list columns, `fills[i]` for column i."""
-        block = self._block(names, fills)
+        block = self.block(names, fills)
         if block is None:
             return np.stack([self.gather(name, rows, width, fill) for name, fill in zip(names, fills)])
         values, off = block
@@ -245,7 +245,7 @@ class _Columns:
         Why: the complex values are formed once on the flattened columns instead of once per
         batch; element by element, the same arithmetic."""
         names = sum(pairs, ())
-        block = self._block(names, (0.0,) * len(names))
+        block = self.block(names, (0.0,) * len(names))
         if block is None:
             parts = self.squares(names, rows, n)
             return parts[0::2] + 1j * parts[1::2]
@@ -259,12 +259,6 @@ class _Columns:
         if name not in self._scalars:
             self._scalars[name] = _numbers(_array(self.table.column(name)), np.nan).astype(float)
         return self._scalars[name]
-
-    def scalar(self, name: str, rows: np.ndarray, fill: float) -> np.ndarray:
-        """Numeric column `name` at `rows`, nulls read as `fill`."""
-        out = self._scalar(name)[rows]
-        out[np.isnan(out)] = fill
-        return out
 
     def scalars(self, names: tuple[str, ...], rows: np.ndarray, fills: tuple[float, ...]) -> np.ndarray:
         """(len(names), len(rows)): `scalar` of several columns, `fills[i]` for column i."""
@@ -301,9 +295,10 @@ def _same_type(arrays: list[pa.Array]) -> list[pa.Array]:
 _NODE_SPAN = 256
 _NODE_SHIFT = 128
 
-#: (class, table, bus column, node-list column) of every element class with one bus per row
-_ONE_BUS = (("lines.from", "lines", "from_bus", "f_conn"), ("lines.to", "lines", "to_bus", "t_conn"))
-_ONE_BUS_AFTER = (("shunts", "shunts", "bus", "conn"), ("sources", "sources", "bus", "conn"))
+#: (class, table, bus column, node-list column) of the element classes with one bus per row that
+#: name buses before the transformers do, and after
+_BEFORE_TRANSFORMERS = (("lines.from", "lines", "from_bus", "f_conn"), ("lines.to", "lines", "to_bus", "t_conn"))
+_AFTER_TRANSFORMERS = (("shunts", "shunts", "bus", "conn"), ("sources", "sources", "bus", "conn"))
 
 
 class NodeIndex:
@@ -329,9 +324,9 @@ class NodeIndex:
         # winding w of transformer r is the (w - win_off[r])-th bus of that row
         row = _rows_of(win_off)
         winding_bus = bus_off[row] + np.arange(len(row)) - win_off[row]
-        before = [(net.table(t), b, c) for _, t, b, c in _ONE_BUS]
-        after = [(net.table(t), b, c) for _, t, b, c in _ONE_BUS_AFTER]
-        # one entry (a bus with its node list) per bus-table row, element row or winding
+        before = [(net.table(t), b, c) for _, t, b, c in _BEFORE_TRANSFORMERS]
+        after = [(net.table(t), b, c) for _, t, b, c in _AFTER_TRANSFORMERS]
+        # one entry (a bus with its node list) per bus-table row, element row or winding, in naming order
         names = [_strings(buses.column("bus"))] + [_strings(t.column(b)) for t, b, _ in before] + [_strings(wbus)] + \
             [_strings(t.column(b)) for t, b, _ in after]
         lists = _same_type([_array(buses.column("phases"))] + [_array(t.column(c)) for t, _, c in before] +
@@ -341,16 +336,18 @@ class NodeIndex:
         self._dictionary: pa.Array = enc.dictionary
         codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         start = list(accumulate([0] + [len(a) for a in names]))             # of each name array in codes
-        entry = np.concatenate((codes[:start[3]], codes[start[3]:start[4]][winding_bus], codes[start[4]:]))
+        a, b = start[1 + len(before)], start[2 + len(before)]                # the windings' buses
+        entry = np.concatenate((codes[:a], codes[a:b][winding_bus], codes[b:]))
         node = _numbers(nodes).astype(np.int64)
         named = node > 0
         named[:off[len(names[0])]] = True        # the buses table numbers every phase it lists
         index = self._number(entry.repeat(off[1:] - off[:-1]), node, named)
         first = list(accumulate([0] + [len(a) for a in lists]))             # of each class's entries
+        classes = [c[0] for c in _BEFORE_TRANSFORMERS] + ["transformers"] + [c[0] for c in _AFTER_TRANSFORMERS]
         self.terminals: dict[str, _Terminals] = {
-            name: _Terminals(off[first[k + 1]:first[k + 2] + 1], index)
-            for k, name in enumerate(["lines.from", "lines.to", None, "shunts", "sources"]) if name}
-        self.terminals["transformers"] = _Terminals(off[first[3] + win_off], index)
+            name: _Terminals(off[first[k + 1]:first[k + 2] + 1], index) for k, name in enumerate(classes)}
+        xf_start = first[1 + len(_BEFORE_TRANSFORMERS)]           # (transformers: by row, not by winding)
+        self.terminals["transformers"] = _Terminals(off[xf_start + win_off], index)
 
     def _number(self, code: np.ndarray, node: np.ndarray, named: np.ndarray) -> np.ndarray:
         """Number the distinct named (bus code, node) pairs in (code, node) order; sets ``_keys`` and
@@ -358,7 +355,7 @@ class NodeIndex:
         if not named.any():
             self._keys = np.zeros(0, dtype=np.int64)
             self.names: list[str] = []
-            return np.full(len(node), -1, dtype=np.int64)
+            return np.full(len(node), -1, dtype=np.int32)
         lo = int(node[named].min())
         span = int(node[named].max()) - lo + 1
         cell = np.where(named, code * span + (node - lo), 0)
@@ -413,6 +410,7 @@ _LINE_MATRICES = (("r_ohm", "x_ohm"), ("g_from_s", "b_from_s"), ("g_to_s", "b_to
 
 
 def _lines(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
+    """In-service lines, one batch (and one ``inv``) per number of conductors, smallest first."""
     t = net.table("lines")
     if t.num_rows == 0:
         return
@@ -454,7 +452,7 @@ class TransformerBatch:
     Why: the winding model is the same arithmetic for every transformer of a
     structure, so it runs once per structure on (m, ...) arrays; the batch is
     read from table rows (`from_rows`, a few regulators).  The matrix builder
-    reads the same quantities straight from the table's columns (`_Windings`).
+    reads the same quantities straight from the table's columns (`_windings`).
     """
 
     nw: int
@@ -624,7 +622,7 @@ def transformer_primitive(row: dict) -> tuple[np.ndarray, list[tuple[int, int]]]
 _ROW_BY_ROW = 48
 
 
-def _structures(cols: _Columns, row_by_row: int = _ROW_BY_ROW) -> tuple[np.ndarray, list[tuple]]:
+def _structures(t: pa.Table, row_by_row: int = _ROW_BY_ROW) -> tuple[np.ndarray, list[tuple]]:
     """(structure number per row, -1 out of service; the structures in order of first appearance).
 
     A structure is `_structure`'s tuple.  A winding whose connection is anything
@@ -633,7 +631,6 @@ def _structures(cols: _Columns, row_by_row: int = _ROW_BY_ROW) -> tuple[np.ndarr
     columns as numbers (windings, phases, which windings are wye, lead/lag), so
     that grouping costs one sort whatever their number.
     """
-    t = cols.table
     nw = _lengths(t.column("kv"))
     if t.num_rows <= row_by_row:
         return _structures_by_row(t, nw)
@@ -684,7 +681,7 @@ def _windings(cols: _Columns, rows: np.ndarray, nw: int, nph: np.ndarray, wye: n
     The arithmetic of `_terminal_y` and `_primitives`, element by element, with the structure's
     constants (phases, line-to-neutral divisor) as per-row arrays: one batch serves every
     structure of `nw` windings."""
-    if cols._block(*_WINDING_LISTS) is not None:         # kva per winding: its first is the gathered one
+    if cols.block(*_WINDING_LISTS) is not None:         # kva per winding: its first is the gathered one
         kv, r_pct, taps, kva = cols.gathers(_WINDING_LISTS[0], rows, nw, _WINDING_LISTS[1])
         kva1 = kva[:, 0]
     else:
@@ -702,11 +699,13 @@ def _windings(cols: _Columns, rows: np.ndarray, nw: int, nph: np.ndarray, wye: n
 
 
 def _transformers(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
+    """In-service transformers: winding models batched by number of windings, primitives placed and
+    stamped structure by structure, in order of first appearance."""
     t = net.table("transformers")
     if t.num_rows == 0:
         return
     terms, cols = nodes.terminals["transformers"], _Columns(t)
-    codes, structures = _structures(cols)
+    codes, structures = _structures(t)
     sel = [(codes == g).nonzero()[0] for g in range(len(structures))]
     winding = {}                             # structure number -> (yterm, float_y)
     for nw in sorted({s[0] for s in structures}):

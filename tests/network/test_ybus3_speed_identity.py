@@ -74,8 +74,8 @@ def _odd_transformers(net: Network) -> pa.Table:
 @pytest.mark.parametrize("odd", [False, True])
 def test_structures_row_by_row_equal_columnwise(ieee123: Network, odd: bool) -> None:
     t = _odd_transformers(ieee123) if odd else ieee123.table("transformers")
-    by_row = ybus3._structures(ybus3._Columns(t), row_by_row=t.num_rows)
-    columnwise = ybus3._structures(ybus3._Columns(t), row_by_row=0)
+    by_row = ybus3._structures(t, row_by_row=t.num_rows)
+    columnwise = ybus3._structures(t, row_by_row=0)
     np.testing.assert_array_equal(by_row[0], columnwise[0])
     assert by_row[1] == columnwise[1]
 
@@ -126,7 +126,7 @@ def test_transformer_stamps_equal_one_structure_at_a_time(ieee123: Network, odd:
     ybus3._transformers(net, nodes, ours)
     t = net.table("transformers")
     rows = t.to_pylist()
-    codes, structures = ybus3._structures(ybus3._Columns(t))
+    codes, structures = ybus3._structures(t)
     terms, reference = nodes.terminals["transformers"], ybus3._Stamps()
     for g in range(len(structures)):
         sel = np.flatnonzero(codes == g)
