@@ -356,8 +356,9 @@ class NodeIndex:
             self._keys = np.zeros(0, dtype=np.int64)
             self.names: list[str] = []
             return np.full(len(node), -1, dtype=np.int32)
-        lo = int(node[named].min())
-        span = int(node[named].max()) - lo + 1
+        used = node[named]
+        lo = int(used.min())
+        span = int(used.max()) - lo + 1
         cell = np.where(named, code * span + (node - lo), 0)
         grid = np.zeros(len(self._dictionary) * span, dtype=bool)
         grid[cell[named]] = True
