@@ -355,3 +355,34 @@ def compensation_gain(u: np.ndarray, rows: np.ndarray, cols: np.ndarray, vals: n
                 s += d[i, m] * store[store_rows[j], u[m]]
             a[i, j] += s
     return np.linalg.solve(a, d)
+
+
+@njit(cache=True, nogil=True)
+def retap_into(scaled: np.ndarray, fixed: np.ndarray, winding: np.ndarray, taps: np.ndarray, old: np.ndarray,
+               sel: np.ndarray, outside: np.ndarray, pos: np.ndarray, scale: np.ndarray,
+               data: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """A regulated transformer's primitive at new ``taps``, and its change stamped into ``data``.
+
+    The primitive is `pf3_system.Regulated.primitive_at`'s ``D scaled D + fixed``
+    (``D`` = 1 / tap of each terminal's winding); the change from ``old`` is
+    added at the positions of its `pf3_system._StampPlan` (``sel``, ``pos``,
+    ``scale``: siemens to per unit) as `System3.stamp` does.  Returns (primitive,
+    the per-unit values added, True) -- or, when a changed entry falls outside
+    the matrix's pattern (``outside``), (primitive, nothing, False) with ``data``
+    untouched, for the caller to rebuild the matrix.
+    """
+    t = len(winding)
+    prim = np.empty((t, t), dtype=np.complex128)
+    for i in range(t):
+        di = 1.0 / taps[winding[i]]
+        for j in range(t):
+            prim[i, j] = di * scaled[i, j] * (1.0 / taps[winding[j]]) + fixed[i, j]
+    new, before = prim.ravel(), old.ravel()
+    for o in outside:
+        if new[o] - before[o] != 0:
+            return prim, np.empty(0, dtype=np.complex128), False
+    xv = np.empty(len(sel), dtype=np.complex128)
+    for q in range(len(sel)):
+        xv[q] = (new[sel[q]] - before[sel[q]]) * scale[q]
+        data[pos[q]] += xv[q]
+    return prim, xv, True

@@ -37,7 +37,7 @@ import scipy.sparse as sp
 
 from gatlang.diagnostics import Diagnostic, Span, error, warning
 from gatlang.engines import pf3_result as codes
-from gatlang.engines.pf3_kernels import mismatch_into, reachable
+from gatlang.engines.pf3_kernels import mismatch_into, reachable, retap_into
 from gatlang.engines.pf3_loads import LoadBranches, build_load_branches
 from gatlang.network.model import Network
 from gatlang.network.perunit3 import voltage_bases
@@ -246,6 +246,10 @@ class System3:
             self.ypu.data[plan.pos] += xv
         else:
             np.add.at(self.ypu.data, plan.pos, xv)
+        self._record(key, plan, xv)
+
+    def _record(self, key: bytes, plan: "_StampPlan", xv: np.ndarray) -> None:
+        """Log a stamp made in place (`changes`, `changed_nodes`) and bump the matrix version."""
         self.changes.append((plan.lr, plan.lc, xv))
         if key not in self._stamped:
             self._stamped.add(key)
@@ -321,8 +325,18 @@ class System3:
             for idx, plan in zip(reg.terminals, self._stamp_plans(reg.terminals)):
                 self._plans[np.asarray(idx).tobytes()] = plan
         for k, taps in changes.items():
-            prim = reg.primitive_at(k, taps)
-            self.stamp(reg.terminals[k], prim - reg.prims[k])
+            key = reg.terminals[k].tobytes()
+            plan = self._plans.get(key)
+            prim = None
+            if plan is not None:         # the primitive and its stamp in one compiled call
+                prim, xv, done = retap_into(reg.scaled[k], reg.fixed[k], reg.winding[k],
+                                            np.asarray(taps, dtype=float), reg.prims[k], plan.sel, plan.outside,
+                                            plan.pos, plan.scale, self.ypu.data)
+                if done:
+                    self._record(key, plan, xv)
+            if plan is None or not done:
+                prim = reg.primitive_at(k, taps) if prim is None else prim
+                self.stamp(reg.terminals[k], prim - reg.prims[k])
             reg.rows[k], reg.prims[k] = dict(reg.rows[k], taps_pu=list(taps)), prim
 
 
