@@ -41,8 +41,8 @@ from gatlang.engines.pf3_kernels import mismatch_into, reachable, retap_into
 from gatlang.engines.pf3_loads import LoadBranches, build_load_branches
 from gatlang.network.model import Network
 from gatlang.network.perunit3 import voltage_bases
-from gatlang.engines.pf3_cache import NETWORK_TABLES, memo, primitives, ybus_indexed
-from gatlang.network.ybus3 import NodeIndex, source_emf, source_impedance
+from gatlang.engines.pf3_cache import NETWORK_TABLES, memo, ybus_indexed
+from gatlang.network.ybus3 import NodeIndex, source_emf, source_impedance, transformer_primitive_parts
 
 SQRT3 = math.sqrt(3.0)
 SBASE = 1e6   # VA
@@ -411,15 +411,9 @@ def _regulated(net: Network, nodes: NodeMap) -> Regulated:
     terms = nodes.terminals["transformers"]
     terminals = [terms.index[terms.offsets[i]:terms.offsets[i + 1]].astype(np.int64) for i in pos]
     winding = [np.repeat(np.arange(len(r["kv"])), int(r["phases"] or 3) + 1) for r in rows]
-    # the tap-scaled part (taps 1, no anti-float shunts) and the shunts alone, in one batched call
-    at_one = [dict(r, taps_pu=[1.0] * len(r["kv"])) for r in rows]
-    floating = [k for k, r in enumerate(rows) if r.get("ppm_antifloat")]
-    prims = primitives([dict(r, ppm_antifloat=0.0) for r in at_one] + [at_one[k] for k in floating])
-    scaled = prims[:len(rows)]
-    fixed = [np.zeros_like(p) for p in scaled]
-    for k, p in zip(floating, prims[len(rows):]):
-        fixed[k] = p - scaled[k]
-    out = Regulated(rows, [r["transformer"] for r in rows], terminals, [], scaled, fixed, winding)
+    parts = transformer_primitive_parts(rows)
+    out = Regulated(rows, [r["transformer"] for r in rows], terminals, [], [p[0] for p in parts],
+                    [p[1] for p in parts], winding)
     out.prims = [out.primitive_at(k, r["taps_pu"] or [1.0] * len(r["kv"])) for k, r in enumerate(rows)]
     return out
 

@@ -392,16 +392,21 @@ class NodeIndex:
         than the solve of a small feeder.
         """
         nodes = np.asarray(nodes, dtype=np.int64)
-        if not len(nodes):
-            return np.zeros(0, dtype=np.int64)
-        code = pc.index_in(_strings(pa.array(buses) if isinstance(buses, list) else buses),
-                           value_set=self._dictionary).to_numpy(zero_copy_only=False)
-        known = ~np.isnan(code) if code.dtype.kind == "f" else np.ones(len(code), dtype=bool)
-        key = self._key(np.where(known, np.nan_to_num(code), 0).astype(np.int64), nodes)
-        pos = np.minimum(np.searchsorted(self._keys, key), max(len(self._keys) - 1, 0))
-        hit = known & (nodes > 0) & (len(self._keys) > 0)
-        hit &= self._keys[pos] == key if len(self._keys) else False
-        return np.where(hit, pos, -1)
+        if not len(nodes) or not len(self._keys):
+            return np.full(len(nodes), -1, dtype=np.int64)
+        names = buses if isinstance(buses, list) else _array(buses).to_pylist()
+        code_of = self._code_of
+        code = np.fromiter((code_of.get(b, -1) for b in names), dtype=np.int64, count=len(names))
+        known = code >= 0
+        key = self._key(np.where(known, code, 0), nodes)
+        pos = np.minimum(np.searchsorted(self._keys, key), len(self._keys) - 1)
+        return np.where(known & (nodes > 0) & (self._keys[pos] == key), pos, -1)
+
+    @cached_property
+    def _code_of(self) -> dict[str, int]:
+        """Bus name -> its code in the numbering (a dict: arrow's ``index_in`` builds its hash
+        table anew on every call, which cost more than the lookups of a small feeder)."""
+        return {name: i for i, name in enumerate(self._dictionary.to_pylist())}
 
 
 # ------------------------------------------------------------------ lines
@@ -592,11 +597,37 @@ def _place(structure: tuple, yterm: np.ndarray, float_y: np.ndarray) -> np.ndarr
     return prim
 
 
-def _primitives(b: TransformerBatch) -> np.ndarray:
+def _antifloat(b: TransformerBatch) -> np.ndarray:
+    """(m, nw) the engine's anti-floating shunt of each winding: ppm of the winding's 1-volt base, halved."""
     va_phase = b.kva1 * 1e3 / b.nph
-    float_y = np.stack([-1j * b.ppm * 1e-6 * va_phase / winding_vbase(b.kv[:, w], b.conns[w], b.nph) ** 2 / 2.0
-                        for w in range(b.nw)], axis=1)                          # (m, nw)
-    return _place((b.nw, b.nph, b.conns, b.leading), _terminal_y(b), float_y)
+    return np.stack([-1j * b.ppm * 1e-6 * va_phase / winding_vbase(b.kv[:, w], b.conns[w], b.nph) ** 2 / 2.0
+                     for w in range(b.nw)], axis=1)
+
+
+def _primitives(b: TransformerBatch) -> np.ndarray:
+    return _place((b.nw, b.nph, b.conns, b.leading), _terminal_y(b), _antifloat(b))
+
+
+def transformer_primitive_parts(rows: list[dict]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(tap-scaled part at taps 1, anti-floating shunts) of each transformer's primitive, any structures.
+
+    Why two parts: every branch of the winding model scales with the turns of the
+    windings it joins and the shunts are added after, so at taps ``t`` the
+    primitive is ``D scaled D + fixed`` with ``D`` = diag(1 / t of each terminal's
+    winding) -- a regulator's tap step then needs no new winding model.
+    """
+    out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(rows)
+    groups: dict[tuple, list[int]] = {}
+    for i, row in enumerate(rows):
+        groups.setdefault(_structure(row), []).append(i)
+    for structure, members in groups.items():
+        b = TransformerBatch.from_rows([dict(rows[i], taps_pu=[1.0] * len(rows[i]["kv"])) for i in members])
+        yterm = _terminal_y(b)
+        scaled = _place(structure, yterm, np.zeros((b.m, b.nw), dtype=complex))
+        fixed = _place(structure, np.zeros_like(yterm), _antifloat(b)) if b.ppm.any() else np.zeros_like(scaled)
+        for j, i in enumerate(members):
+            out[i] = (scaled[j], fixed[j])
+    return out  # type: ignore[return-value]
 
 
 def transformer_primitives(rows: list[dict]) -> np.ndarray:
