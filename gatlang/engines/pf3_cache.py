@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from gatlang.network.model import Network
-from gatlang.network.ybus3 import NodeIndex, build_ybus3_indexed, transformer_primitive, transformer_primitives
+from gatlang.network.ybus3 import NodeIndex, build_ybus3_indexed, transformer_primitive
 
 T = TypeVar("T")
 
@@ -46,24 +46,6 @@ def _primitive(key: tuple) -> tuple[np.ndarray, tuple[tuple[int, int], ...]]:
 def primitive(row: dict) -> tuple[np.ndarray, tuple[tuple[int, int], ...]]:
     """``ybus3.transformer_primitive(row)``, computed once per distinct transformer design (read-only)."""
     return _primitive(tuple(_freeze(row.get(f)) for f in _PRIM_FIELDS))
-
-
-def primitives(rows: list[dict]) -> list[np.ndarray]:
-    """The primitives of several transformers, one batched computation per design (taps aside).
-
-    Why: a control round moves several regulators, often of one design; the
-    batched builder (`ybus3.transformer_primitives`) costs about what one
-    transformer costs alone.  Rows that differ only in their taps share the
-    builder's structure, so they can be stacked.
-    """
-    out: list[np.ndarray | None] = [None] * len(rows)
-    groups: dict[tuple, list[int]] = {}
-    for i, row in enumerate(rows):
-        groups.setdefault(tuple(_freeze(row.get(f)) for f in _PRIM_FIELDS if f != "taps_pu"), []).append(i)
-    for members in groups.values():
-        for i, prim in zip(members, transformer_primitives([rows[i] for i in members])):
-            out[i] = prim
-    return out  # type: ignore[return-value]
 
 
 #: id(net) -> {what: (the tables it was built from, value)}
