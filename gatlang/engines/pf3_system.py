@@ -348,17 +348,21 @@ def _per_unit(y: sp.csc_matrix, vbase: np.ndarray, live: np.ndarray) -> sp.csc_m
     return sp.csc_matrix((y.data * vb[y.indices] * vb[cols] / SBASE, y.indices, y.indptr), shape=y.shape)
 
 
-def node_bases(net: Network, names: list[str]) -> np.ndarray:
+def node_bases(net: Network, names: list[str], nodes: NodeIndex | None = None) -> np.ndarray:
     """Line-to-neutral base (V) per node: the bus's ``vn_kv`` (snapped by the importer) or the
-    bases carried from the sources; NaN where neither is known."""
+    bases carried from the sources; NaN where neither is known.  ``nodes``: the numbering
+    ``names`` come from, if at hand (it reads the buses table for every node in bulk)."""
     buses = net.table("buses")
-    kv = dict(zip(buses.column("bus").to_pylist(), buses.column("vn_kv").to_pylist()))
-    node_bus = [name.rsplit(".", 1)[0] for name in names]
-    out = np.asarray([kv.get(b) or np.nan for b in node_bus], dtype=float) * (1e3 / SQRT3)
+    if nodes is not None:
+        vn_kv = buses.column("vn_kv").to_numpy().astype(float)
+        out = nodes.per_node(np.where(vn_kv > 0, vn_kv, np.nan)) * (1e3 / SQRT3)
+    else:
+        kv = dict(zip(buses.column("bus").to_pylist(), buses.column("vn_kv").to_pylist()))
+        out = np.asarray([kv.get(name.rsplit(".", 1)[0]) or np.nan for name in names], dtype=float) * (1e3 / SQRT3)
     missing = np.flatnonzero(np.isnan(out))
     if len(missing):                      # only then walk the network from the sources
         carried = voltage_bases(net)
-        out[missing] = [carried.get(node_bus[i], np.nan) * 1e3 for i in missing]
+        out[missing] = [carried.get(names[i].rsplit(".", 1)[0], np.nan) * 1e3 for i in missing]
     return out
 
 
@@ -457,7 +461,7 @@ def _network_part(net: Network) -> _NetworkPart:
     diags: list[Diagnostic] = []
     y, nodes = ybus_indexed(net)
     names = nodes.names
-    vbase = node_bases(net, names)
+    vbase = node_bases(net, names, nodes)
     inj, src_nodes = source_injection(net, nodes)
     live_mask = energised_nodes(y, src_nodes)
     dead = np.flatnonzero(~live_mask)

@@ -335,6 +335,7 @@ class NodeIndex:
         enc = pc.dictionary_encode(pa.concat_arrays(names))
         self._dictionary: pa.Array = enc.dictionary
         codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        self._table_codes = codes[:len(names[0])]             # the code of each buses-table row
         start = list(accumulate([0] + [len(a) for a in names]))             # of each name array in codes
         a, b = start[1 + len(before)], start[2 + len(before)]                # the windings' buses
         entry = np.concatenate((codes[:a], codes[a:b][winding_bus], codes[b:]))
@@ -401,6 +402,13 @@ class NodeIndex:
         key = self._key(np.where(known, code, 0), nodes)
         pos = np.minimum(np.searchsorted(self._keys, key), len(self._keys) - 1)
         return np.where(known & (nodes > 0) & (self._keys[pos] == key), pos, -1)
+
+    def per_node(self, bus_values: np.ndarray) -> np.ndarray:
+        """A column of the buses table (one value per row, float) read for every node of the
+        numbering; NaN for a node on a bus the table does not list."""
+        by_code = np.full(len(self._dictionary), np.nan)
+        by_code[self._table_codes] = bus_values
+        return by_code[self._keys // _NODE_SPAN]
 
     @cached_property
     def _code_of(self) -> dict[str, int]:
