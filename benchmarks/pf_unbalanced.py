@@ -1,6 +1,6 @@
 """Unbalanced power flow: gatlang's solve vs the OpenDSS engine's solve, side by side.
 
-Run: ``python benchmarks/pf_unbalanced.py [--repeat N]``.  For each feeder
+Run: ``python benchmarks/pf_unbalanced.py [--repeat N] [--methods fixed_point,newton] [--series]``.  For each feeder
 (IEEE 123 from tests/data, the IEEE 8500-node feeder -- the largest in the
 shared data -- from ../shared/data) it prints the wall time (best of N) of
 
@@ -88,10 +88,59 @@ def cold_copy(net: Network) -> Network:
     return Network(net.name, net.base_mva, net.frequency_hz, net.balanced, dict(net.tables))
 
 
+#: the load multipliers of the `--series` study: a day's shape, 0.6 to 1.1
+SERIES = 0.6 + 0.5 * np.sin(np.linspace(0.0, np.pi, 24)) ** 2
+
+
+def engine_series(path: Path) -> tuple[float, str]:
+    """(seconds, note) of the engine solving `SERIES` one after another: compile once, then
+    ``set loadmult`` and ``Solve`` per point (Y built once; each solve starts from the last
+    one's voltages and taps, as the engine does in a study)."""
+    dss.Basic.AllowChangeDir(False)
+    dss.Text.Command("clear")
+    dss.Text.Command(f'compile "{path}"')
+    dss.Text.Command("set maxiterations=100")
+    dss.Text.Command(f"set tolerance={TOL}")
+    t = time.perf_counter()
+    try:
+        for m in SERIES:
+            dss.Text.Command(f"set loadmult={m}")
+            dss.Solution.Solve()
+    except Exception as exc:                  # the engine's own control-loop limit
+        return time.perf_counter() - t, f"stopped: {str(exc).splitlines()[0]}"
+    return time.perf_counter() - t, "ok"
+
+
+def gatlang_series(net: Network) -> tuple[float, bool]:
+    """(seconds, all converged) of `solve_unbalanced` over `SERIES` on one network (each solve
+    from the no-load start and the file's taps; set-up cached after the first)."""
+    net = cold_copy(net)
+    t = time.perf_counter()
+    ok = all(solve_unbalanced(net, load_scale=float(m), tol=TOL).converged for m in SERIES)
+    return time.perf_counter() - t, ok
+
+
+def series(repeat: int) -> None:
+    """The 24-point study of `--series`, engine vs gatlang, best of ``repeat``."""
+    print(f"\nseries: {len(SERIES)} solves at load multipliers {SERIES.min():.2f}..{SERIES.max():.2f} "
+          "(controls on, tolerance as above), best of", repeat)
+    for name, path in FEEDERS.items():
+        if not path.exists():
+            continue
+        net = load_opendss(path, DiagnosticSink())
+        gatlang_series(net)                         # compiled kernels loaded
+        eng = min((engine_series(path) for _ in range(repeat)), key=lambda r: r[0])
+        ours = min((gatlang_series(net) for _ in range(repeat)), key=lambda r: r[0])
+        print(f"{name:9} OpenDSS {eng[0]:8.4f} s ({eng[1]})   gatlang {ours[0]:8.4f} s (converged: {ours[1]})   "
+              f"ratio {ours[0] / eng[0]:5.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--methods", default="fixed_point,newton", help="gatlang methods, comma-separated")
+    ap.add_argument("--series", action="store_true", help="also a 24-point load series per feeder (a study's "
+                    "repeated solves: the engine keeps its Y, voltages and taps between them)")
     args = ap.parse_args()
     print(f"tolerances: OpenDSS = max voltage change per iteration (pu); gatlang = max nodal mismatch "
           f"(pu of 1 MVA), {TOL:g}; accuracy = max ||V| - |V_ref|| (pu), V_ref = OpenDSS at 1e-11")
@@ -128,6 +177,8 @@ def main() -> None:
                 print(f"{name:9} {f'gatlang {res.method} ({label})':36} {res.wall_time:8.4f} "
                       f"{res.wall_time / ref_t:6.2f} {acc:9.1e}  {res.converged}")
         sys.stdout.flush()
+    if args.series:
+        series(args.repeat)
     print("load average (1, 5, 15 min): " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from gatlang.workflows.base import Step
 from gatlang.workflows.data import balanced_case, scenario_factor, step_network
+from gatlang.workflows.pf3_limits import loading_pct, violations
 
 if TYPE_CHECKING:
     from gatlang.engines.pf_result import PFResult
@@ -149,9 +150,17 @@ def emit_unbalanced(c: "Compilation", step: Step, res: Any) -> None:
     c.store.write_table(step.run.name, step.scenario, "bus_voltages", pa.table(table))
     step.record["summary"].update({"losses_kw": float(res.losses_kw), "losses_kvar": float(res.losses_kvar),
                                    "min_vm_pu": float(np.nanmin(vm)), "max_vm_pu": float(np.nanmax(vm))})
+    net = step.state["network"]
+    flows = loading = None
     if res.flows is not None:
-        c.store.write_table(step.run.name, step.scenario, "branch_flows", res.flows.table())
+        flows = res.flows.table()
+        loading = loading_pct(net, flows)
+        c.store.write_table(step.run.name, step.scenario, "branch_flows", flows.append_column("loading_pct",
+                                                                                             pa.array(loading)))
         losses = res.flows.element_losses()
         c.store.write_table(step.run.name, step.scenario, "losses", pa.table({
             "element": list(losses), "p_loss_kw": [v.real for v in losses.values()],
             "q_loss_kvar": [v.imag for v in losses.values()]}))
+    found = violations(net, bus, table["phase"], vm, flows, loading)
+    c.store.write_table(step.run.name, step.scenario, "violations", pa.table(found))
+    step.record["summary"]["violations"] = len(found["element"])

@@ -45,3 +45,64 @@ def test_ieee13_unbalanced_run_matches_opendss(tmp_path: Path) -> None:
         assert abs((got_va - va + 180.0) % 360.0 - 180.0) < 0.05, node
         compared += 1
     assert compared >= 40          # IEEE 13 has 41 bus-phase nodes besides the source
+
+
+def test_ieee13_loading_and_violations_match_opendss(tmp_path: Path) -> None:
+    """At 1.5 times the load, taps fixed at the file's 1.0: every line's loading (largest conductor current over its
+    normamps), every transformer winding's loading (its terminal power over its kVA) and the set of
+    phase nodes below 0.95 pu, as the OpenDSS engine computes them on the same file."""
+    import opendssdirect as dss
+
+    study = tmp_path / "study.gat"
+    study.write_text(f'study ieee13\nnetwork feeder = opendss("{FEEDER}")\n'
+                     f'scenario heavy {{ load_scale = 1.5 }}\n'
+                     f'run pf base on feeder {{ phases = unbalanced, regulators = fixed, scenarios = [heavy] }}\n')
+    sink = DiagnosticSink()
+    run_program(study, sink, Settings(quiet=True))
+    assert not sink.has_errors, [str(d) for d in sink.errors]
+    out = tmp_path / "runs" / "ieee13" / "base" / "heavy"
+    flows = pq.read_table(out / "branch_flows.parquet").to_pandas()
+    found = pq.read_table(out / "violations.parquet").to_pandas()
+
+    dss.Basic.AllowChangeDir(False)
+    dss.Text.Command("clear")
+    dss.Text.Command(f'compile "{FEEDER}"')
+    dss.Text.Command("set controlmode=off")
+    for name in ("reg1", "reg2", "reg3"):            # the file's own Solve moved them; the study keeps 1.0
+        dss.Text.Command(f"Transformer.{name}.Taps=[1.0 1.0]")
+    dss.Text.Command("set loadmult=1.5")
+    dss.Solution.Solve()
+    assert dss.Solution.Converged()
+    checked = 0
+    for name in dss.Lines.AllNames():
+        dss.Circuit.SetActiveElement(f"Line.{name}")
+        amps = np.asarray(dss.CktElement.CurrentsMagAng())[0::2]
+        if dss.CktElement.NormalAmps() <= 0 or not dss.CktElement.Enabled():
+            continue
+        ref = amps.max() / dss.CktElement.NormalAmps() * 100.0
+        ours = flows[(flows.kind == "line") & (flows.element == name.lower())].loading_pct.max()
+        assert abs(ours - ref) < 1e-3 * max(ref, 1.0), (name, ours, ref)
+        checked += 1
+    for name in dss.Transformers.AllNames():
+        dss.Transformers.Name(name)
+        dss.Circuit.SetActiveElement(f"Transformer.{name}")
+        powers = np.asarray(dss.CktElement.Powers())
+        per_term = len(powers) // 2 // dss.CktElement.NumTerminals()
+        for w in range(1, dss.Transformers.NumWindings() + 1):
+            dss.Transformers.Wdg(w)
+            s = powers[2 * per_term * (w - 1): 2 * per_term * w]
+            ref = abs(complex(s[0::2].sum(), s[1::2].sum())) / dss.Transformers.kVA() * 100.0
+            rows = flows[(flows.kind == "transformer") & (flows.element == name.lower()) & (flows.terminal == w)]
+            assert abs(rows.loading_pct.iloc[0] - ref) < 1e-3 * max(ref, 1.0), (name, w, rows.loading_pct.iloc[0], ref)
+            checked += 1
+    assert checked >= 12
+    low_ref = set()
+    for bus in dss.Circuit.AllBusNames():
+        dss.Circuit.SetActiveBus(bus)
+        for node, pu in zip(dss.Bus.Nodes(), dss.Bus.puVmagAngle()[0::2]):
+            if 1 <= node <= 3 and 0 < pu < 0.95:
+                low_ref.add(f"{bus.lower()}.{node}")
+    assert low_ref, "the heavy case should put some nodes below 0.95 pu"
+    assert set(found[found.kind == "undervoltage"].element) == low_ref
+    hot = flows[flows.loading_pct > 100.0]
+    assert len(found[found.kind == "overload"]) == len(hot)
