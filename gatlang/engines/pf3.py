@@ -70,9 +70,9 @@ def roundoff_floor(system: System3) -> float:
     """The smallest mismatch (pu) worth asking for: round-off of ``Y v`` at |v| ~ 1."""
     if system.n == 0:
         return 0.0
-    if "roundoff" not in system.shared:
-        system.shared["roundoff"] = ROUNDOFF_FACTOR * sys.float_info.epsilon * float(system.row_abs_sums().max())
-    return system.shared["roundoff"]
+    if "roundoff" not in system.network_shared:
+        system.network_shared["roundoff"] = ROUNDOFF_FACTOR * sys.float_info.epsilon * float(system.row_abs_sums().max())
+    return system.network_shared["roundoff"]
 
 
 def start_voltages(system: System3, reuse: dict | None = None) -> np.ndarray:

@@ -90,9 +90,9 @@ def factorise(system: System3):
     m = system.fixed_point_matrix()
     if not m.shape[0]:
         return spla.splu(m, **LU_OPTIONS)
-    order = system.shared.get("fill_order")
+    order = system.network_shared.get("fill_order")
     if order is None:
-        order = system.shared["fill_order"] = leaves_first_order(m.indptr, m.indices, m.shape[0])
+        order = system.network_shared["fill_order"] = leaves_first_order(m.indptr, m.indices, m.shape[0])
     indptr, indices, data = permute_csc(m.indptr, m.indices, m.data, order)
     lu = spla.splu(sp.csc_matrix((data, indices, indptr), shape=m.shape), **ORDERED_LU_OPTIONS)
     upper = lu.U.tocsc()

@@ -117,6 +117,9 @@ class System3:
     regulated: Regulated
     diagnostics: list[Diagnostic] = field(default_factory=list)
     shared: dict = field(default_factory=dict)
+    #: what every scale of one network version shares (node remap, stamp plans, elimination
+    #: order, round-off floor): it depends on the network's matrix alone, not on the loads
+    network_shared: dict = field(default_factory=dict)
     #: bumped by every change of ``ypu`` (a factorisation records the version it was made at)
     version: int = 0
     #: every change of ``ypu`` since the cached original, as (live row, live column, pu value)
@@ -126,7 +129,8 @@ class System3:
         self._incidence: tuple[sp.csr_matrix, sp.csr_matrix] | None = None    # (A, A^T), on first use
         self.ypu.sort_indices()
         self._keys: np.ndarray | None = None    # column * n + row of every stored entry of ypu
-        self._plans: dict[bytes, _StampPlan] = {}   # shared by clones while the pattern is the original
+        # shared by clones and load scales while the pattern is the network's own
+        self._plans: dict[bytes, _StampPlan] = self.network_shared.setdefault("plans", {})
         self.changed_nodes = np.zeros(0, dtype=np.int64)   # live nodes whose rows `changes` touch
         self._stamped: set[bytes] = set()                    # elements already in changed_nodes
 
@@ -263,9 +267,9 @@ class System3:
         """The `_StampPlan` of each element (its full node indices, -1 = ground), found in one pass:
         a control loop's first round moves several regulators, and a plan per call cost more
         than the solve between rounds."""
-        remap = self.shared.get("remap")
+        remap = self.network_shared.get("remap")
         if remap is None:                 # full node index (-1 = ground, the last slot) -> live index
-            remap = self.shared["remap"] = np.full(len(self.names) + 1, -1)
+            remap = self.network_shared["remap"] = np.full(len(self.names) + 1, -1)
             remap[self.live] = np.arange(self.n)
         sizes = np.asarray([len(idx) for idx in elements])
         r = np.concatenate([np.repeat(idx, len(idx)) for idx in elements]).astype(np.int64)
@@ -309,8 +313,14 @@ class System3:
         """Index of each ``(r, c)`` in ``ypu.data`` (-1 where the entry is not stored)."""
         y = self.ypu
         if self._keys is None:
-            cols = np.repeat(np.arange(y.shape[1], dtype=np.int64), np.diff(y.indptr))
-            self._keys = cols * y.shape[0] + y.indices
+            original = self._plans is self.network_shared.get("plans")     # the network's own pattern
+            keys = self.network_shared.get("keys") if original else None
+            if keys is None:
+                cols = np.repeat(np.arange(y.shape[1], dtype=np.int64), np.diff(y.indptr))
+                keys = cols * y.shape[0] + y.indices
+                if original:
+                    self.network_shared["keys"] = keys
+            self._keys = keys
         keys = self._keys
         if not len(keys):
             return np.full(len(r), -1)
@@ -455,6 +465,7 @@ class _NetworkPart:
     isrc: np.ndarray
     regulated: Regulated
     diagnostics: list[Diagnostic]
+    shared: dict = field(default_factory=dict)    # `System3.network_shared` of every scale
 
 
 def _network_part(net: Network) -> _NetworkPart:
@@ -531,7 +542,7 @@ def _build_system(net: Network, load_scale: float, pv_scale: float) -> System3:
         loads=_scale_loads(loads, load_scale), nodes=part.nodes,
         regulated=Regulated(list(regulated.rows), regulated.names, regulated.terminals, list(regulated.prims),
                             regulated.scaled, regulated.fixed, regulated.winding),
-        diagnostics=part.diagnostics + load_diags)
+        diagnostics=part.diagnostics + load_diags, network_shared=part.shared)
 
 
 def no_source_error(net: Network, span: Span | None) -> Diagnostic:
