@@ -38,6 +38,7 @@ from gatlang.engines.pf3_linear import linear_solver
 from gatlang.engines.pf3_regcontrol import final_taps
 from gatlang.engines.pf3_regcontrol import regulators as find_regulators
 from gatlang.engines.pf3_result import PF3Result, Solve3Outcome, name_nodes
+from gatlang.engines.pf3_sweep import meshed_outcome, sweep_check
 from gatlang.runtime.collector import collector_paused
 from gatlang.engines.pf3_system import System3, build_system, no_source_error
 from gatlang.network.model import Network
@@ -127,8 +128,9 @@ def solve_unbalanced(net: Network, *, method: str = "fixed_point", tol: float = 
 
     ``method``: ``fixed_point`` (alias ``zbus``; the default: the engine's own
     scheme on a once-factorised matrix, Anderson-accelerated, handing over to
-    Newton by itself if it stalls) or ``newton`` (current-injection Newton,
-    rectangular).  Both stop at the same exact criterion.
+    Newton by itself if it stalls), ``newton`` (current-injection Newton,
+    rectangular) or ``sweep`` (the backward-forward sweep of radial feeders,
+    `pf3_sweep`; GAT0803 on a meshed one).  All stop at the same exact criterion.
     ``tol``: largest nodal mismatch, pu of 1 MVA (floored at the round-off
     level of the network's admittances, see :func:`roundoff_floor`).
     ``regulators``: ``control`` runs the control loop of the regulators (band,
@@ -153,6 +155,10 @@ def _solve(net: Network, method: str, tol: float, max_iter: int, regulators: str
         return _failed(method, [bad], started)
     if net.table("sources").num_rows == 0:
         return _failed(method, [no_source_error(net, span)], started)
+    if method == "sweep":
+        meshed = memo(net, "sweep_check", lambda: sweep_check(net), NETWORK_TABLES)
+        if meshed is not None:
+            return _failed(method, [replace(meshed_outcome(np.zeros(0), meshed).failure, span=span)], started)
     system = build_system(net, load_scale, pv_scale, span)
     diags = list(system.diagnostics) + _unmodelled(net, span)
     tol_eff = max(tol, roundoff_floor(system))

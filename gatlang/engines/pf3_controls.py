@@ -17,11 +17,12 @@ from gatlang.engines.pf3_fixed import fixed_point
 from gatlang.engines.pf3_newton import newton
 from gatlang.engines.pf3_regcontrol import Regulator, apply_taps, regulator_actions
 from gatlang.engines.pf3_result import Solve3Outcome
+from gatlang.engines.pf3_sweep import sweep
 from gatlang.engines.pf3_system import System3
 from gatlang.network.model import Network
 
 #: method name -> kernel
-KERNELS = {"newton": newton, "fixed_point": fixed_point, "zbus": fixed_point}
+KERNELS = {"newton": newton, "fixed_point": fixed_point, "zbus": fixed_point, "sweep": sweep}
 #: control rounds before the loop is declared unsettled (the engine allows 15 by default)
 MAX_CONTROL_ROUNDS = 30
 #: mismatch (pu) to which the solves between control actions are taken: far above the final

@@ -44,28 +44,30 @@ def _real(z: np.ndarray) -> np.ndarray:
 
 
 def fixed_point(system: System3, v0: np.ndarray, tol: float, max_iter: int,
-                reuse: dict | None = None) -> Solve3Outcome:
+                reuse: dict | None = None, *, depth: int = DEPTH, loads: bool = True) -> Solve3Outcome:
     """Iterate from ``v0`` until ``max |F| <= tol`` (pu).
 
     ``reuse`` (kept by the caller between control rounds) holds the solver of the
     present matrix (`pf3_linear.linear_solver`), made once per tap/capacitor state.
+    ``depth``: Anderson's (0: plain steps); ``loads=False`` iterates with the network's
+    ``Y`` alone, the loads all on the right-hand side (the sweep, `pf3_sweep`).
     """
     reuse = {} if reuse is None else reuse
     try:
-        lu = linear_solver(system, reuse)
+        lu = linear_solver(system, reuse, loads)
     except RuntimeError as exc:
         return Solve3Outcome(v0, False, 0, [], error(
             codes.SINGULAR, f"the network admittance matrix is singular ({exc})", None,
             help="look for floating nodes: a delta winding or an ungrounded wye with nothing "
                  "referencing it to ground, or a zero-impedance loop"))
     if system.n == 0 or not hasattr(lu, "kernel_args"):
-        return _fixed_point_python(system, lu, v0, tol, max_iter)
+        return _fixed_point_python(system, lu, v0, tol, max_iter, depth)
     factors, comp = lu.kernel_args()
     ld, y = system.loads, system.ypu
     history = np.empty(max_iter + 1)
     x, it, written, status = fixed_point_loop(
         (y.indptr, y.indices, y.data), system.isrc, (ld.a, ld.b, ld.coef, ld.edges), factors, comp,
-        np.ascontiguousarray(v0, dtype=complex), float(tol), int(max_iter), DEPTH, DIVERGENCE_FACTOR,
+        np.ascontiguousarray(v0, dtype=complex), float(tol), int(max_iter), int(depth), DIVERGENCE_FACTOR,
         STALL_RATE, STALL_WINDOW, history)
     return _outcome(x, it, history[:written].tolist(), status, tol)
 
@@ -81,20 +83,21 @@ def _outcome(x: np.ndarray, it: int, history: list[float], status: int, tol: flo
     return Solve3Outcome(x, history[-1] <= tol, it, history)
 
 
-def _fixed_point_python(system: System3, lu, v0: np.ndarray, tol: float, max_iter: int) -> Solve3Outcome:
+def _fixed_point_python(system: System3, lu, v0: np.ndarray, tol: float, max_iter: int,
+                        depth: int = DEPTH) -> Solve3Outcome:
     """The iteration written with numpy (`Anderson`): the reference the compiled loop
     (`pf3_kernels.fixed_point_loop`) follows, and the path of an empty network."""
     x = _real(v0.astype(complex))
     f, norm = system.mismatch_norm(x.view(complex))
     history, best, best_x = [norm], norm, x
-    accel = Anderson(DEPTH, len(x))
+    accel = Anderson(depth, len(x)) if depth else None
     it = 0
     while norm > tol and it < max_iter:
         it += 1
         g = _real(-lu.solve(f))
-        x_new = accel.step(x, g)
+        x_new = accel.step(x, g) if accel else x + g
         f_new, new = system.mismatch_norm(x_new.view(complex))
-        if not new < norm and accel.count:
+        if accel and not new < norm and accel.count:
             accel.reset()                    # a poor mixed step: restart from a plain one
             x_new = x + g
             f_new, new = system.mismatch_norm(x_new.view(complex))

@@ -210,9 +210,9 @@ def fixed_point_loop(y: tuple, isrc: np.ndarray, loads: tuple, lu: tuple, comp: 
     written = 1
     best = norm
     best_x = x.copy()
-    dx = np.empty((depth, n), dtype=np.complex128)
-    dg = np.empty((depth, n), dtype=np.complex128)
-    gram = np.zeros((depth, depth))
+    dx = np.empty((max(depth, 1), n), dtype=np.complex128)      # depth 0: plain steps, never mixed
+    dg = np.empty((max(depth, 1), n), dtype=np.complex128)
+    gram = np.zeros((max(depth, 1), max(depth, 1)))
     last_x = np.empty(n, dtype=np.complex128)
     last_g = np.empty(n, dtype=np.complex128)
     count = 0
@@ -227,7 +227,7 @@ def fixed_point_loop(y: tuple, isrc: np.ndarray, loads: tuple, lu: tuple, comp: 
         for i in range(n):
             g[i] = -g[i]
         # Anderson's step (type II) from x with the plain step g
-        if has_last:
+        if has_last and depth > 0:
             k = count % depth
             for i in range(n):
                 dx[k, i] = x[i] - last_x[i]

@@ -74,8 +74,9 @@ class Factors:
         return cols.T
 
 
-def factorise(system: System3):
-    """SuperLU factors of ``Y + A Yeq A^T`` at the present matrix (as `Factors`).
+def factorise(system: System3, loads: bool = True):
+    """SuperLU factors of ``Y + A Yeq A^T`` at the present matrix (as `Factors`); of ``Y`` alone
+    (the sweep's matrix, `pf3_sweep`) with ``loads=False``.
 
     The matrix is factorised in a leaves-first breadth-first order
     (`pf3_kernels.leaves_first_order`, found once per network version) with
@@ -87,7 +88,7 @@ def factorise(system: System3):
     nothing referencing it to ground) with a pivot at round-off level, and the
     iteration would then "converge" to one of infinitely many solutions.
     """
-    m = system.fixed_point_matrix()
+    m = system.fixed_point_matrix() if loads else system.ypu
     if not m.shape[0]:
         return spla.splu(m, **LU_OPTIONS)
     order = system.network_shared.get("fill_order")
@@ -97,21 +98,23 @@ def factorise(system: System3):
     lu = spla.splu(sp.csc_matrix((data, indices, indptr), shape=m.shape), **ORDERED_LU_OPTIONS)
     upper = lu.U.tocsc()
     pivot = float(np.min(np.abs(upper.diagonal())))
-    if "pivot_scale" not in system.shared:       # the largest row sum: taps barely change it
-        system.shared["pivot_scale"] = float(np.max(system.row_abs_sums(m)))
-    scale = system.shared["pivot_scale"]
+    key = "pivot_scale" if loads else "pivot_scale_y"
+    if key not in system.shared:                 # the largest row sum: taps barely change it
+        system.shared[key] = float(np.max(system.row_abs_sums(m)))
+    scale = system.shared[key]
     if not pivot > np.finfo(float).eps * scale:
         raise RuntimeError(f"pivot {pivot:.3g} at round-off level of {scale:.3g}")
     return Factors(lu, upper, order)
 
 
-def _base_factor(system: System3):
+def _base_factor(system: System3, loads: bool = True):
     """The factorisation of the cached network's own matrix (made once per network version)."""
-    if "fp_lu" not in system.shared:
+    key = "fp_lu" if loads else "y_lu"
+    if key not in system.shared:
         if system.version != 0:
             raise AssertionError("the shared factorisation must be made from the original matrix")
-        system.shared["fp_lu"] = factorise(system)
-    return system.shared["fp_lu"]
+        system.shared[key] = factorise(system, loads)
+    return system.shared[key]
 
 
 class _Columns:
@@ -151,15 +154,16 @@ class Compensated:
     factorisation of the whole matrix would be needed otherwise.
     """
 
-    def __init__(self, system: System3, lu) -> None:
+    def __init__(self, system: System3, lu, loads: bool = True) -> None:
         self.lu = lu
         rows = np.concatenate([c[0] for c in system.changes])
         cols = np.concatenate([c[1] for c in system.changes])
         vals = np.concatenate([c[2] for c in system.changes])
         self.u = np.ascontiguousarray(system.changed_nodes, dtype=np.int64)
-        store = system.shared.get("zcols")
+        key = "zcols" if loads else "zcols_y"           # columns of the matrix `lu` factorises
+        store = system.shared.get(key)
         if store is None:
-            store = system.shared["zcols"] = _Columns(system.n)
+            store = system.shared[key] = _Columns(system.n)
         self.rows = store.rows(lu, self.u)
         self.store = store.store                   # the array as of now (a later growth copies it)
         self.k = compensation_gain(self.u, rows, cols, vals, self.store, self.rows)
@@ -174,18 +178,21 @@ class Compensated:
         return out
 
 
-def linear_solver(system: System3, reuse: dict):
-    """An object with ``solve(b)`` for the present matrix ``Y + A Yeq A^T``: the factorisation
-    cached for the network version, compensated for the taps and capacitor states changed
-    since (`Compensated`), or -- when too many nodes changed -- a new factorisation."""
-    lu = _base_factor(system) if "fp_lu" in system.shared or system.version == 0 else None
+def linear_solver(system: System3, reuse: dict, loads: bool = True):
+    """An object with ``solve(b)`` for the present matrix ``Y + A Yeq A^T`` (``Y`` alone with
+    ``loads=False``): the factorisation cached for the network version, compensated for the taps
+    and capacitor states changed since (`Compensated`), or -- when too many nodes changed -- a
+    new factorisation."""
+    lu = _base_factor(system, loads) if ("fp_lu" if loads else "y_lu") in system.shared or system.version == 0 \
+        else None
     if system.version == 0:
         return lu
-    cached = reuse.get("fp_solver")
+    key = "fp_solver" if loads else "y_solver"
+    cached = reuse.get(key)
     if cached is not None and cached[0] == system.version:
         return cached[1]
     k = len(system.changed_nodes)
-    solver = Compensated(system, lu) if lu is not None and k <= MAX_COMPENSATED and k * system.n <= MAX_W_ENTRIES \
-        else factorise(system)
-    reuse["fp_solver"] = (system.version, solver)
+    solver = Compensated(system, lu, loads) if lu is not None and k <= MAX_COMPENSATED and \
+        k * system.n <= MAX_W_ENTRIES else factorise(system, loads)
+    reuse[key] = (system.version, solver)
     return solver

@@ -61,7 +61,8 @@ RUN_KINDS: dict[str, RunKind] = {k.name: k for k in [
     ], problem="opf"),
     _kind("pf", "power flow (balanced or unbalanced)", [
         OptionSpec("method", "name", "solution method (default: newton balanced; fixed_point unbalanced, "
-                                     "which hands over to Newton by itself if it stalls)",
+                                     "which hands over to Newton by itself if it stalls; sweep: radial "
+                                     "feeders, balanced or unbalanced)",
                    ("newton", "fast_decoupled", "fast_decoupled_xb", "fast_decoupled_bx", "sweep", "fixed_point"),
                    "newton"),
         OptionSpec("phases", "name", "balanced or unbalanced", ("balanced", "unbalanced"), "balanced"),

@@ -106,3 +106,28 @@ def test_ieee13_loading_and_violations_match_opendss(tmp_path: Path) -> None:
     assert set(found[found.kind == "undervoltage"].element) == low_ref
     hot = flows[flows.loading_pct > 100.0]
     assert len(found[found.kind == "overload"]) == len(hot)
+
+
+def test_sweep_through_a_study_and_its_located_refusal(tmp_path: Path) -> None:
+    """`method = sweep` reaches run.json's summary; on a meshed feeder GAT0803 points at the run."""
+    import json
+
+    study = tmp_path / "study.gat"
+    study.write_text(f'study ieee13\nnetwork feeder = opendss("{FEEDER}")\n'
+                     f'run pf base on feeder {{ phases = unbalanced, method = sweep }}\n')
+    sink = DiagnosticSink()
+    run_program(study, sink, Settings(quiet=True))
+    assert not sink.has_errors, [str(d) for d in sink.errors]
+    record = json.loads((tmp_path / "runs" / "ieee13" / "run.json").read_text())
+    (step,) = [s for s in record["steps"] if s["run"] == "base"]
+    assert step["summary"]["method"] == "sweep" and step["summary"]["converged"]
+
+    meshed = tmp_path / "meshed.dss"                       # IEEE 13 with a tie from 684 back to 632
+    meshed.write_text(f'redirect "{FEEDER}"\nNew Line.tie Phases=1 Bus1=684.1 Bus2=632.1 LineCode=mtx607 '
+                      'Length=100 units=ft\n')
+    study.write_text(f'study ieee13m\nnetwork feeder = opendss("{meshed}")\n'
+                     f'run pf base on feeder {{ phases = unbalanced, method = sweep }}\n')
+    sink = DiagnosticSink()
+    run_program(study, sink, Settings(quiet=True))
+    (err,) = [d for d in sink.errors if d.code == "GAT0803"]
+    assert "line tie" in err.message and err.span is not None and err.span.line == 3
