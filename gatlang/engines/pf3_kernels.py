@@ -21,7 +21,7 @@ the compensation product (`subtract_rows_combination`) and the whole
 Anderson-accelerated fixed point (`fixed_point_loop`, checked step by step
 against `pf3_fixed._fixed_point_python`).  The set-up has a few more: the
 reachability of energised nodes, the leaves-first elimination order and the
-permutation of a matrix into it, the compensation gain, and a regulator's
+permutation of a matrix into it, the compensation's system, and a regulator's
 tap step (`retap_into`) -- each replacing a dozen numpy calls on arrays of a
 few dozen entries, where call overhead, not arithmetic, was the cost.
 
@@ -137,10 +137,11 @@ def _solve_compensated(lu: tuple, comp: tuple, b: np.ndarray, out: np.ndarray) -
     lu_solve_into(lu[0], lu[1], lu[2], lu[3], lu[4], lu[5], lu[6], lu[7], b, out)
     store, rows, k, u = comp
     if len(u):
-        xu = np.empty(len(u), dtype=np.complex128)
-        for i in range(len(u)):
-            xu[i] = out[u[i]]
-        subtract_rows_combination(store, rows, k @ xu, out)
+        c = np.zeros(len(u), dtype=np.complex128)      # k @ out[u], written out: numba's matmul
+        for i in range(len(u)):                         # binding costs seconds of compile time
+            for j in range(len(u)):
+                c[i] += k[i, j] * out[u[j]]
+        subtract_rows_combination(store, rows, c, out)
 
 
 @njit(cache=True, nogil=True)
@@ -341,13 +342,14 @@ def lu_solve_units_into(lp: np.ndarray, li: np.ndarray, lx: np.ndarray, up: np.n
 
 
 @njit(cache=True, nogil=True)
-def compensation_gain(u: np.ndarray, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, store: np.ndarray,
-                      store_rows: np.ndarray) -> np.ndarray:
-    """``K = (I + D W_U)^{-1} D`` of `pf3_linear.Compensated`.
+def compensation_system(u: np.ndarray, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, store: np.ndarray,
+                        store_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(I + D W_U, D)``, whose solution ``K`` is the gain of `pf3_linear.Compensated`.
 
     ``u``: the changed nodes (sorted); ``(rows, cols, vals)``: every change of the
     matrix as triplets over nodes of ``u`` (summed into ``D``); ``store[store_rows[j]]``
-    holds ``M0^{-1} e_{u[j]}``, so ``W_U[i, j] = store[store_rows[j], u[i]]``.
+    holds ``M0^{-1} e_{u[j]}``, so ``W_U[i, j] = store[store_rows[j], u[i]]``.  (The
+    small solve itself is left to numpy: numba's LAPACK binding costs seconds to compile.)
     """
     k = len(u)
     d = np.zeros((k, k), dtype=np.complex128)
@@ -360,7 +362,7 @@ def compensation_gain(u: np.ndarray, rows: np.ndarray, cols: np.ndarray, vals: n
             for m in range(k):
                 s += d[i, m] * store[store_rows[j], u[m]]
             a[i, j] += s
-    return np.linalg.solve(a, d)
+    return a, d
 
 
 @njit(cache=True, nogil=True)

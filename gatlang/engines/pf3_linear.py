@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from gatlang.engines.pf3_kernels import (compensation_gain, leaves_first_order, lu_solve_into, lu_solve_units_into,
+from gatlang.engines.pf3_kernels import (compensation_system, leaves_first_order, lu_solve_into, lu_solve_units_into,
                                          permute_csc, subtract_rows_combination)
 from gatlang.engines.pf3_system import System3
 
@@ -166,7 +166,8 @@ class Compensated:
             store = system.shared[key] = _Columns(system.n)
         self.rows = store.rows(lu, self.u)
         self.store = store.store                   # the array as of now (a later growth copies it)
-        self.k = compensation_gain(self.u, rows, cols, vals, self.store, self.rows)
+        a, d = compensation_system(self.u, rows, cols, vals, self.store, self.rows)
+        self.k = np.ascontiguousarray(np.linalg.solve(a, d))
 
     def kernel_args(self) -> tuple[tuple, tuple]:
         """(factors, compensation) as the compiled fixed point reads them (`pf3_kernels`)."""
