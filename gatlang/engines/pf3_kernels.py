@@ -309,22 +309,33 @@ def reachable(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, start: 
     n = len(indptr) - 1
     seen = np.zeros(n, dtype=np.bool_)
     queue = np.empty(n, dtype=np.int64)
-    head, tail = 0, 0
+    tail = 0
     for s in start:
         if 0 <= s < n and not seen[s]:
             seen[s] = True
             queue[tail] = s
             tail += 1
+    _breadth_first(indptr, indices, data, queue, seen, 0, tail)
+    return seen
+
+
+@njit(cache=True, nogil=True)
+def _breadth_first(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, queue: np.ndarray,
+                   seen: np.ndarray, head: int, tail: int) -> int:
+    """Walk a CSC pattern breadth-first from ``queue[head:tail]``, appending each node reached to
+    ``queue`` and marking it in ``seen``; returns the new end of the queue.  An entry joins its
+    row and column when it is non-zero, or whenever it is stored if ``data`` is empty."""
+    every = len(data) == 0
     while head < tail:
         j = queue[head]
         head += 1
         for k in range(indptr[j], indptr[j + 1]):
             i = indices[k]
-            if data[k] != 0 and not seen[i]:
+            if (every or data[k] != 0) and not seen[i]:
                 seen[i] = True
                 queue[tail] = i
                 tail += 1
-    return seen
+    return tail
 
 
 @njit(cache=True, nogil=True)
@@ -408,23 +419,13 @@ def leaves_first_order(indptr: np.ndarray, indices: np.ndarray, n: int) -> np.nd
     """
     order = np.empty(n, dtype=np.int64)
     seen = np.zeros(n, dtype=np.bool_)
+    every_entry = np.empty(0, dtype=np.complex128)
     tail = 0
     for root in range(n):
-        if seen[root]:
-            continue
-        seen[root] = True
-        head = tail
-        order[tail] = root
-        tail += 1
-        while head < tail:
-            j = order[head]
-            head += 1
-            for k in range(indptr[j], indptr[j + 1]):
-                i = indices[k]
-                if not seen[i]:
-                    seen[i] = True
-                    order[tail] = i
-                    tail += 1
+        if not seen[root]:
+            seen[root] = True
+            order[tail] = root
+            tail = _breadth_first(indptr, indices, every_entry, order, seen, tail, tail + 1)
     return order[::-1].copy()
 
 
