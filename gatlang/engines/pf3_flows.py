@@ -24,7 +24,7 @@ from gatlang.engines.pf3_result import BranchFlows
 from gatlang.network.model import Network
 
 if TYPE_CHECKING:
-    from gatlang.engines.pf3_system import NodeMap
+    from gatlang.network.ybus3 import NodeIndex
 
 
 @dataclass
@@ -51,7 +51,7 @@ _LINE_COLUMNS = ("line", "from_bus", "to_bus", "f_conn", "t_conn", "r_ohm", "x_o
                  "g_to_s", "b_to_s", "status")
 
 
-def _line_block(cols: dict[str, list], sel: list[int], n: int, nodes: NodeMap) -> tuple[np.ndarray, np.ndarray]:
+def _line_block(cols: dict[str, list], sel: list[int], n: int, nodes: NodeIndex) -> tuple[np.ndarray, np.ndarray]:
     """(primitives (m, 2n, 2n), node indices (m, 2n)) of the lines ``sel``, all with ``n`` conductors."""
     def stack(name: str) -> np.ndarray:
         return np.asarray([cols[name][i] if cols[name][i] is not None else [0.0] * (n * n)
@@ -66,7 +66,7 @@ def _line_block(cols: dict[str, list], sel: list[int], n: int, nodes: NodeMap) -
     return prim, idx
 
 
-def _line_groups(net: Network, nodes: NodeMap) -> list[_Group]:
+def _line_groups(net: Network, nodes: NodeIndex) -> list[_Group]:
     t = net.table("lines")
     if t.num_rows == 0:
         return []
@@ -86,7 +86,7 @@ def _line_groups(net: Network, nodes: NodeMap) -> list[_Group]:
     return out
 
 
-def _one_element(net: Network, nodes: NodeMap, kind: str, element: str) -> tuple[np.ndarray, np.ndarray, int, dict] | None:
+def _one_element(net: Network, nodes: NodeIndex, kind: str, element: str) -> tuple[np.ndarray, np.ndarray, int, dict] | None:
     """(primitive, node indices, terminals, transformer row or {}) of one in-service element.
 
     Why not the whole flow plan: a capacitor control reads one line after every
@@ -113,7 +113,7 @@ def _one_element(net: Network, nodes: NodeMap, kind: str, element: str) -> tuple
     return prim, idx, len(row["kv"]), row
 
 
-def _transformer_groups(net: Network, nodes: NodeMap) -> tuple[list[_Group], list[dict], dict]:
+def _transformer_groups(net: Network, nodes: NodeIndex) -> tuple[list[_Group], list[dict], dict]:
     rows = [r for r in net.table("transformers").to_pylist() if r["status"]]
     by_size: dict[int, list[tuple[dict, np.ndarray, tuple]]] = {}
     for row in rows:
@@ -135,14 +135,14 @@ def _transformer_groups(net: Network, nodes: NodeMap) -> tuple[list[_Group], lis
     return groups, rows, slot
 
 
-def _plan(net: Network, nodes: NodeMap) -> _Plan:
+def _plan(net: Network, nodes: NodeIndex) -> _Plan:
     xf_groups, rows, slot = _transformer_groups(net, nodes)
     lines = _line_groups(net, nodes)
     slot = {name: (g + len(lines), j, k) for name, (g, j, k) in slot.items()}
     return _Plan(lines + xf_groups, {r["transformer"]: r for r in rows}, slot)
 
 
-def _flow_plan(net: Network, nodes: NodeMap) -> _Plan:
+def _flow_plan(net: Network, nodes: NodeIndex) -> _Plan:
     return memo(net, "flow_plan", lambda: _plan(net, nodes), NETWORK_TABLES)
 
 
@@ -160,7 +160,7 @@ class Terminal:
         return complex(np.sum(self.v * np.conj(self.i)))
 
 
-def terminal(net: Network, nodes: NodeMap, v_full: np.ndarray, kind: str, element: str, term: int,
+def terminal(net: Network, nodes: NodeIndex, v_full: np.ndarray, kind: str, element: str, term: int,
              taps: dict[str, list[float]] | None = None) -> Terminal | None:
     """One terminal of an in-service line or transformer (None when there is no such element)."""
     found = memo(net, ("element", kind, element), lambda: _one_element(net, nodes, kind, element), NETWORK_TABLES)
@@ -186,7 +186,7 @@ class FlowSource:
     """
 
     net: Network
-    nodes: NodeMap
+    nodes: NodeIndex
     v_full: np.ndarray
     taps: dict[str, list[float]]
 
@@ -194,7 +194,7 @@ class FlowSource:
         return branch_flows(self.net, self.nodes, self.v_full, self.taps)
 
 
-def branch_flows(net: Network, nodes: NodeMap, v_full: np.ndarray,
+def branch_flows(net: Network, nodes: NodeIndex, v_full: np.ndarray,
                  taps: dict[str, list[float]] | None = None) -> BranchFlows:
     """Flows of every in-service line and transformer (``taps`` overrides transformer taps)."""
     plan = _flow_plan(net, nodes)

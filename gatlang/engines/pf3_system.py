@@ -48,11 +48,6 @@ SQRT3 = math.sqrt(3.0)
 SBASE = 1e6   # VA
 
 
-#: the node numbering the system uses: the matrix builder's own (`ybus3.NodeIndex`), with bulk
-#: ``lookup`` and a per-bus ``__call__`` -- numbering the nodes a second time from their names cost
-#: more than the fixed-point solve of a small feeder
-NodeMap = NodeIndex
-
 
 @dataclass
 class _StampPlan:
@@ -113,7 +108,7 @@ class System3:
     ypu: sp.csc_matrix           # live x live, pu
     isrc: np.ndarray             # live, pu
     loads: LoadBranches          # in pu of their bus base; node indices in live numbering (n = ground or dead)
-    nodes: NodeMap
+    nodes: NodeIndex             # the matrix builder's own numbering (not rebuilt from the names)
     regulated: Regulated
     diagnostics: list[Diagnostic] = field(default_factory=list)
     shared: dict = field(default_factory=dict)
@@ -376,7 +371,7 @@ def node_bases(net: Network, names: list[str], nodes: NodeIndex | None = None) -
     return out
 
 
-def source_injection(net: Network, nodes: NodeMap) -> tuple[np.ndarray, np.ndarray]:
+def source_injection(net: Network, nodes: NodeIndex) -> tuple[np.ndarray, np.ndarray]:
     """(Norton currents in A per node, node indices of source terminals).
 
     Each source is an EMF ``pu * basekv / sqrt(3)`` at ``angle - 120 k`` degrees
@@ -416,7 +411,7 @@ def _regulated_rows(net: Network) -> tuple[list[int], list[dict]]:
     return [pos[k] for k in keep], [rows[k] for k in keep]
 
 
-def _regulated(net: Network, nodes: NodeMap) -> Regulated:
+def _regulated(net: Network, nodes: NodeIndex) -> Regulated:
     """Every in-service transformer named by a regulator, with its stamp terminals (as the
     matrix builder numbered them: winding by winding, each winding's conductors in order)."""
     pos, rows = _regulated_rows(net)
@@ -458,7 +453,7 @@ class _NetworkPart:
     """What a System3 takes from the network alone (not from loads, generators or PV)."""
 
     names: list[str]
-    nodes: NodeMap
+    nodes: NodeIndex
     vbase: np.ndarray
     live: np.ndarray
     ypu: sp.csc_matrix
