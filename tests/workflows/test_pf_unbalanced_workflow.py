@@ -22,13 +22,18 @@ from gatlang.passes import Settings, run_program
 FEEDER = Path(__file__).resolve().parents[1] / "data" / "opendss3" / "13Bus" / "IEEE13Nodeckt.dss"
 
 
-def test_ieee13_unbalanced_run_matches_opendss(tmp_path: Path) -> None:
+def run_study(tmp_path: Path, body: str, *, feeder: Path = FEEDER, name: str = "ieee13") -> DiagnosticSink:
+    """Write `study NAME` with `network feeder = opendss(FEEDER)` and ``body`` to tmp_path and run it."""
     study = tmp_path / "study.gat"
-    study.write_text(f'study ieee13\nnetwork feeder = opendss("{FEEDER}")\n'
-                     f'scenario peak {{ load_scale = 1.0 }}\n'
-                     f'run pf base on feeder {{ phases = unbalanced, scenarios = [peak] }}\n')
+    study.write_text(f'study {name}\nnetwork feeder = opendss("{feeder}")\n{body}')
     sink = DiagnosticSink()
     run_program(study, sink, Settings(quiet=True))
+    return sink
+
+
+def test_ieee13_unbalanced_run_matches_opendss(tmp_path: Path) -> None:
+    sink = run_study(tmp_path, 'scenario peak { load_scale = 1.0 }\n'
+                               'run pf base on feeder { phases = unbalanced, scenarios = [peak] }\n')
     assert not sink.has_errors, [str(d) for d in sink.errors]
     table = pq.read_table(tmp_path / "runs" / "ieee13" / "base" / "peak" / "bus_voltages.parquet").to_pandas()
     ours = {f"{b.lower()}.{p}": (vm, va) for b, p, vm, va in zip(table.bus, table.phase, table.vm_pu, table.va_deg)}
@@ -53,12 +58,8 @@ def test_ieee13_loading_and_violations_match_opendss(tmp_path: Path) -> None:
     phase nodes below 0.95 pu, as the OpenDSS engine computes them on the same file."""
     import opendssdirect as dss
 
-    study = tmp_path / "study.gat"
-    study.write_text(f'study ieee13\nnetwork feeder = opendss("{FEEDER}")\n'
-                     f'scenario heavy {{ load_scale = 1.5 }}\n'
-                     f'run pf base on feeder {{ phases = unbalanced, regulators = fixed, scenarios = [heavy] }}\n')
-    sink = DiagnosticSink()
-    run_program(study, sink, Settings(quiet=True))
+    sink = run_study(tmp_path, 'scenario heavy { load_scale = 1.5 }\n'
+                               'run pf base on feeder { phases = unbalanced, regulators = fixed, scenarios = [heavy] }\n')
     assert not sink.has_errors, [str(d) for d in sink.errors]
     out = tmp_path / "runs" / "ieee13" / "base" / "heavy"
     flows = pq.read_table(out / "branch_flows.parquet").to_pandas()
@@ -112,11 +113,8 @@ def test_sweep_through_a_study_and_its_located_refusal(tmp_path: Path) -> None:
     """`method = sweep` reaches run.json's summary; on a meshed feeder GAT0803 points at the run."""
     import json
 
-    study = tmp_path / "study.gat"
-    study.write_text(f'study ieee13\nnetwork feeder = opendss("{FEEDER}")\n'
-                     f'run pf base on feeder {{ phases = unbalanced, method = sweep }}\n')
-    sink = DiagnosticSink()
-    run_program(study, sink, Settings(quiet=True))
+    sweep_run = 'run pf base on feeder { phases = unbalanced, method = sweep }\n'
+    sink = run_study(tmp_path, sweep_run)
     assert not sink.has_errors, [str(d) for d in sink.errors]
     record = json.loads((tmp_path / "runs" / "ieee13" / "run.json").read_text())
     (step,) = [s for s in record["steps"] if s["run"] == "base"]
@@ -125,9 +123,6 @@ def test_sweep_through_a_study_and_its_located_refusal(tmp_path: Path) -> None:
     meshed = tmp_path / "meshed.dss"                       # IEEE 13 with a tie from 684 back to 632
     meshed.write_text(f'redirect "{FEEDER}"\nNew Line.tie Phases=1 Bus1=684.1 Bus2=632.1 LineCode=mtx607 '
                       'Length=100 units=ft\n')
-    study.write_text(f'study ieee13m\nnetwork feeder = opendss("{meshed}")\n'
-                     f'run pf base on feeder {{ phases = unbalanced, method = sweep }}\n')
-    sink = DiagnosticSink()
-    run_program(study, sink, Settings(quiet=True))
+    sink = run_study(tmp_path, sweep_run, feeder=meshed, name="ieee13m")
     (err,) = [d for d in sink.errors if d.code == "GAT0803"]
     assert "line tie" in err.message and err.span is not None and err.span.line == 3
