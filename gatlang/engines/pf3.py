@@ -38,7 +38,7 @@ from gatlang.engines.pf3_linear import linear_solver
 from gatlang.engines.pf3_regcontrol import final_taps
 from gatlang.engines.pf3_regcontrol import regulators as find_regulators
 from gatlang.engines.pf3_result import PF3Result, Solve3Outcome, name_nodes
-from gatlang.engines.pf3_sweep import meshed_outcome, sweep_check
+from gatlang.engines.pf3_sweep import meshed_error, sweep_check
 from gatlang.runtime.collector import collector_paused
 from gatlang.engines.pf3_system import System3, build_system, no_source_error
 from gatlang.network.model import Network
@@ -158,7 +158,7 @@ def _solve(net: Network, method: str, tol: float, max_iter: int, regulators: str
     if method == "sweep":
         meshed = memo(net, "sweep_check", lambda: sweep_check(net), NETWORK_TABLES)
         if meshed is not None:
-            return _failed(method, [replace(meshed_outcome(np.zeros(0), meshed).failure, span=span)], started)
+            return _failed(method, [meshed_error(meshed, span)], started)
     system = build_system(net, load_scale, pv_scale, span)
     diags = list(system.diagnostics) + _unmodelled(net, span)
     tol_eff = max(tol, roundoff_floor(system))

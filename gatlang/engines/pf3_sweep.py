@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gatlang.diagnostics import error
+from gatlang.diagnostics import Diagnostic, Span, error
 from gatlang.engines.pf3_fixed import fixed_point
 from gatlang.engines.pf3_result import Solve3Outcome
 from gatlang.engines.pf3_system import System3
@@ -110,8 +110,7 @@ def sweep(system: System3, v0: np.ndarray, tol: float, max_iter: int, reuse: dic
     return fixed_point(system, v0, tol, max_iter, reuse, depth=0, loads=False)
 
 
-def meshed_outcome(v0: np.ndarray, message: str) -> Solve3Outcome:
-    """The failed outcome of a sweep refused on a meshed network."""
-    return Solve3Outcome(v0, False, 0, [], error(
-        SWEEP_MESHED, message, None,
-        help="use method = fixed_point (the default) or newton for meshed networks, or open a switch in each loop"))
+def meshed_error(message: str, span: Span | None) -> Diagnostic:
+    """GAT0803 for a sweep refused on a meshed network (``message`` from `sweep_check`)."""
+    return error(SWEEP_MESHED, message, span,
+                 help="use method = fixed_point (the default) or newton for meshed networks, or open a switch in each loop")
