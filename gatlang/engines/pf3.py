@@ -72,7 +72,8 @@ def roundoff_floor(system: System3) -> float:
     if system.n == 0:
         return 0.0
     if "roundoff" not in system.network_shared:
-        system.network_shared["roundoff"] = ROUNDOFF_FACTOR * sys.float_info.epsilon * float(system.row_abs_sums().max())
+        largest_row = float(system.row_abs_sums().max())
+        system.network_shared["roundoff"] = ROUNDOFF_FACTOR * sys.float_info.epsilon * largest_row
     return system.network_shared["roundoff"]
 
 

@@ -35,9 +35,10 @@ MAX_W_ENTRIES = 4_000_000
 class Factors:
     """SuperLU's factorisation ``Pr M Pc = L U`` of the fixed-point matrix, solved with compiled loops.
 
-    Why not ``SuperLU.solve`` (besides the reordering, see `factorise`): on these matrices it costs about three times the
-    two triangular sweeps written out (measured 29 vs 11 us on IEEE 123, 830 vs
-    264 us on IEEE 8500), and the fixed point solves once per iteration; the
+    Why not ``SuperLU.solve`` (besides the reordering, see `factorise`): on these
+    matrices it costs about three times the two triangular sweeps written out
+    (measured 29 vs 11 us on IEEE 123, 830 vs 264 us on IEEE 8500), and the
+    fixed point solves once per iteration; the
     compensation's columns (several right-hand sides) are solved one by one the
     same way, which is also faster than SuperLU's multi-column solve here.
     """

@@ -113,4 +113,5 @@ def sweep(system: System3, v0: np.ndarray, tol: float, max_iter: int, reuse: dic
 def meshed_error(message: str, span: Span | None) -> Diagnostic:
     """GAT0803 for a sweep refused on a meshed network (``message`` from `sweep_check`)."""
     return error(SWEEP_MESHED, message, span,
-                 help="use method = fixed_point (the default) or newton for meshed networks, or open a switch in each loop")
+                 help="use method = fixed_point (the default) or newton for meshed networks, "
+                      "or open a switch in each loop")

@@ -59,7 +59,8 @@ def test_ieee13_loading_and_violations_match_opendss(tmp_path: Path) -> None:
     import opendssdirect as dss
 
     sink = run_study(tmp_path, 'scenario heavy { load_scale = 1.5 }\n'
-                               'run pf base on feeder { phases = unbalanced, regulators = fixed, scenarios = [heavy] }\n')
+                               'run pf base on feeder { phases = unbalanced, regulators = fixed,\n'
+                               '                        scenarios = [heavy] }\n')
     assert not sink.has_errors, [str(d) for d in sink.errors]
     out = tmp_path / "runs" / "ieee13" / "base" / "heavy"
     flows = pq.read_table(out / "branch_flows.parquet").to_pandas()
