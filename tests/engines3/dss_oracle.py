@@ -148,6 +148,14 @@ def import_feeder(path: Path, engine: EngineSolution | None = None) -> Network:
     return net
 
 
+def at_engine_taps(path: Path, commands: tuple[str, ...] = ()) -> tuple[EngineSolution, Network]:
+    """(the engine's solution of ``path`` after ``commands``, the imported feeder at the engine's taps)."""
+    engine = solve_engine(path, commands=commands)
+    net = import_feeder(path, engine)
+    fix_taps(net, engine.taps)
+    return engine, net
+
+
 def fix_taps(net: Network, taps: dict[str, list[float]]) -> None:
     """Give every transformer the engine's taps (for the comparison at fixed taps)."""
     if "transformers" not in net.tables:

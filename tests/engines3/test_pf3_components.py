@@ -15,7 +15,7 @@ import pytest
 
 from gatlang.engines.pf3 import solve_unbalanced
 
-from .dss_oracle import DATA3, compare, fix_taps, import_feeder, solve_engine
+from .dss_oracle import DATA3, at_engine_taps, compare, import_feeder, solve_engine
 
 HEAD = """clear
 new circuit.t basekv=12.47 pu={pu} phases=3 bus1=src MVAsc3=200 MVAsc1=210
@@ -64,9 +64,7 @@ calcv
 def _run(tmp_path: Path, text: str, *, method: str = "newton") -> tuple[float, float, str]:
     path = tmp_path / "case.dss"
     path.write_text(text)
-    engine = solve_engine(path)
-    net = import_feeder(path, engine)
-    fix_taps(net, engine.taps)
+    engine, net = at_engine_taps(path)
     res = solve_unbalanced(net, method=method, regulators="fixed")
     assert res.converged, [d.message for d in res.diagnostics]
     dvm, dva, worst, _ = compare(res, engine)

@@ -13,7 +13,7 @@ import pytest
 
 from gatlang.engines.pf3 import solve_unbalanced
 
-from .dss_oracle import FEEDERS, compare, fix_taps, import_feeder, solve_engine
+from .dss_oracle import FEEDERS, at_engine_taps, compare, fix_taps, import_feeder, solve_engine
 
 VM_TOL = 1e-4      # pu
 VA_TOL = 0.05      # degrees
@@ -79,9 +79,7 @@ def test_losses_and_branch_powers_match_engine(feeder):
 
 def test_load_scale_matches_engine_loadmult():
     path = FEEDERS["ieee13"]
-    engine = solve_engine(path, commands=("set loadmult=0.6",))
-    net = import_feeder(path, engine)
-    fix_taps(net, engine.taps)
+    engine, net = at_engine_taps(path, ("set loadmult=0.6",))
     res = solve_unbalanced(net, regulators="fixed", load_scale=0.6)
     dvm, dva, where, _ = compare(res, engine)
     assert dvm < VM_TOL and dva < VA_TOL, where
@@ -89,9 +87,7 @@ def test_load_scale_matches_engine_loadmult():
 
 def test_newton_converges_quadratically_on_ieee123():
     path = FEEDERS["ieee123"]
-    engine = solve_engine(path)
-    net = import_feeder(path, engine)
-    fix_taps(net, engine.taps)
+    engine, net = at_engine_taps(path)
     res = solve_unbalanced(net, method="newton", regulators="fixed", tol=1e-8)
     assert res.converged and res.iterations <= 4, res.mismatch_history
 
@@ -103,9 +99,7 @@ def test_stalled_fixed_point_hands_over_to_newton(monkeypatch):
     monkeypatch.setattr(pf3_fixed, "STALL_WINDOW", 2)
     monkeypatch.setattr(pf3_fixed, "STALL_RATE", 1e-12)
     path = FEEDERS["ieee123"]
-    engine = solve_engine(path)
-    net = import_feeder(path, engine)
-    fix_taps(net, engine.taps)
+    engine, net = at_engine_taps(path)
     res = solve_unbalanced(net, regulators="fixed")
     assert res.converged and res.method == "fixed_point+newton", res.mismatch_history
     dvm, dva, where, _ = compare(res, engine)
@@ -120,9 +114,7 @@ def test_new_loads_reuse_the_network_and_match_engine():
     from .dss_oracle import set_column
 
     path = FEEDERS["ieee13"]
-    engine = solve_engine(path, commands=("set loadmult=0.6",))
-    net = import_feeder(path, engine)
-    fix_taps(net, engine.taps)
+    engine, net = at_engine_taps(path, ("set loadmult=0.6",))
     solve_unbalanced(net, regulators="fixed")
     part = pf3_cache._MEMO[id(net)]["network_part"][1]
     loads = net.tables["loads"]
@@ -155,9 +147,7 @@ def test_many_load_scales_keep_the_network_part(monkeypatch):
 
     monkeypatch.setattr(pf3_cache, "MAX_ENTRIES", 4)
     path = FEEDERS["ieee13"]
-    engine = solve_engine(path, commands=("set loadmult=0.6",))
-    net = import_feeder(path, engine)
-    fix_taps(net, engine.taps)
+    engine, net = at_engine_taps(path, ("set loadmult=0.6",))
     solve_unbalanced(net, regulators="fixed")
     part = pf3_cache._MEMO[id(net)]["network_part"][1]
     for scale in (0.5, 0.7, 0.8, 0.9, 1.1, 0.6):
@@ -172,8 +162,6 @@ def test_result_pickles_with_its_flows():
     import pickle
 
     path = FEEDERS["ieee13"]
-    engine = solve_engine(path)
-    net = import_feeder(path, engine)
-    fix_taps(net, engine.taps)
+    engine, net = at_engine_taps(path)
     res = pickle.loads(pickle.dumps(solve_unbalanced(net, regulators="fixed")))
     assert res.losses_kw == pytest.approx(engine.losses_kva.real, rel=1e-5, abs=1e-3)

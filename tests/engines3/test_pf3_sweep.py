@@ -15,7 +15,7 @@ import pytest
 
 from gatlang.engines.pf3 import solve_unbalanced
 
-from .dss_oracle import FEEDERS, compare, fix_taps, import_feeder, set_column, solve_engine
+from .dss_oracle import FEEDERS, at_engine_taps, compare, import_feeder, set_column, solve_engine
 
 VM_TOL = 1e-4      # pu
 VA_TOL = 0.05      # degrees
@@ -26,9 +26,7 @@ SWEEP_FEEDERS = dict(FEEDERS, ieee37=Path(__file__).resolve().parents[1] / "data
 @pytest.mark.parametrize("name", sorted(SWEEP_FEEDERS))
 def test_sweep_matches_engine_at_its_taps(name: str) -> None:
     path = SWEEP_FEEDERS[name]
-    engine = solve_engine(path)
-    net = import_feeder(path, engine)
-    fix_taps(net, engine.taps)
+    engine, net = at_engine_taps(path)
     res = solve_unbalanced(net, method="sweep", regulators="fixed")
     assert res.converged and res.method == "sweep", [d.message for d in res.diagnostics]
     dvm, dva, worst_m, worst_a = compare(res, engine)
