@@ -38,7 +38,7 @@ from gatlang.workflows.hostcap_balanced import BalancedHost, slack_buses
 from gatlang.workflows.hostcap_options import Limits
 from gatlang.workflows.hostcap_sweep import sweep
 
-CASE = Path(__file__).resolve().parents[1] / "tests" / "data" / "opf" / "case33bw.m"
+CASE = Path(__file__).resolve().parents[1] / "examples" / "hostcap" / "case33bw.m"
 LOAD = 0.5
 MAX_MW = 10.0
 

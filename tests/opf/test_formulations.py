@@ -25,7 +25,7 @@ from .helpers import objective, run_study
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 PGLIB = DATA / "pglib"
-CASE33 = DATA / "opf" / "case33bw.m"      # MATPOWER's case33bw with its ohm/kW conversion applied
+CASE33 = DATA.parents[1] / "examples" / "hostcap" / "case33bw.m"      # MATPOWER's case33bw with its ohm/kW conversion applied
 
 # pglib-opf BASELINE.md, typical operating conditions: (DC $/h, AC $/h, SOC gap %)
 BASELINE = {

@@ -21,7 +21,7 @@ from .helpers import run_study
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CASE5 = DATA / "pglib" / "pglib_opf_case5_pjm.m"
-CASE33 = DATA / "opf" / "case33bw.m"
+CASE33 = DATA.parents[1] / "examples" / "hostcap" / "case33bw.m"
 
 
 def _steps(tmp_path: Path, text: str) -> dict[str, dict]:

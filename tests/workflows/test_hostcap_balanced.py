@@ -19,7 +19,7 @@ import pytest
 from gatlang.diagnostics import DiagnosticSink
 from gatlang.passes import Settings, run_program
 
-CASE = Path(__file__).resolve().parents[1] / "data" / "opf" / "case33bw.m"
+CASE = Path(__file__).resolve().parents[2] / "examples" / "hostcap" / "case33bw.m"
 LOAD_SCALE = 0.5            # light load: the feeder is within 0.95-1.05 pu without DER
 VMAX = 1.05
 STEP_MW = 0.05

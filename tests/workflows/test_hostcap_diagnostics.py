@@ -17,7 +17,7 @@ import pytest
 from gatlang.diagnostics import DiagnosticSink
 from gatlang.passes import Settings, run_program
 
-CASE = Path(__file__).resolve().parents[1] / "data" / "opf" / "case33bw.m"
+CASE = Path(__file__).resolve().parents[2] / "examples" / "hostcap" / "case33bw.m"
 
 
 def _run(folder: Path, body: str, extra: str = "") -> DiagnosticSink:
