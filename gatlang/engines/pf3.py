@@ -35,7 +35,7 @@ from gatlang.engines.pf3_capcontrol import capcontrols
 from gatlang.engines.pf3_controls import KERNELS, MAX_CONTROL_ROUNDS, control_loop
 from gatlang.engines.pf3_flows import FlowSource
 from gatlang.engines.pf3_linear import linear_solver
-from gatlang.engines.pf3_regcontrol import final_taps
+from gatlang.engines.pf3_regcontrol import RegulatorBank, final_taps
 from gatlang.engines.pf3_regcontrol import regulators as find_regulators
 from gatlang.engines.pf3_result import PF3Result, Solve3Outcome, name_nodes
 from gatlang.engines.pf3_sweep import meshed_error, sweep_check
@@ -163,8 +163,9 @@ def _solve(net: Network, method: str, tol: float, max_iter: int, regulators: str
     system = build_system(net, load_scale, pv_scale, span)
     diags = list(system.diagnostics) + _unmodelled(net, span)
     tol_eff = max(tol, roundoff_floor(system))
-    all_regs = memo(net, "regulators", lambda: find_regulators(net, system), NETWORK_TABLES)
-    regs = all_regs if regulators == "control" else []
+    all_regs = memo(net, "regulators", lambda: RegulatorBank.of(find_regulators(net, system), system),
+                    NETWORK_TABLES)
+    regs = all_regs if regulators == "control" else RegulatorBank([])
     caps, cap_diags = memo(net, "capcontrols", lambda: capcontrols(net, system, None),
                            NETWORK_TABLES + ("cap_controls",)) \
         if regulators == "control" else ([], [])
@@ -195,7 +196,7 @@ def _solve(net: Network, method: str, tol: float, max_iter: int, regulators: str
         diags.append(_not_converged(system, out, method, max_iter, span))
     v_full = system.v_full(v)
     taps_now = {row["transformer"]: list(row["taps_pu"]) for row in system.regulated.rows}
-    taps, positions = final_taps(all_regs, system)
+    taps, positions = final_taps(all_regs.regs, system)
     return PF3Result(
         converged=out.converged, iterations=iterations, max_mismatch=history[-1] if history else 0.0,
         method=used, nodes=list(system.names), v=v_full, vbase_v=system.vbase,

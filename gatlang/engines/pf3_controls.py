@@ -15,7 +15,7 @@ import numpy as np
 from gatlang.engines.pf3_capcontrol import CapControl, cap_actions, switch
 from gatlang.engines.pf3_fixed import fixed_point
 from gatlang.engines.pf3_newton import newton
-from gatlang.engines.pf3_regcontrol import Regulator, apply_taps, regulator_actions
+from gatlang.engines.pf3_regcontrol import RegulatorBank, apply_taps, regulator_actions
 from gatlang.engines.pf3_result import Solve3Outcome
 from gatlang.engines.pf3_sweep import sweep
 from gatlang.engines.pf3_system import System3
@@ -58,7 +58,7 @@ class LoopOutcome:
 
 
 def control_loop(net: Network, system: System3, method: str, v: np.ndarray, tol: float, max_iter: int,
-                 reuse: dict, regs: list[Regulator], caps: list[CapControl]) -> LoopOutcome:
+                 reuse: dict, bank: RegulatorBank, caps: list[CapControl]) -> LoopOutcome:
     """Solve, let the controls act, solve again -- until no control wants to act.
 
     Each round, of the regulators and capacitor controls that want to act,
@@ -69,19 +69,19 @@ def control_loop(net: Network, system: System3, method: str, v: np.ndarray, tol:
     states = {c.capacitor: True for c in caps}
     iterations, history, rounds = 0, [], 0
     used = method
-    tight = not (regs or caps)
+    tight = not (bank.regs or caps)
     while True:
         out, rescued = _kernel_round(system, method, v, tol if tight else max(tol, CONTROL_TOL), max_iter, reuse)
         used = f"{method}+newton" if rescued else used
         iterations += out.iterations
         history += out.history
         v = out.v
-        if not out.converged or not (regs or caps):
+        if not out.converged or not (bank.regs or caps):
             return LoopOutcome(out, iterations, history, rounds, set(), states, True, used)
-        v_full = system.v_full(v)
-        reg_acts, stuck = regulator_actions(regs, system, v_full)
-        taps_now = {row["transformer"]: row["taps_pu"] for row in system.regulated.rows}
-        acts = reg_acts + cap_actions(caps, states, net, system, v_full, taps_now)
+        reg_acts, stuck = regulator_actions(bank, system, v)
+        acts = reg_acts + (cap_actions(caps, states, net, system, system.v_full(v),
+                                       {row["transformer"]: row["taps_pu"] for row in system.regulated.rows})
+                           if caps else [])
         if not acts:
             if tight:
                 return LoopOutcome(out, iterations, history, rounds, set(stuck), states, True, used)

@@ -408,6 +408,59 @@ def retap_into(scaled: np.ndarray, fixed: np.ndarray, winding: np.ndarray, taps:
 
 
 @njit(cache=True, nogil=True)
+def regulator_steps(v: np.ndarray, remap: np.ndarray, vbase: np.ndarray, terms: np.ndarray, scaled: np.ndarray,
+                    fixed: np.ndarray, wind: np.ndarray, taps: np.ndarray, xf: np.ndarray, winding: np.ndarray,
+                    base: np.ndarray, other: np.ndarray, par: np.ndarray, max_change: int, fraction: float,
+                    new: np.ndarray, wanted: np.ndarray) -> None:
+    """Every regulator's control check and static step at once (`pf3_regcontrol.RegulatorBank`).
+
+    For regulator r on transformer ``x = xf[r]``: the control voltage
+    ``|(V_base - V_other) / PT + (R + jX) I_in / CT|`` (volts of the PT secondary;
+    ``I_in`` = row ``base`` of the primitive ``D scaled D + fixed`` at the present
+    ``taps`` times the terminal voltages), the change wanted (0 inside the band,
+    else ``round(boost / step)`` steps), and the new tap after one round
+    (``fraction`` of the way, at least one step, at most ``max_change``, clamped)
+    -- `pf3_regcontrol.control_voltage`, `wanted_change` and `static_step`, which
+    stay as the readable reference the tests hold this to.
+
+    ``v``: live voltages, pu; ``remap``: full node index -> live index (-1: dead;
+    its last slot is ground, index -1); ``terms``/``wind`` (transformers, T):
+    full node and winding of each primitive terminal, padded with -1 / 0;
+    ``par`` (regulators, 10): vreg, band, ptratio, ctprim, R, X, winding volts,
+    step, tap_min, tap_max.  Writes ``new`` (tap, pu) and ``wanted`` (pu).
+    """
+    for r in range(len(xf)):
+        x, b, o = xf[r], base[r], other[r]
+        vreg, band, pt, ct = par[r, 0], par[r, 1], par[r, 2], par[r, 3]
+        ldc = complex(par[r, 4], par[r, 5])
+        vw, step, tmin, tmax = par[r, 6], par[r, 7], par[r, 8], par[r, 9]
+        d_b = 1.0 / taps[x, wind[x, b]]
+        i_in = 0j
+        v_b = 0j
+        v_o = 0j
+        for j in range(terms.shape[1]):
+            node = terms[x, j]
+            k = remap[node]
+            vt = v[k] * vbase[node] if k >= 0 else 0j
+            i_in += (d_b * scaled[x, b, j] * (1.0 / taps[x, wind[x, j]]) + fixed[x, b, j]) * vt
+            if j == b:
+                v_b = vt
+            if j == o:
+                v_o = vt
+        vact = abs((v_b - v_o) / pt + ldc * i_in / ct)
+        want = 0.0
+        if abs(vreg - vact) > band / 2.0:
+            want = np.rint((vreg - vact) * pt / vw / step) * step
+        tap = taps[x, winding[r]]
+        wanted[r] = want
+        new[r] = tap
+        if want == 0.0 or (want > 0 and tap >= tmax - 1e-12) or (want < 0 and tap <= tmin + 1e-12):
+            continue
+        n = min(max(int(fraction * abs(want) / step), 1), max_change)
+        new[r] = min(max(tap + (n * step if want > 0 else -n * step), tmin), tmax)
+
+
+@njit(cache=True, nogil=True)
 def leaves_first_order(indptr: np.ndarray, indices: np.ndarray, n: int) -> np.ndarray:
     """An elimination order of a structurally symmetric CSC pattern: breadth-first from node 0
     (then from each node not yet reached), reversed, so that the leaves of a radial feeder come

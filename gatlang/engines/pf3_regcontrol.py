@@ -22,10 +22,11 @@ modes, a remote regulated bus, ``vlimit``, PT phase other than 1.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from gatlang.engines.pf3_kernels import regulator_steps
 from gatlang.engines.pf3_system import System3
 from gatlang.network.model import Network
 from gatlang.network.ybus3 import winding_vbase
@@ -113,9 +114,66 @@ def static_step(reg: Regulator, tap: float, wanted: float) -> float:
     return min(max(tap + math.copysign(n * reg.step, wanted), reg.tap_min), reg.tap_max)
 
 
-def regulator_actions(regs: list[Regulator], system: System3, v_full: np.ndarray
+@dataclass
+class RegulatorBank:
+    """The regulators of a network as the arrays `pf3_kernels.regulator_steps` reads: every
+    regulator checked and stepped in one compiled call per control round (a Python loop over
+    `wanted_change` cost more than the solve between rounds).  Built once per network version."""
+
+    regs: list[Regulator]
+    xf: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    winding: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    base: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    other: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    par: np.ndarray = field(default_factory=lambda: np.zeros((0, 10)))
+    terms: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    scaled: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0), dtype=complex))
+    fixed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0), dtype=complex))
+    wind: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+
+    @classmethod
+    def of(cls, regs: list[Regulator], system: System3) -> "RegulatorBank":
+        """Stack the regulators' settings and their transformers' primitive parts (padded to the
+        widest primitive with ground terminals of zero admittance)."""
+        if not regs:
+            return cls(regs)
+        reg = system.regulated
+        width = max(len(t) for t in reg.terminals)
+        nxf = len(reg.terminals)
+        terms = np.full((nxf, width), -1, dtype=np.int64)
+        wind = np.zeros((nxf, width), dtype=np.int64)
+        scaled = np.zeros((nxf, width, width), dtype=complex)
+        fixed = np.zeros((nxf, width, width), dtype=complex)
+        for k, t in enumerate(reg.terminals):
+            w = len(t)
+            terms[k, :w], wind[k, :w] = t, reg.winding[k]
+            scaled[k, :w, :w], fixed[k, :w, :w] = reg.scaled[k], reg.fixed[k]
+        par = np.array([[r.vreg, r.band, r.ptratio, r.ctprim, r.ldc.real, r.ldc.imag, r.vbase, r.step, r.tap_min,
+                         r.tap_max] for r in regs], dtype=float)
+        ints = np.array([[r.xf, r.winding, r.base, r.other] for r in regs], dtype=np.int64).T.copy()
+        return cls(regs, ints[0], ints[1], ints[2], ints[3], par, terms, scaled, fixed, wind)
+
+
+def regulator_actions(bank: RegulatorBank, system: System3, v: np.ndarray
                       ) -> tuple[list[tuple[float, Regulator, float]], list[str]]:
-    """((delay, regulator, new tap) of every regulator that moves, regulators stuck at a tap limit)."""
+    """((delay, regulator, new tap) of every regulator that moves, regulators stuck at a tap limit),
+    at the live per-unit voltages ``v``."""
+    if not bank.regs:
+        return [], []
+    new, wanted = np.empty(len(bank.regs)), np.empty(len(bank.regs))
+    regulator_steps(np.ascontiguousarray(v, dtype=complex), system.full_to_live(), system.vbase, bank.terms,
+                    bank.scaled, bank.fixed, bank.wind, system.regulated.tap_array(), bank.xf, bank.winding,
+                    bank.base, bank.other, bank.par, MAX_TAP_CHANGE, STATIC_FRACTION, new, wanted)
+    taps = system.regulated.tap_array()[bank.xf, bank.winding]
+    moved = (new != taps).nonzero()[0].tolist()
+    stuck = ((wanted != 0.0) & (new == taps)).nonzero()[0].tolist()
+    return [(bank.regs[r].delay, bank.regs[r], float(new[r])) for r in moved], [bank.regs[r].name for r in stuck]
+
+
+def regulator_actions_reference(regs: list[Regulator], system: System3, v_full: np.ndarray
+                                ) -> tuple[list[tuple[float, Regulator, float]], list[str]]:
+    """`regulator_actions` written regulator by regulator with `wanted_change` and `static_step`:
+    the definition the compiled check follows (the tests compare the two)."""
     acts: list[tuple[float, Regulator, float]] = []
     at_limit: list[str] = []
     vx = np.append(v_full, 0.0)

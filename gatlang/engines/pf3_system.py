@@ -78,6 +78,22 @@ class Regulated:
     scaled: list[np.ndarray] = field(default_factory=list)    # tap-scaled part at taps 1
     fixed: list[np.ndarray] = field(default_factory=list)     # tap-independent part (anti-float shunts)
     winding: list[np.ndarray] = field(default_factory=list)   # winding of each primitive terminal
+    taps: np.ndarray | None = None   # present taps (transformer x winding), made on first use (`tap_array`)
+
+    def copy(self) -> "Regulated":
+        """A copy whose rows, primitives and taps may change (the primitive parts stay shared)."""
+        return Regulated(list(self.rows), self.names, self.terminals, list(self.prims), self.scaled, self.fixed,
+                         self.winding, None if self.taps is None else self.taps.copy())
+
+    def tap_array(self) -> np.ndarray:
+        """The present taps as one array (transformer x winding, pu; 1 beyond a transformer's windings),
+        kept in step with ``rows`` by `System3.set_taps`."""
+        if self.taps is None:
+            self.taps = np.ones((len(self.rows), max((len(r["kv"]) for r in self.rows), default=0)))
+            for k, r in enumerate(self.rows):
+                t = r["taps_pu"] or [1.0] * len(r["kv"])
+                self.taps[k, :len(t)] = t
+        return self.taps
 
     def primitive_at(self, k: int, taps: list[float]) -> np.ndarray:
         """Transformer k's primitive at ``taps``, without rebuilding it.
@@ -152,8 +168,7 @@ class System3:
         """A copy whose matrix and regulator rows may be changed (the rest is shared, read-only)."""
         out = copy.copy(self)
         out.ypu = self.ypu.copy()
-        r = self.regulated
-        out.regulated = Regulated(list(r.rows), r.names, r.terminals, list(r.prims), r.scaled, r.fixed, r.winding)
+        out.regulated = self.regulated.copy()
         out.diagnostics = list(self.diagnostics)
         out.changes = list(self.changes)
         out.changed_nodes = self.changed_nodes
@@ -262,10 +277,7 @@ class System3:
         """The `_StampPlan` of each element (its full node indices, -1 = ground), found in one pass:
         a control loop's first round moves several regulators, and a plan per call cost more
         than the solve between rounds."""
-        remap = self.network_shared.get("remap")
-        if remap is None:                 # full node index (-1 = ground, the last slot) -> live index
-            remap = self.network_shared["remap"] = np.full(len(self.names) + 1, -1)
-            remap[self.live] = np.arange(self.n)
+        remap = self.full_to_live()
         sizes = np.asarray([len(idx) for idx in elements])
         r = np.concatenate([np.repeat(idx, len(idx)) for idx in elements]).astype(np.int64)
         c = np.concatenate([np.tile(idx, len(idx)) for idx in elements]).astype(np.int64)
@@ -292,6 +304,14 @@ class System3:
                                     touched[touched_at[k]:touched_at[k + 1]] - k * m, lr[a:b], lc[a:b], live[a:b],
                                     scale[a:b], bool(distinct[k])))
         return plans
+
+    def full_to_live(self) -> np.ndarray:
+        """Full node index -> live index (-1: dead; the last slot, index -1, is ground)."""
+        remap = self.network_shared.get("remap")
+        if remap is None:
+            remap = self.network_shared["remap"] = np.full(len(self.names) + 1, -1, dtype=np.int64)
+            remap[self.live] = np.arange(self.n)
+        return remap
 
     def _add_outside(self, plan: "_StampPlan", x: np.ndarray) -> None:
         keep = plan.live & (x != 0)
@@ -343,6 +363,8 @@ class System3:
                 prim = reg.primitive_at(k, taps) if prim is None else prim
                 self.stamp(reg.terminals[k], prim - reg.prims[k])
             reg.rows[k], reg.prims[k] = dict(reg.rows[k], taps_pu=list(taps)), prim
+            if reg.taps is not None:
+                reg.taps[k, :len(taps)] = taps
 
 
 def _per_unit(y: sp.csc_matrix, vbase: np.ndarray, live: np.ndarray) -> sp.csc_matrix:
@@ -535,8 +557,7 @@ def _build_system(net: Network, load_scale: float, pv_scale: float) -> System3:
     return System3(
         names=part.names, vbase=part.vbase, live=part.live, ypu=part.ypu, isrc=part.isrc,
         loads=_scale_loads(loads, load_scale), nodes=part.nodes,
-        regulated=Regulated(list(regulated.rows), regulated.names, regulated.terminals, list(regulated.prims),
-                            regulated.scaled, regulated.fixed, regulated.winding),
+        regulated=regulated.copy(),
         diagnostics=part.diagnostics + load_diags, network_shared=part.shared)
 
 

@@ -109,3 +109,32 @@ def test_leaves_first_order_is_a_permutation_with_no_more_fill() -> None:
     ours = spla.splu(m[order][:, order].tocsc(), **ORDERED_LU_OPTIONS)
     mmd = spla.splu(m, permc_spec="MMD_AT_PLUS_A")
     assert ours.L.nnz + ours.U.nnz <= mmd.L.nnz + mmd.U.nnz
+
+
+@pytest.mark.parametrize("feeder", ["ieee13", "ieee123"])
+def test_compiled_regulator_check_equals_the_step_by_step_rules(feeder: str) -> None:
+    """`regulator_actions` (every regulator in one compiled call) moves the same regulators to the
+    same taps, and finds the same ones stuck at a limit, as `wanted_change` and `static_step` one by
+    one -- at voltages from deep under to over the band, and at taps off their starting value."""
+    from gatlang.engines.pf3_regcontrol import RegulatorBank, regulator_actions, regulator_actions_reference, regulators
+
+    net = load_opendss(FEEDERS[feeder], DiagnosticSink())
+    s = build_system(net)
+    bank = RegulatorBank.of(regulators(net, s), s)
+    assert bank.regs
+    rng = np.random.default_rng(11)
+    v0 = start_voltages(s, {})
+    seen = set()
+    for trial in range(40):
+        if trial % 10 == 5:            # taps moved (some to their limits) before the check
+            s.set_taps({reg.xf: [min(max(t + reg.step * rng.integers(-20, 21), reg.tap_min), reg.tap_max)
+                                 for t in s.regulated.tap_array()[reg.xf, :len(s.regulated.rows[reg.xf]["kv"])]]
+                        for reg in bank.regs})
+        v = v0 * rng.uniform(0.85, 1.12) * np.exp(0.02j * rng.standard_normal(s.n))
+        acts, stuck = regulator_actions(bank, s, v)
+        ref_acts, ref_stuck = regulator_actions_reference(bank.regs, s, s.v_full(v))
+        assert [a[1].name for a in acts] == [a[1].name for a in ref_acts]
+        assert [a[2] for a in acts] == pytest.approx([a[2] for a in ref_acts], abs=1e-12)
+        assert stuck == ref_stuck
+        seen.update(("moved" if acts else "quiet", "stuck" if stuck else "free"))
+    assert {"moved", "stuck", "free"} <= seen      # (quiet: the end of every control loop in the engine tests)
