@@ -353,14 +353,16 @@ def lu_solve_units_into(lp: np.ndarray, li: np.ndarray, lx: np.ndarray, up: np.n
 
 
 @njit(cache=True, nogil=True)
-def compensation_system(u: np.ndarray, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, store: np.ndarray,
-                        store_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(I + D W_U, D)``, whose solution ``K`` is the gain of `pf3_linear.Compensated`.
+def compensation_gain(u: np.ndarray, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, store: np.ndarray,
+                      store_rows: np.ndarray) -> np.ndarray:
+    """The gain ``K = (I + D W_U)^{-1} D`` of `pf3_linear.Compensated`.
 
     ``u``: the changed nodes (sorted); ``(rows, cols, vals)``: every change of the
     matrix as triplets over nodes of ``u`` (summed into ``D``); ``store[store_rows[j]]``
-    holds ``M0^{-1} e_{u[j]}``, so ``W_U[i, j] = store[store_rows[j], u[i]]``.  (The
-    small solve itself is left to numpy: numba's LAPACK binding costs seconds to compile.)
+    holds ``M0^{-1} e_{u[j]}``, so ``W_U[i, j] = store[store_rows[j], u[i]]``.  The
+    small dense solve is Gaussian elimination with partial pivoting written out
+    (`_solve_dense`): numba's LAPACK binding costs seconds to compile, and numpy's
+    call more than the elimination at these sizes (a dozen or two nodes).
     """
     k = len(u)
     d = np.zeros((k, k), dtype=np.complex128)
@@ -373,7 +375,40 @@ def compensation_system(u: np.ndarray, rows: np.ndarray, cols: np.ndarray, vals:
             for m in range(k):
                 s += d[i, m] * store[store_rows[j], u[m]]
             a[i, j] += s
-    return a, d
+    _solve_dense(a, d)
+    return d
+
+
+@njit(cache=True, nogil=True)
+def _solve_dense(a: np.ndarray, b: np.ndarray) -> None:
+    """Overwrite ``b`` with ``a^{-1} b`` (``a`` is destroyed): Gaussian elimination with partial
+    pivoting, as LAPACK's ``gesv`` does it (row swaps by the largest |pivot| of each column)."""
+    k = a.shape[0]
+    for c in range(k):
+        p = c
+        for r in range(c + 1, k):
+            if abs(a[r, c]) > abs(a[p, c]):
+                p = r
+        if p != c:
+            for j in range(k):
+                a[c, j], a[p, j] = a[p, j], a[c, j]
+            for j in range(b.shape[1]):
+                b[c, j], b[p, j] = b[p, j], b[c, j]
+        inv = 1.0 / a[c, c]
+        for r in range(c + 1, k):
+            f = a[r, c] * inv
+            if f != 0:
+                for j in range(c + 1, k):
+                    a[r, j] -= f * a[c, j]
+                for j in range(b.shape[1]):
+                    b[r, j] -= f * b[c, j]
+    for c in range(k - 1, -1, -1):
+        inv = 1.0 / a[c, c]
+        for j in range(b.shape[1]):
+            s = b[c, j]
+            for m in range(c + 1, k):
+                s -= a[c, m] * b[m, j]
+            b[c, j] = s * inv
 
 
 @njit(cache=True, nogil=True)

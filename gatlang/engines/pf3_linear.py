@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from gatlang.engines.pf3_kernels import (compensation_system, leaves_first_order, lu_solve_into, lu_solve_units_into,
+from gatlang.engines.pf3_kernels import (compensation_gain, leaves_first_order, lu_solve_into, lu_solve_units_into,
                                          permute_csc, subtract_rows_combination)
 from gatlang.engines.pf3_system import System3
 
@@ -124,21 +124,24 @@ class _Columns:
 
     def __init__(self, n: int) -> None:
         self.store = np.empty((8, n), dtype=complex)
-        self.row: dict[int, int] = {}
+        self.row_of = np.full(n, -1, dtype=np.int64)      # node -> its row of `store` (-1: not solved yet)
+        self.used = 0
 
     def rows(self, lu, nodes: np.ndarray) -> np.ndarray:
         """Row of ``store`` holding ``M0^{-1} e_u`` for each node u (solved for the missing ones)."""
-        missing = [int(u) for u in nodes if int(u) not in self.row]
-        if missing:
-            n = self.store.shape[1]
-            used = len(self.row)
+        at = self.row_of[nodes]
+        if at.min(initial=0) < 0:
+            missing = nodes[at < 0]
+            n, used = self.store.shape[1], self.used
             if used + len(missing) > len(self.store):
                 grown = np.empty((max(2 * len(self.store), used + len(missing)), n), dtype=complex)
                 grown[:used] = self.store[:used]
                 self.store = grown
-            lu.solve_units_into(np.asarray(missing, dtype=np.int64), self.store[used:used + len(missing)])
-            self.row.update({u: used + j for j, u in enumerate(missing)})
-        return np.asarray([self.row[int(u)] for u in nodes], dtype=np.int64)
+            lu.solve_units_into(missing, self.store[used:used + len(missing)])
+            self.row_of[missing] = np.arange(used, used + len(missing))
+            self.used += len(missing)
+            at = self.row_of[nodes]
+        return at
 
 
 class Compensated:
@@ -167,8 +170,7 @@ class Compensated:
             store = system.shared[key] = _Columns(system.n)
         self.rows = store.rows(lu, self.u)
         self.store = store.store                   # the array as of now (a later growth copies it)
-        a, d = compensation_system(self.u, rows, cols, vals, self.store, self.rows)
-        self.k = np.ascontiguousarray(np.linalg.solve(a, d))
+        self.k = compensation_gain(self.u, rows, cols, vals, self.store, self.rows)
 
     def kernel_args(self) -> tuple[tuple, tuple]:
         """(factors, compensation) as the compiled fixed point reads them (`pf3_kernels`)."""
