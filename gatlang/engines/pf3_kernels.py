@@ -496,6 +496,71 @@ def regulator_steps(v: np.ndarray, remap: np.ndarray, vbase: np.ndarray, terms: 
 
 
 @njit(cache=True, nogil=True)
+def stamp_plan_arrays(idx: np.ndarray, sizes: np.ndarray, remap: np.ndarray, keys: np.ndarray, nrow: int,
+                      vbase: np.ndarray, sbase: float) -> tuple:
+    """Where each entry of several elements' primitives lands in a CSC matrix (`pf3_system._StampPlan`).
+
+    Element k has full node indices ``idx[o_k:o_k + sizes[k]]`` (-1 = ground) and a
+    primitive of ``sizes[k]**2`` entries, row-major.  For every entry: its live row
+    and column (``remap``: full -> live, -1 dead or ground), whether both are live,
+    its position among the matrix's stored entries (``keys`` = column * ``nrow`` +
+    row, sorted; -1 where not stored) and its siemens-to-per-unit scale.  Per
+    element: the entries held by the pattern (``sel``), the live ones it lacks
+    (``out``), the live nodes the held ones touch (sorted), and whether no two held
+    entries share a position.  Ragged results come flat with pointers ``*_ptr``.
+    """
+    k = len(sizes)
+    bound = np.zeros(k + 1, dtype=np.int64)
+    for e in range(k):
+        bound[e + 1] = bound[e] + sizes[e] * sizes[e]
+    total = bound[k]
+    lr = np.full(total, -1, dtype=np.int64)
+    lc = np.full(total, -1, dtype=np.int64)
+    live = np.zeros(total, dtype=np.bool_)
+    pos = np.full(total, -1, dtype=np.int64)
+    scale = np.zeros(total, dtype=np.float64)
+    sel = np.empty(total, dtype=np.int64)
+    out = np.empty(total, dtype=np.int64)
+    sel_ptr = np.zeros(k + 1, dtype=np.int64)
+    out_ptr = np.zeros(k + 1, dtype=np.int64)
+    nodes = np.empty(2 * total, dtype=np.int64)
+    nodes_ptr = np.zeros(k + 1, dtype=np.int64)
+    distinct = np.ones(k, dtype=np.bool_)
+    ns = no = nn = 0
+    first = 0
+    for e in range(k):
+        m = sizes[e]
+        start_sel, start_nodes = ns, nn
+        for i in range(m):
+            for j in range(m):
+                q = bound[e] + i * m + j
+                r, c = idx[first + i], idx[first + j]
+                if r < 0 or c < 0 or remap[r] < 0 or remap[c] < 0:
+                    continue
+                lr[q], lc[q], live[q] = remap[r], remap[c], True
+                scale[q] = vbase[r] * vbase[c] / sbase
+                want = lc[q] * nrow + lr[q]
+                at = np.searchsorted(keys, want)
+                if at < len(keys) and keys[at] == want:
+                    pos[q] = at
+                    sel[ns] = q - bound[e]
+                    ns += 1
+                    nodes[nn], nodes[nn + 1] = lr[q], lc[q]
+                    nn += 2
+                else:
+                    out[no] = q - bound[e]
+                    no += 1
+        touched = np.unique(nodes[start_nodes:nn])
+        nodes[start_nodes:start_nodes + len(touched)] = touched
+        nn = start_nodes + len(touched)
+        held = pos[bound[e] + sel[start_sel:ns]]
+        distinct[e] = len(np.unique(held)) == len(held)
+        sel_ptr[e + 1], out_ptr[e + 1], nodes_ptr[e + 1] = ns, no, nn
+        first += m
+    return bound, lr, lc, live, pos, scale, sel, sel_ptr, out, out_ptr, nodes, nodes_ptr, distinct
+
+
+@njit(cache=True, nogil=True)
 def leaves_first_order(indptr: np.ndarray, indices: np.ndarray, n: int) -> np.ndarray:
     """An elimination order of a structurally symmetric CSC pattern: breadth-first from node 0
     (then from each node not yet reached), reversed, so that the leaves of a radial feeder come

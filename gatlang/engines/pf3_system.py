@@ -37,7 +37,7 @@ import scipy.sparse as sp
 
 from gatlang.diagnostics import Diagnostic, Span, error, warning
 from gatlang.engines import pf3_result as codes
-from gatlang.engines.pf3_kernels import mismatch_into, reachable, retap_into
+from gatlang.engines.pf3_kernels import mismatch_into, reachable, retap_into, stamp_plan_arrays
 from gatlang.engines.pf3_loads import LoadBranches, build_load_branches
 from gatlang.network.model import Network
 from gatlang.network.perunit3 import voltage_bases
@@ -277,32 +277,19 @@ class System3:
         """The `_StampPlan` of each element (its full node indices, -1 = ground), found in one pass:
         a control loop's first round moves several regulators, and a plan per call cost more
         than the solve between rounds."""
-        remap = self.full_to_live()
-        sizes = np.asarray([len(idx) for idx in elements])
-        r = np.concatenate([np.repeat(idx, len(idx)) for idx in elements]).astype(np.int64)
-        c = np.concatenate([np.tile(idx, len(idx)) for idx in elements]).astype(np.int64)
-        live = (r >= 0) & (c >= 0) & (remap[r] >= 0) & (remap[c] >= 0)
-        lr, lc = remap[r], remap[c]
-        pos = np.where(live, self._entry_positions(np.where(live, lr, 0), np.where(live, lc, 0)), -1)
-        held = live & (pos >= 0)
-        scale = np.where(live, self.vbase[np.maximum(r, 0)] * self.vbase[np.maximum(c, 0)], 0) / SBASE
-        # every per-plan array as a slice of one computed for all: element k owns [bound[k], bound[k+1])
-        bound = np.r_[0, np.cumsum(sizes * sizes)]
-        element = np.repeat(np.arange(len(elements)), sizes * sizes)
-        sel, out = np.flatnonzero(held), np.flatnonzero(live & ~held)
-        sel_at, out_at = np.searchsorted(sel, bound), np.searchsorted(out, bound)
-        m = self.n + 1
-        touched = np.unique(np.r_[element[sel] * m + lr[sel], element[sel] * m + lc[sel]])
-        touched_at = np.searchsorted(touched, np.arange(len(elements) + 1) * m)
-        spots = np.unique(element[sel] * (len(self.ypu.data) + 1) + pos[sel])
-        distinct = np.bincount(spots // (len(self.ypu.data) + 1), minlength=len(elements)) == np.diff(sel_at)
+        sizes = np.asarray([len(idx) for idx in elements], dtype=np.int64)
+        flat = np.concatenate(elements).astype(np.int64) if elements else np.zeros(0, dtype=np.int64)
+        (bound, lr, lc, live, pos, scale, sel, sel_ptr, out, out_ptr, nodes, nodes_ptr,
+         distinct) = stamp_plan_arrays(flat, sizes, self.full_to_live(), self._stored_keys(), self.ypu.shape[0],
+                                       self.vbase, SBASE)
         plans = []
         for k in range(len(elements)):
             a, b = bound[k], bound[k + 1]
-            ks = sel[sel_at[k]:sel_at[k + 1]]
-            plans.append(_StampPlan(ks - a, out[out_at[k]:out_at[k + 1]] - a, pos[ks], lr[ks], lc[ks], scale[ks],
-                                    touched[touched_at[k]:touched_at[k + 1]] - k * m, lr[a:b], lc[a:b], live[a:b],
-                                    scale[a:b], bool(distinct[k])))
+            ks = sel[sel_ptr[k]:sel_ptr[k + 1]]
+            held = ks + a
+            plans.append(_StampPlan(ks, out[out_ptr[k]:out_ptr[k + 1]], pos[held], lr[held], lc[held], scale[held],
+                                    nodes[nodes_ptr[k]:nodes_ptr[k + 1]], lr[a:b], lc[a:b], live[a:b], scale[a:b],
+                                    bool(distinct[k])))
         return plans
 
     def full_to_live(self) -> np.ndarray:
@@ -324,8 +311,8 @@ class System3:
         self.changed_nodes = np.union1d(self.changed_nodes, np.r_[lr, lc])
         self.version += 1
 
-    def _entry_positions(self, r: np.ndarray, c: np.ndarray) -> np.ndarray:
-        """Index of each ``(r, c)`` in ``ypu.data`` (-1 where the entry is not stored)."""
+    def _stored_keys(self) -> np.ndarray:
+        """``column * n + row`` of every stored entry of ``ypu``, in storage order (so sorted)."""
         y = self.ypu
         if self._keys is None:
             original = self._plans is self.network_shared.get("plans")     # the network's own pattern
@@ -336,7 +323,11 @@ class System3:
                 if original:
                     self.network_shared["keys"] = keys
             self._keys = keys
-        keys = self._keys
+        return self._keys
+
+    def _entry_positions(self, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """Index of each ``(r, c)`` in ``ypu.data`` (-1 where the entry is not stored)."""
+        y, keys = self.ypu, self._stored_keys()
         if not len(keys):
             return np.full(len(r), -1)
         want = c.astype(np.int64) * y.shape[0] + r

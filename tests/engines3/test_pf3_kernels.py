@@ -138,3 +138,33 @@ def test_compiled_regulator_check_equals_the_step_by_step_rules(feeder: str) -> 
         assert stuck == ref_stuck
         seen.update(("moved" if acts else "quiet", "stuck" if stuck else "free"))
     assert {"moved", "stuck", "free"} <= seen      # (quiet: the end of every control loop in the engine tests)
+
+
+@pytest.mark.parametrize("feeder", ["ieee13", "ieee34", "ieee123"])
+def test_tap_steps_stamped_in_place_equal_the_matrix_built_at_those_taps(feeder: str) -> None:
+    """`System3.set_taps` writes tap steps into the per-unit matrix through stamp plans
+    (`pf3_kernels.stamp_plan_arrays`); the result is the matrix built from a transformers table
+    that carries the new taps."""
+    import pyarrow as pa
+
+    from gatlang.network.model import Network
+
+    net = load_opendss(FEEDERS[feeder], DiagnosticSink())
+    s = build_system(net)
+    rng = np.random.default_rng(5)
+    new = {k: [float(t) for t in 1.0 + 0.00625 * rng.integers(-16, 17, size=len(row["kv"]))]
+           for k, row in enumerate(s.regulated.rows)}
+    assert new
+    s.set_taps(new)
+    s.set_taps({k: [t + 0.00625 for t in taps] for k, taps in list(new.items())[:1]})   # a second step on one
+    new.update({k: [t + 0.00625 for t in taps] for k, taps in list(new.items())[:1]})
+    xf = net.table("transformers")
+    by_name = {s.regulated.names[k]: taps for k, taps in new.items()}
+    column = [by_name.get(name, taps) for name, taps in zip(xf.column("transformer").to_pylist(),
+                                                             xf.column("taps_pu").to_pylist())]
+    tables = dict(net.tables)
+    tables["transformers"] = xf.set_column(xf.schema.get_field_index("taps_pu"), "taps_pu",
+                                           pa.array(column, type=xf.schema.field("taps_pu").type))
+    rebuilt = build_system(Network(net.name, net.base_mva, net.frequency_hz, net.balanced, tables))
+    a, b = s.ypu.toarray(), rebuilt.ypu.toarray()
+    assert np.max(np.abs(a - b)) <= 1e-12 * np.max(np.abs(b))
