@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 from gatlang.diagnostics import Diagnostic, Span, warning
 from gatlang.engines import pf3_result as codes
 from gatlang.engines.pf3_cache import rows as table_rows
+from gatlang.engines.pf3_load_kernels import conductors_to_number, load_branches
 from gatlang.network.model import Network
 from gatlang.network.ybus3 import _flatten, _numbers
 
@@ -220,13 +221,6 @@ class _Flat:
     kind: np.ndarray
     zip: np.ndarray
 
-    @classmethod
-    def concat(cls, parts: list["_Flat"]) -> "_Flat":
-        """The branches of ``parts``, one after the other."""
-        if len(parts) == 1:
-            return parts[0]
-        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__))
-
 
 def build_load_branches(net: Network, node, load_scale: float = 1.0, pv_scale: float = 1.0,
                         span: Span | None = None) -> tuple[LoadBranches, list[Diagnostic]]:
@@ -243,15 +237,16 @@ def build_load_branches(net: Network, node, load_scale: float = 1.0, pv_scale: f
     limits.  Returns the branches and warnings for approximated models.
     """
     if hasattr(node, "lookup"):
-        flat, notes, count = _bulk_branches(net, node.lookup, load_scale, pv_scale)
+        branches, notes, count = _bulk_branches(net, node.lookup, load_scale, pv_scale)
     else:
         flat, notes, count = _row_branches(net, node, load_scale, pv_scale)
+        branches = _assemble(flat)
     diags: list[Diagnostic] = []
     if count:
         diags.append(warning(codes.LOAD_MODEL_APPROX, f"{count} load(s) use a model solved with an "
                              f"approximation: {', '.join(notes)}" + (" ..." if count > 5 else ""),
                              span, help="use load models 1, 2, 3, 4, 5 or 8 for an exact match with OpenDSS"))
-    return _assemble(flat), diags
+    return branches, diags
 
 
 def _approx_note(load: str, code: int, model: int) -> str:
@@ -263,8 +258,9 @@ def _approx_note(load: str, code: int, model: int) -> str:
 #
 # Why the calls are counted: IEEE 123 has 91 loads, so every numpy or arrow call costs its
 # fixed overhead (a microsecond or more, several for arrow) and hardly anything per element.
-# Hence methods rather than numpy's Python-level wrappers (``x.repeat``, ``x.nonzero()``),
-# flags from one ``bincount`` rather than a test per model, and no arrow ``take``.
+# Hence the tables are read column by column into per-element arrays, and everything after
+# (the branches of each element, their ends, admittances and region coefficients) is one
+# compiled loop (`pf3_load_kernels.load_branches`).
 
 #: the ``connection`` values that read as wye (the row code's ``connection or "wye"``)
 _WYE = pc.SetLookupOptions(pa.array(["wye", "", None]), skip_nulls=False)
@@ -277,21 +273,22 @@ _ANY_MODEL = 9
 
 @dataclass
 class _Elements:
-    """The in-service elements of one table, one entry per element in row order.
+    """The in-service elements of one table (or of several: `concat`), one entry per element.
 
-    ``rows`` are the elements' rows in the table (the branches' owners);
-    ``buses`` and the conductor lists (``nodes`` split at ``offsets``, ``size``
-    per row) cover every row of the table; ``p``/``q`` are the element's total
-    consumption (W, var); ``zip`` its six ZIP coefficients, or None when no
-    element is a ZIP load.
+    Element ``e`` is row ``at[e]`` of the conductor lists (``nodes`` split at
+    ``offsets``, every row of the table(s)) and of ``names`` (the bus of every
+    row); ``rows`` is its row in its own table (its branches' owner) and
+    ``kind`` its table (`_KIND_NAMES`); ``p``/``q`` are its total consumption
+    (W, var); ``zip`` its six ZIP coefficients, or None when no element is a
+    ZIP load.
     """
 
-    kind: int
+    kind: np.ndarray
     rows: np.ndarray
-    buses: pa.Array
+    at: np.ndarray
+    names: list[str]
     nodes: np.ndarray
     offsets: np.ndarray
-    size: np.ndarray
     wye: np.ndarray
     kv: np.ndarray
     p: np.ndarray
@@ -301,14 +298,30 @@ class _Elements:
     model: np.ndarray
     zip: np.ndarray | None = None
 
+    @classmethod
+    def concat(cls, parts: list["_Elements"]) -> "_Elements":
+        """The elements of ``parts``, one table after the other (rows and conductors renumbered)."""
+        if len(parts) == 1:
+            return parts[0]
+        row_base = np.cumsum([0] + [len(p.offsets) - 1 for p in parts])
+        node_base = np.cumsum([0] + [len(p.nodes) for p in parts])
+        offsets = [p.offsets[:-1] + base for p, base in zip(parts, node_base)] + [node_base[-1:]]
+        zipv = None
+        if any(p.zip is not None for p in parts):
+            zipv = np.concatenate([p.zip if p.zip is not None else np.zeros((len(p.rows), 6)) for p in parts])
+        joined = {f: np.concatenate([getattr(p, f) for p in parts])
+                  for f in ("kind", "rows", "nodes", "wye", "kv", "p", "q", "vmin", "vmax", "model")}
+        return cls(**joined, at=np.concatenate([p.at + base for p, base in zip(parts, row_base)]),
+                   names=[name for p in parts for name in p.names], offsets=np.concatenate(offsets), zip=zipv)
+
 
 def _bulk_branches(net: Network, lookup, load_scale: float,
-                   pv_scale: float) -> tuple[_Flat, list[str], int]:
+                   pv_scale: float) -> tuple[LoadBranches, list[str], int]:
     """(branches, first five approximation notes, number of notes), every table read column-wise
     and every conductor numbered by one ``lookup``."""
     notes: list[str] = []
     count = 0
-    elements: list[_Elements] = []
+    parts: list[_Elements] = []
     for kind, name in enumerate(("loads", "generators", "pv_systems")):
         t = net.tables.get(name)              # absent: nothing to read (`Network.table` would build one)
         rows = _in_service(t) if t is not None else None
@@ -320,38 +333,27 @@ def _bulk_branches(net: Network, lookup, load_scale: float,
             el = _generator_elements(net, t, rows)
         else:
             el = _pv_elements(t, rows, pv_scale)
-        elements.append(el)
-    if not elements:
-        return _empty_flat(), notes, count
-    numbers = _conductor_numbers(elements, lookup)
-    return _Flat.concat([_expand(el, num) for el, num in zip(elements, numbers)]), notes, count
+        parts.append(el)
+    if not parts:
+        return _assemble(_empty_flat()), notes, count
+    return _branches(_Elements.concat(parts), lookup), notes, count
 
 
-def _conductor_numbers(elements: list[_Elements], lookup) -> list[np.ndarray]:
-    """Node index of every conductor of every row of each table, numbered in one ``lookup``:
-    a (conductor place, row) matrix per table, -1 past a row's conductors.
+def _branches(el: _Elements, lookup) -> LoadBranches:
+    """The load branches of ``el`` (`pf3_load_kernels.load_branches`), their ends numbered by
+    one ``lookup`` of just the conductors that end a branch and are not ground."""
+    place, row = conductors_to_number(el.offsets, el.at, el.wye, el.nodes)
+    names = el.names
+    number = lookup([names[r] for r in row.tolist()], el.nodes[place]).astype(np.int64, copy=False)
+    zipv = el.zip if el.zip is not None else _NO_ZIP
+    a, b, yeq, coef, edges, vbase, owner, kind = load_branches(
+        el.offsets, el.at, el.wye, place, number, el.kv, el.p, el.q, el.vmin, el.vmax, el.model, zipv,
+        el.rows, el.kind)
+    return LoadBranches(a, b, yeq, coef, edges, vbase, owner, _KIND_NAMES[kind])
 
-    Why by place: each table's bus column is passed whole once per place, so no
-    bus name is copied one by one (an arrow ``take`` per branch costs more than
-    numbering the few conductors of out-of-service rows too).
-    """
-    buses: list[pa.Array] = []
-    nodes: list[np.ndarray] = []
-    for el in elements:
-        rows = len(el.size)
-        row = np.arange(rows).repeat(el.size)
-        grid = np.zeros((int(np.maximum.reduce(el.size)), rows), dtype=np.int64)   # 0: ground, -1
-        grid[np.arange(len(row)) - el.offsets[row], row] = el.nodes
-        buses += [el.buses] * len(grid)
-        nodes.append(grid.reshape(-1))
-    index = np.zeros(0, dtype=int)                          # (no conductor at all)
-    if buses:                             # as int: the row code's dtype, whatever the numbering's
-        index = lookup(pa.concat_arrays(buses), nodes[0] if len(nodes) == 1 else np.concatenate(nodes)).astype(int)
-    grids, start = [], 0
-    for el, part in zip(elements, nodes):
-        grids.append(index[start: start + len(part)].reshape(-1, len(el.size)))
-        start += len(part)
-    return grids
+
+#: the ZIP coefficients the kernel is given when no element is a ZIP load (it reads none)
+_NO_ZIP = np.zeros((0, 6))
 
 
 def _empty_flat() -> _Flat:
@@ -416,8 +418,9 @@ def _elements(t: pa.Table, kind: int, rows: np.ndarray, wye: np.ndarray, kv: np.
     else:
         values, offsets = _flatten(conn)      # a null list is empty
         nodes = _numbers(values).astype(np.int64, copy=False)
-    return _Elements(kind, rows, _array(_column(t, "bus")), nodes, offsets, offsets[1:] - offsets[:-1],
-                     wye, kv, p, q, vmin, vmax, np.full(len(rows), 1) if model is None else model)
+    model = np.full(len(rows), 1) if model is None else model.astype(np.int64, copy=False)
+    return _Elements(np.full(len(rows), kind), rows, rows, _array(_column(t, "bus")).to_pylist(), nodes, offsets,
+                     wye, kv, p, q, vmin, vmax, model)
 
 
 def _load_elements(t: pa.Table, rows: np.ndarray, load_scale: float) -> tuple[_Elements, list[str], int]:
@@ -512,33 +515,6 @@ def _bus_kvs(net: Network, buses: pa.Array) -> np.ndarray:
     kv = np.append(_values(table, "vn_kv", slice(None), 0.0).astype(float), 0.0)[at]    # -1: the pad
     kv[kv == 0] = _DEFAULT_KV
     return kv
-
-
-def _expand(el: _Elements, numbers: np.ndarray) -> _Flat:
-    """The branches of ``el``; ``numbers`` are the node indices of its table's conductors
-    (`_conductor_numbers`).
-
-    The engine's way: a wye element has a branch from each phase conductor to
-    its last one; a delta element of two conductors has one branch, of ``n``
-    conductors ``n`` branches (k to k+1 mod n).  An element's power is split
-    evenly over its branches.
-    """
-    size = el.size[el.rows]
-    count = np.maximum(size - (el.wye | (size == 2)), 0)           # branches per element
-    e = np.arange(len(count)).repeat(count)                         # element of each branch
-    j = np.arange(len(e)) - (count.cumsum() - count)[e]             # its place in the element
-    n, nxt = size[e], j + 1
-    other = np.where(el.wye[e], n - 1, np.where(nxt == n, 0, nxt))   # the place of its end b
-    owner = el.rows[e]
-    kv = el.kv * 1e3
-    vb = np.where(el.wye & (count > 1), kv / SQRT3, kv)[e]
-    nph = count[e]
-    s = np.empty(len(e), dtype=complex)
-    s.real, s.imag = el.p[e] / nph, el.q[e] / nph
-    model = el.model[e]
-    zipv = el.zip[e][model == 8] if el.zip is not None else np.zeros((0, 6))
-    return _Flat(numbers[j, owner], numbers[other, owner], s, vb, el.vmin[e], el.vmax[e], model, owner,
-                 _KIND_NAMES[el.kind: el.kind + 1].repeat(len(e)), zipv)
 
 
 # ---------------------------------------------------------------- row-wise building (callable ``node``)
