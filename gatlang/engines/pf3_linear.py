@@ -16,14 +16,17 @@ import scipy.sparse.linalg as spla
 from gatlang.engines.pf3_kernels import (compensation_gain, leaves_first_order, lu_solve_into, lu_solve_units_into,
                                          permute_csc, subtract_rows_combination)
 from gatlang.engines.pf3_system import System3
+from gatlang.engines.sparse_lu import LU_OK, lu_factor
 
 #: the compensation of a matrix that has not changed (`Factors.kernel_args`)
 NO_COMPENSATION = (np.zeros((0, 0), dtype=complex), np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=complex),
                    np.zeros(0, dtype=np.int64))
-#: SuperLU on a matrix already in `leaves_first_order`: keep that order, and take the diagonal pivot
-#: unless it is below a tenth of its column's largest entry (admittance matrices are diagonally
+#: the LU of a matrix already in `leaves_first_order` keeps that order and takes the diagonal pivot
+#: unless it is below a tenth of its column's largest candidate (admittance matrices are diagonally
 #: strong; full partial pivoting swaps rows for nothing and adds fill)
-ORDERED_LU_OPTIONS = dict(permc_spec="NATURAL", diag_pivot_thresh=0.1)
+DIAG_PIVOT_THRESHOLD = 0.1
+#: the same with SuperLU (the tests compare the fill of the order with SuperLU's own ordering)
+ORDERED_LU_OPTIONS = dict(permc_spec="NATURAL", diag_pivot_thresh=DIAG_PIVOT_THRESHOLD)
 #: the fill-reducing ordering of the (structurally symmetric) matrix
 LU_OPTIONS = dict(permc_spec="MMD_AT_PLUS_A")
 #: above this many changed nodes a new factorisation is cheaper than compensation
@@ -33,25 +36,23 @@ MAX_W_ENTRIES = 4_000_000
 
 
 class Factors:
-    """SuperLU's factorisation ``Pr M Pc = L U`` of the fixed-point matrix, solved with compiled loops.
+    """The factorisation ``P M = L U`` of the fixed-point matrix (`sparse_lu`), solved with compiled loops.
 
-    Why not ``SuperLU.solve`` (besides the reordering, see `factorise`): on these
-    matrices it costs about three times the two triangular sweeps written out
-    (measured 29 vs 11 us on IEEE 123, 830 vs 264 us on IEEE 8500), and the
-    fixed point solves once per iteration; the
-    compensation's columns (several right-hand sides) are solved one by one the
-    same way, which is also faster than SuperLU's multi-column solve here.
+    Why not SuperLU (``splu`` and ``SuperLU.solve``): on these matrices its
+    set-up costs several times the factorisation itself (see `sparse_lu`), and its
+    solve about three times the two triangular sweeps written out (measured 29 vs
+    11 us on IEEE 123, 830 vs 264 us on IEEE 8500); the fixed point solves once per
+    iteration, and the compensation's columns (several right-hand sides) are
+    solved one by one the same way.
     """
 
-    def __init__(self, lu, upper, order: np.ndarray) -> None:
-        """``lu`` factorises ``P M P^T`` (new index i = old index ``order[i]``); the permutations
-        the sweeps use are composed with it, so they solve with ``M`` itself."""
-        self.lu = lu
-        lower = lu.L.tocsc()
+    def __init__(self, lower: tuple, upper: tuple, pinv: np.ndarray, order: np.ndarray) -> None:
+        """``lower``/``upper``: CSC arrays of ``L`` and ``U``, which factorise ``P M P^T`` (new index
+        i = old index ``order[i]``) with row pivots ``pinv``; the permutations the sweeps use are
+        composed with the reordering, so they solve with ``M`` itself."""
         inverse = np.empty_like(order)
         inverse[order] = np.arange(len(order))
-        self._args = (lower.indptr, lower.indices, lower.data, upper.indptr, upper.indices, upper.data,
-                      lu.perm_r[inverse], lu.perm_c[inverse])
+        self._args = (*lower, *upper, pinv[inverse], inverse)
 
     def kernel_args(self) -> tuple[tuple, tuple]:
         """(factors, compensation) as the compiled fixed point reads them (`pf3_kernels`)."""
@@ -76,16 +77,16 @@ class Factors:
 
 
 def factorise(system: System3, loads: bool = True):
-    """SuperLU factors of ``Y + A Yeq A^T`` at the present matrix (as `Factors`); of ``Y`` alone
+    """The factors of ``Y + A Yeq A^T`` at the present matrix (as `Factors`); of ``Y`` alone
     (the sweep's matrix, `pf3_sweep`) with ``loads=False``.
 
-    The matrix is factorised in a leaves-first breadth-first order
-    (`pf3_kernels.leaves_first_order`, found once per network version) with
-    SuperLU's natural ordering: on feeders this gives less fill than SuperLU's
-    minimum degree, at half the cost or less.
+    The matrix is factorised (`sparse_lu.lu_factor`) in a leaves-first
+    breadth-first order (`pf3_kernels.leaves_first_order`, found once per
+    network version): on feeders this gives less fill than SuperLU's minimum
+    degree ordering.
 
-    Raises RuntimeError for a numerically singular matrix: SuperLU completes the
-    factorisation of a network with a floating part (a delta-delta bank with
+    Raises RuntimeError for a numerically singular matrix: elimination completes
+    the factorisation of a network with a floating part (a delta-delta bank with
     nothing referencing it to ground) with a pivot at round-off level, and the
     iteration would then "converge" to one of infinitely many solutions.
     """
@@ -96,16 +97,15 @@ def factorise(system: System3, loads: bool = True):
     if order is None:
         order = system.network_shared["fill_order"] = leaves_first_order(m.indptr, m.indices, m.shape[0])
     indptr, indices, data = permute_csc(m.indptr, m.indices, m.data, order)
-    lu = spla.splu(sp.csc_matrix((data, indices, indptr), shape=m.shape), **ORDERED_LU_OPTIONS)
-    upper = lu.U.tocsc()
-    pivot = float(np.min(np.abs(upper.diagonal())))
+    status, lp, li, lx, up, ui, ux, pinv = lu_factor(indptr, indices, data, DIAG_PIVOT_THRESHOLD)
+    pivot = float(np.min(np.abs(ux[up[1:] - 1]))) if status == LU_OK else 0.0     # (U's pivot: last in its column)
     key = "pivot_scale" if loads else "pivot_scale_y"
     if key not in system.shared:                 # the largest row sum: taps barely change it
         system.shared[key] = float(np.max(system.row_abs_sums(m)))
     scale = system.shared[key]
     if not pivot > np.finfo(float).eps * scale:
         raise RuntimeError(f"pivot {pivot:.3g} at round-off level of {scale:.3g}")
-    return Factors(lu, upper, order)
+    return Factors((lp, li, lx), (up, ui, ux), pinv, order)
 
 
 def _base_factor(system: System3, loads: bool = True):
