@@ -50,39 +50,20 @@ class _Stamps:
         """Stamp primitives `prim` (m, k, k) on node indices `idx` (m, k)."""
         if prim.size == 0:
             return
-        r, c, v = _entries(idx, prim)
-        self.rows.append(r)
-        self.cols.append(c)
-        self.vals.append(v)
+        self.add_entries(*_kernels().stamp_entries(prim, np.full(len(idx), idx.shape[1]), idx))
 
-    def add_in_row_order(self, pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
-        """Stamp groups of primitives, (table rows, idx, prim) each, as if row by row in table order.
-
-        Why: the order of the triplets is the order in which duplicates are summed, so a class
-        computed in groups (by size, by connection) still stamps row after row.
-        """
-        pieces = [p for p in pieces if p[2].size]
-        if all(a[0][-1] < b[0][0] for a, b in zip(pieces[:-1], pieces[1:])):     # groups one after another
-            for _, idx, prim in pieces:
-                self.add(idx, prim)
-        else:
-            parts = [_entries(idx, prim) for _, idx, prim in pieces]
-            live = [idx >= 0 for _, idx, _ in pieces]
-            owner = np.concatenate([np.repeat(rows, ok.sum(axis=1) ** 2) for (rows, _, _), ok in zip(pieces, live)])
-            order = np.argsort(owner, kind="stable")
-            for out, k in ((self.rows, 0), (self.cols, 1), (self.vals, 2)):
-                out.append(np.concatenate([p[k] for p in parts])[order])
+    def add_entries(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> None:
+        """Append triplets (`ybus3_kernels.stamp_entries`)."""
+        self.rows.append(rows)
+        self.cols.append(cols)
+        self.vals.append(vals)
 
 
-def _entries(idx: np.ndarray, prim: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rows, cols, values) of primitives `prim` (m, k, k) on nodes `idx` (m, k), row-major per element."""
-    k = idx.shape[1]
-    rows = idx.repeat(k, axis=1).reshape(prim.shape)
-    cols = idx[:, None, :].repeat(k, axis=1)
-    if idx.min() >= 0:
-        return rows.reshape(-1), cols.reshape(-1), prim.reshape(-1)
-    keep = (rows >= 0) & (cols >= 0)
-    return rows[keep], cols[keep], prim[keep]
+def _kernels():
+    """The compiled kernels, imported on first use (numba's start would slow the import of this
+    module, which the balanced views use too)."""
+    from gatlang.network import ybus3_kernels
+    return ybus3_kernels
 
 
 def _array(col) -> pa.Array:
@@ -117,11 +98,36 @@ def _lengths(col) -> np.ndarray:
     return pc.fill_null(pc.list_value_length(arr), 0).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _shared_offsets(arrays: list[pa.Array]) -> bool:
-    """Whether list arrays without nulls, of one type, hold lists of the same lengths at the same
-    offsets into their children (the matrix columns of one table do)."""
-    first = arrays[0]
-    return all(not a.null_count and a.type == first.type and a.offsets.equals(first.offsets) for a in arrays)
+def _list_numpy(col) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(values as float, NaN where null; offsets; validity, empty if no list is null) of a list
+    column, for the kernels: row i holds ``values[offsets[i]:offsets[i + 1]]`` unless invalid.
+
+    Why not `_flatten`: the offsets index the whole child array, so nothing is sliced or
+    copied (a few microseconds a column, against a dozen for a normalised copy)."""
+    arr = _array(col)
+    values = arr.values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    offsets = arr.offsets.to_numpy().astype(np.int64, copy=False)
+    valid = pc.is_valid(arr).to_numpy(zero_copy_only=False) if arr.null_count else np.zeros(0, dtype=bool)
+    return values, offsets, valid
+
+
+def _list_block(t, names: tuple[str, ...]) -> list[np.ndarray]:
+    """(values, offsets, validity) of each list column `names` of table `t`, one after another
+    (`_list_numpy`)."""
+    return [a for name in names for a in _list_numpy(t.column(name))]
+
+
+def _invert_by_size(z: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """``inv`` of ``z[e, :size[e], :size[e]]`` for every e, one ``np.linalg.inv`` (LAPACK) per size.
+
+    Why LAPACK and batched by size: the inverses are those the numpy builder computed, bit for bit
+    (each matrix is factorised on its own whatever the batch)."""
+    out = np.zeros_like(z)
+    sizes = np.bincount(size).nonzero()[0].tolist()
+    for n in sizes:
+        sel = slice(None) if len(sizes) == 1 else (size == n)
+        out[sel, :n, :n] = np.linalg.inv(z[sel, :n, :n])
+    return out
 
 
 def _rows_of(offsets: np.ndarray) -> np.ndarray:
@@ -153,119 +159,6 @@ def _distinct(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     number = np.empty(len(key), dtype=np.int64)
     number[order] = rank[new.cumsum() - 1]
     return first[by_appearance], number
-
-
-class _Columns:
-    """A table's numeric columns as numpy, each converted once (several builders read one column)."""
-
-    def __init__(self, table) -> None:
-        self.table = table
-        self._lists: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._scalars: dict[str, np.ndarray] = {}
-        self._blocks: dict[tuple, tuple[np.ndarray, np.ndarray] | None] = {}
-        self._scalar_blocks: dict[tuple, np.ndarray] = {}
-        self._complex: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
-
-    def _list(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """(values as float with one trailing NaN slot, offsets) of list column `name`."""
-        if name not in self._lists:
-            vals, off = _flatten(self.table.column(name))
-            flat = np.empty(len(vals) + 1)
-            flat[:-1] = _numbers(vals, np.nan)
-            flat[-1] = np.nan
-            self._lists[name] = flat, off
-        return self._lists[name]
-
-    def block(self, names: tuple[str, ...], fills: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray] | None:
-        """(values (len(names), L + 1), offsets) of list columns that share their offsets (one gather
-        serves them all: the matrix columns of an element class), a missing value of column i
-        read as `fills[i]`; None if the offsets differ."""
-        if (names, fills) not in self._blocks:
-            arrays = [_array(self.table.column(name)) for name in names]
-            block = None
-            if _shared_offsets(arrays):              # one conversion for all the columns
-                off = arrays[0].offsets.to_numpy().astype(np.int64)
-                lo, hi = int(off[0]), int(off[-1])
-                values = np.empty((len(arrays), hi - lo + 1))
-                values[:, :-1] = pa.concat_arrays([a.values.slice(lo, hi - lo) for a in arrays]) \
-                    .to_numpy(zero_copy_only=False).reshape(len(arrays), hi - lo)
-                values[:, -1] = np.nan
-                block = off - lo, values
-            else:
-                lists = [self._list(name) for name in names]
-                off = lists[0][1]
-                if all(o.shape == off.shape and (o == off).all() for _, o in lists[1:]):
-                    block = off, np.array([v for v, _ in lists])
-            if block is not None:
-                off, values = block
-                block = np.where(np.isnan(values), np.array(fills)[:, None], values), off
-            self._blocks[names, fills] = block
-        return self._blocks[names, fills]
-
-    @staticmethod
-    def _slots(off: np.ndarray, rows: np.ndarray, width: int, empty: int) -> np.ndarray:
-        """(len(rows), width) positions in a flattened column of each row's `width` values, or `empty`
-        for every value of a row not holding exactly `width` values."""
-        start = off[rows]
-        full = (off[rows + 1] - start) == width
-        return np.where(full[:, None], start[:, None] + np.arange(width), empty)
-
-    def gather(self, name: str, rows: np.ndarray, width: int, fill: float = 0.0) -> np.ndarray:
-        """(len(rows), width) values of list column `name`; a row not holding exactly `width`
-        values (null, empty) reads as `fill`, as do null values."""
-        flat, off = self._list(name)
-        out = flat[self._slots(off, rows, width, len(flat) - 1)]
-        out[np.isnan(out)] = fill
-        return out
-
-    def gathers(self, names: tuple[str, ...], rows: np.ndarray, width: int, fills: tuple[float, ...]) -> np.ndarray:
-        """(len(names), len(rows), width): `gather` of several list columns, `fills[i]` for column i."""
-        block = self.block(names, fills)
-        if block is None:
-            return np.stack([self.gather(name, rows, width, fill) for name, fill in zip(names, fills)])
-        values, off = block
-        return values[:, self._slots(off, rows, width, values.shape[1] - 1)]
-
-    def first(self, name: str, rows: np.ndarray) -> np.ndarray:
-        """The first value of list column `name` for `rows` (NaN for an empty or null list)."""
-        flat, off = self._list(name)
-        return flat[np.where(off[rows + 1] > off[rows], off[rows], len(flat) - 1)]
-
-    def square(self, name: str, rows: np.ndarray, n: int) -> np.ndarray:
-        """(len(rows), n, n) matrices of list column `name` (row-major, n*n values; null = zeros)."""
-        return self.gather(name, rows, n * n).reshape(len(rows), n, n)
-
-    def squares(self, names: tuple[str, ...], rows: np.ndarray, n: int) -> np.ndarray:
-        """(len(names), len(rows), n, n): `square` of several list columns."""
-        return self.gathers(names, rows, n * n, (0.0,) * len(names)).reshape(len(names), len(rows), n, n)
-
-    def complex_squares(self, pairs: tuple[tuple[str, str], ...], rows: np.ndarray, n: int) -> np.ndarray:
-        """(len(pairs), len(rows), n, n): ``square(re) + 1j * square(im)`` of (re, im) column pairs.
-
-        Why: the complex values are formed once on the flattened columns instead of once per
-        batch; element by element, the same arithmetic."""
-        names = sum(pairs, ())
-        block = self.block(names, (0.0,) * len(names))
-        if block is None:
-            parts = self.squares(names, rows, n)
-            return parts[0::2] + 1j * parts[1::2]
-        if pairs not in self._complex:
-            values, off = block
-            self._complex[pairs] = values[0::2] + 1j * values[1::2], off
-        values, off = self._complex[pairs]
-        return values[:, self._slots(off, rows, n * n, values.shape[1] - 1)].reshape(len(pairs), len(rows), n, n)
-
-    def _scalar(self, name: str) -> np.ndarray:
-        if name not in self._scalars:
-            self._scalars[name] = _numbers(_array(self.table.column(name)), np.nan).astype(float)
-        return self._scalars[name]
-
-    def scalars(self, names: tuple[str, ...], rows: np.ndarray, fills: tuple[float, ...]) -> np.ndarray:
-        """(len(names), len(rows)): `scalar` of several columns, `fills[i]` for column i."""
-        if (names, fills) not in self._scalar_blocks:
-            values = np.array([self._scalar(name) for name in names])
-            self._scalar_blocks[names, fills] = np.where(np.isnan(values), np.array(fills)[:, None], values)
-        return self._scalar_blocks[names, fills][:, rows]
 
 
 @dataclass
@@ -351,24 +244,18 @@ class NodeIndex:
         self.terminals["transformers"] = _Terminals(off[xf_start + win_off], index)
 
     def _number(self, code: np.ndarray, node: np.ndarray, named: np.ndarray) -> np.ndarray:
-        """Number the distinct named (bus code, node) pairs in (code, node) order; sets ``_keys`` and
-        ``names`` and returns every pair's number (-1 where not named)."""
-        if not named.any():
-            self._keys = np.zeros(0, dtype=np.int64)
+        """Number the distinct named (bus code, node) pairs in (code, node) order (by rank on a dense
+        grid, `ybus3_kernels.number_nodes`); sets ``_keys`` and ``names`` and returns every pair's
+        number (-1 where not named)."""
+        index, bus, k = _kernels().number_nodes(code, node, named, len(self._dictionary))
+        self._keys = self._key(bus, k)
+        if not len(k):
             self.names: list[str] = []
-            return np.full(len(node), -1, dtype=np.int32)
-        used = node[named]
-        lo = int(used.min())
-        span = int(used.max()) - lo + 1
-        cell = np.where(named, code * span + (node - lo), 0)
-        grid = np.zeros(len(self._dictionary) * span, dtype=bool)
-        grid[cell[named]] = True
-        rank = grid.cumsum() - 1
-        bus, k = np.divmod(grid.nonzero()[0], span)
-        self._keys = self._key(bus, k + lo)
-        suffix = np.array([f".{v}" for v in range(lo, lo + span)], dtype=object)
-        self.names = (self._dictionary.to_numpy(zero_copy_only=False)[bus] + suffix[k]).tolist()
-        return np.where(named, rank[cell], -1).astype(np.int32)      # (the sparse matrix's index type)
+            return index
+        lo, hi = int(k.min()), int(k.max())
+        suffix = np.array([f".{v}" for v in range(lo, hi + 1)], dtype=object)
+        self.names = (self._dictionary.to_numpy(zero_copy_only=False)[bus] + suffix[k - lo]).tolist()
+        return index      # (int32: the sparse matrix's index type)
 
     @staticmethod
     def _key(code: np.ndarray, node: np.ndarray) -> np.ndarray:
@@ -424,25 +311,25 @@ _LINE_MATRICES = (("r_ohm", "x_ohm"), ("g_from_s", "b_from_s"), ("g_to_s", "b_to
 
 
 def _lines(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
-    """In-service lines, one batch (and one ``inv``) per number of conductors, smallest first."""
+    """In-service lines, by number of conductors (smallest first), then in table order: matrices
+    gathered and primitives placed by kernels, one LAPACK ``inv`` per size in between."""
     t = net.table("lines")
     if t.num_rows == 0:
         return
     f, to = nodes.terminals["lines.from"], nodes.terminals["lines.to"]
-    c = _Columns(t)
     size = f.offsets[1:] - f.offsets[:-1]
-    live = _numbers(_array(t.column("status")), False).astype(bool) & (size > 0)
-    for n in np.bincount(size[live]).nonzero()[0].tolist():       # the sizes in use, ascending
-        sel = (live & (size == n)).nonzero()[0]
-        z, y_from, y_to = c.complex_squares(_LINE_MATRICES, sel, n)
-        ys = np.linalg.inv(z)
-        minus_ys = -ys
-        prim = np.empty((len(sel), 2 * n, 2 * n), dtype=complex)     # [[ys + yf, -ys], [-ys, ys + yt]]
-        prim[:, :n, :n] = ys + y_from
-        prim[:, :n, n:] = minus_ys
-        prim[:, n:, :n] = minus_ys
-        prim[:, n:, n:] = ys + y_to
-        st.add(np.concatenate([f.of_rows(sel, n), to.of_rows(sel, n)], axis=1), prim)
+    live = np.flatnonzero(_numbers(_array(t.column("status")), False).astype(bool) & (size > 0))
+    if not len(live):
+        return
+    order = live[size[live].argsort(kind="stable")]
+    sizes = size[order]
+    k = _kernels()
+    start, z, y_from, y_to = k.line_matrices(order, size, *_list_block(t, sum(_LINE_MATRICES, ())))
+    ys = np.empty_like(z)
+    for n in np.bincount(sizes).nonzero()[0].tolist():     # the lines of size n: one block
+        a, b = np.searchsorted(sizes, (n, n + 1))
+        ys[start[a]:start[b]] = np.linalg.inv(z[start[a]:start[b]].reshape(b - a, n, n)).reshape(-1)
+    st.add_entries(*k.line_stamps(order, sizes, start, ys, y_from, y_to, f.offsets, to.offsets, f.index))
 
 
 # ------------------------------------------------------------------ transformers
@@ -570,8 +457,7 @@ def _winding_ends(structure: tuple) -> tuple[tuple[tuple, ...], tuple[tuple[int,
     nw, nph, conns, leading = structure
     ncond = nph + 1
     size = nw * ncond
-    step = -1 if conns[0] == "delta" and conns[1] == "wye" else 1
-    step = -step if leading else step
+    step = _step(conns, leading)
     phases = []
     for ph in range(nph):
         ends = []
@@ -622,20 +508,29 @@ def transformer_primitive_parts(rows: list[dict]) -> list[tuple[np.ndarray, np.n
     Why two parts: every branch of the winding model scales with the turns of the
     windings it joins and the shunts are added after, so at taps ``t`` the
     primitive is ``D scaled D + fixed`` with ``D`` = diag(1 / t of each terminal's
-    winding) -- a regulator's tap step then needs no new winding model.
+    winding) -- a regulator's tap step then needs no new winding model.  Computed by
+    the matrix builder's kernels, all rows at once (a few regulators: one kernel call
+    costs less than the numpy batches of `transformer_primitives`, whose arithmetic
+    it repeats bit for bit).
     """
-    out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(rows)
-    groups: dict[tuple, list[int]] = {}
-    for i, row in enumerate(rows):
-        groups.setdefault(_structure(row), []).append(i)
-    for structure, members in groups.items():
-        b = TransformerBatch.from_rows([dict(rows[i], taps_pu=[1.0] * len(rows[i]["kv"])) for i in members])
-        yterm = _terminal_y(b)
-        scaled = _place(structure, yterm, np.zeros((b.m, b.nw), dtype=complex))
-        fixed = _place(structure, np.zeros_like(yterm), _antifloat(b)) if b.ppm.any() else np.zeros_like(scaled)
-        for j, i in enumerate(members):
-            out[i] = (scaled[j], fixed[j])
-    return out  # type: ignore[return-value]
+    if not rows:
+        return []
+    m = len(rows)
+    nw, nph, wye, step = _structure_arrays([_structure(r) for r in rows], np.arange(m))
+    wmax = int(nw.max())
+    kv, r_pct = np.full((m, wmax), np.nan), np.full((m, wmax), np.nan)
+    for i, r in enumerate(rows):
+        kv[i, :nw[i]] = r["kv"]
+        r_pct[i, :nw[i]] = r["r_pct"]
+    kva1 = np.array([r["kva"][0] for r in rows], dtype=float)
+    scalars = np.array([[r.get(c) for r in rows] for c in _WINDING_SCALARS], dtype=float)
+    model = _transformer_model(nw, nph, wye, kv, r_pct, np.ones((m, wmax)), kva1, scalars)
+    size = nw * (nph + 1)
+    k, width = _kernels(), int(size.max())
+    scaled = k.transformer_primitives(nw, nph, wye, step, *model, True, False, width)
+    fixed = k.transformer_primitives(nw, nph, wye, step, *model, False, True, width)
+    return [(np.ascontiguousarray(scaled[j, :n, :n]), np.ascontiguousarray(fixed[j, :n, :n]))
+            for j, n in enumerate(size.tolist())]
 
 
 def transformer_primitives(rows: list[dict]) -> np.ndarray:
@@ -708,58 +603,69 @@ def _structures_by_row(t, nw: np.ndarray) -> tuple[np.ndarray, list[tuple]]:
     return codes, list(seen)
 
 
-#: list and scalar columns of the winding model, with the value a missing one reads as
-_WINDING_LISTS = (("kv", "r_pct", "taps_pu", "kva"), (np.nan, np.nan, 1.0, np.nan))
-_WINDING_SCALARS = (("noloadloss_pct", "imag_pct", "ppm_antifloat"), (0.0, 0.0, 0.0))
+#: list columns of the winding model (one value per winding) and the value a missing one reads as
+_WINDING_LISTS = ("kv", "r_pct", "taps_pu")
+_WINDING_FILLS = (np.nan, np.nan, 1.0)
+#: scalar columns of the winding model, in `ybus3_kernels.winding_model`'s order
+_WINDING_SCALARS = ("noloadloss_pct", "imag_pct", "ppm_antifloat", "xhl_pct", "xht_pct", "xlt_pct")
 
 
-def _windings(cols: _Columns, rows: np.ndarray, nw: int, nph: np.ndarray, wye: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """(`_winding_y`, anti-floating shunt per winding) of transformer `rows` of `nw` windings, straight
-    from the table; `nph` (m,) phases and `wye` (m, nw) the structure of each row.
+def _step(conns: tuple[str, ...], leading: bool) -> int:
+    """The conductor (k + step) a delta winding's phase k runs to (`transformer_primitives`)."""
+    step = -1 if conns[0] == "delta" and conns[1] == "wye" else 1
+    return -step if leading else step
 
-    The arithmetic of `_terminal_y` and `_primitives`, element by element, with the structure's
-    constants (phases, line-to-neutral divisor) as per-row arrays: one batch serves every
-    structure of `nw` windings."""
-    if cols.block(*_WINDING_LISTS) is not None:         # kva per winding: its first is the gathered one
-        kv, r_pct, taps, kva = cols.gathers(_WINDING_LISTS[0], rows, nw, _WINDING_LISTS[1])
-        kva1 = kva[:, 0]
-    else:
-        kv, r_pct, taps = cols.gathers(_WINDING_LISTS[0][:3], rows, nw, _WINDING_LISTS[1][:3])
-        kva1 = cols.first("kva", rows)
-    xnames = ("xhl_pct", "xht_pct", "xlt_pct") if nw > 2 else ("xhl_pct",)
-    scalars = cols.scalars(_WINDING_SCALARS[0] + xnames, rows, _WINDING_SCALARS[1] + (np.nan,) * len(xnames))
-    noloadloss, imag, ppm = scalars[:3]
-    xsc = scalars[3:].T / 100.0
-    vbase = kv * 1e3 / np.where(wye & (nph[:, None] > 1), SQRT3, 1.0)         # `winding_vbase`
-    yterm = _winding_y(nw, nph / (kva1 * 1e3), r_pct / 100.0, xsc, noloadloss - 1j * imag, vbase * taps)
-    va_phase = kva1 * 1e3 / nph
-    float_y = -1j * ppm[:, None] * 1e-6 * va_phase[:, None] / vbase ** 2 / 2.0
-    return yterm, float_y
+
+def _structure_arrays(structures: list[tuple], code: np.ndarray) -> np.ndarray:
+    """(4, len(code)): windings, phases, wye windings (bit w) and `_step` of structures `code`."""
+    table = np.array([(nw, nph, sum(1 << w for w, c in enumerate(conns) if c == "wye"), _step(conns, leading))
+                      for nw, nph, conns, leading in structures], dtype=np.int64)
+    if table[:, 0].min() < 2 or table[:, 0].max() > 3:
+        raise ValueError("the winding model takes transformers of two or three windings")
+    return table[code].T
+
+
+def _transformer_model(nw: np.ndarray, nph: np.ndarray, wye: np.ndarray, kv: np.ndarray, r_pct: np.ndarray,
+                       taps: np.ndarray, kva1: np.ndarray, scalars: np.ndarray) -> tuple:
+    """(inverse short-circuit impedances, magnetising branch, base impedance, winding volts times tap,
+    anti-floating shunts) of transformers (`ybus3_kernels.winding_model`, then LAPACK's ``inv``)."""
+    zb, zbase, vb, mag, float_y = _kernels().winding_model(nw, nph, wye, kv, r_pct, taps, kva1, scalars,
+                                                           kv.shape[1] - 1)
+    return _invert_by_size(zb, nw - 1), mag, zbase, vb, float_y
+
+
+def _check_terminals(terms: _Terminals, order: np.ndarray, code: np.ndarray, size: np.ndarray) -> None:
+    """Refuse a structure whose first transformer has not `size` terminals, or terminals read past
+    the numbering.  Why the first: every row of a structure is stamped on as many terminals as
+    its first has (a row with its phases left null counts as three-phase, as it always did)."""
+    first = np.flatnonzero(np.diff(code, prepend=-1))
+    if ((terms.offsets[order[first] + 1] - terms.offsets[order[first]]) != size[first]).any():
+        raise ValueError("a transformer's terminals are not (phases + 1) per winding")
+    if (terms.offsets[order] + size > len(terms.index)).any():
+        raise IndexError("transformer terminals past the node numbering")
 
 
 def _transformers(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
-    """In-service transformers: winding models batched by number of windings, primitives placed and
-    stamped structure by structure, in order of first appearance."""
+    """In-service transformers, structure by structure in order of first appearance, then in table
+    order: winding model and placement by kernels (`transformer_primitives`' arithmetic, bit for bit)."""
     t = net.table("transformers")
     if t.num_rows == 0:
         return
-    terms, cols = nodes.terminals["transformers"], _Columns(t)
     codes, structures = _structures(t)
-    sel = [(codes == g).nonzero()[0] for g in range(len(structures))]
-    winding = {}                             # structure number -> (yterm, float_y)
-    for nw in sorted({s[0] for s in structures}):
-        members = [g for g, s in enumerate(structures) if s[0] == nw]
-        count = [len(sel[g]) for g in members]
-        nph = np.array([structures[g][1] for g in members]).repeat(count)
-        wye = np.array([[structures[g][2][w] == "wye" for w in range(nw)] for g in members]).repeat(count, axis=0)
-        yterm, float_y = _windings(cols, np.concatenate([sel[g] for g in members]), nw, nph, wye)
-        ends = list(accumulate(count))
-        for g, a, b in zip(members, [0] + ends[:-1], ends):
-            winding[g] = yterm[a:b], float_y[a:b]
-    for g, structure in enumerate(structures):
-        width = int(terms.offsets[sel[g][0] + 1] - terms.offsets[sel[g][0]])
-        st.add(terms.of_rows(sel[g], width), _place(structure, *winding[g]))
+    if not structures:
+        return
+    live = np.flatnonzero(codes >= 0)
+    order = live[codes[live].argsort(kind="stable")]
+    nw, nph, wye, step = _structure_arrays(structures, codes[order])
+    k = _kernels()
+    kv, r_pct, taps = (k.gather_list(order, nw, *_list_numpy(t.column(name)), fill, int(nw.max()))
+                       for name, fill in zip(_WINDING_LISTS, _WINDING_FILLS))
+    kva1 = k.first_values(order, *_list_numpy(t.column("kva")))
+    scalars = np.array([_numbers(_array(t.column(c)), np.nan) for c in _WINDING_SCALARS], dtype=float)[:, order]
+    model = _transformer_model(nw, nph, wye, kv, r_pct, taps, kva1, scalars)
+    terms = nodes.terminals["transformers"]
+    _check_terminals(terms, order, codes[order], nw * (nph + 1))
+    st.add_entries(*k.transformer_stamps(nw, nph, wye, step, *model, order, terms.offsets, terms.index))
 
 
 # ------------------------------------------------------------------ shunts and sources
@@ -822,31 +728,43 @@ def _column_lists(t, names: tuple[str, ...]) -> list[list]:
 
 
 def _shunts(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
-    """Shunt banks, grouped by (connection, conductors), stamped in table order."""
+    """In-service shunt banks in table order: phase admittances row by row (a few banks), primitives
+    placed by a kernel (`_shunt_primitives`' additions)."""
     t = net.table("shunts")
     if t.num_rows == 0:
         return
     terms = nodes.terminals["shunts"]
-    nconds = (terms.offsets[1:] - terms.offsets[:-1]).tolist()
-    groups: dict[tuple[str, int, int], tuple[list[int], list[complex]]] = {}
-    for i, (status, connection, b, g, vn) in enumerate(zip(*_column_lists(
-            t, ("status", "connection", "b_mvar", "g_mw", "vn_kv")))):
-        if not status:
-            continue
-        nph = _shunt_phases(connection, nconds[i])
-        rows, ys = groups.setdefault((connection, nconds[i], nph), ([], []))
-        rows.append(i)
-        ys.append(_shunt_y(b or 0.0, g or 0.0, vn or 0.0, connection, nph))
-    pieces = []
-    for (connection, k, nph), (rows, ys) in groups.items():
-        rows = np.array(rows)
-        pieces.append((rows, terms.of_rows(rows, k), _shunt_primitives(np.array(ys), connection, k, nph)))
-    st.add_in_row_order(pieces)
+    nconds = terms.offsets[1:] - terms.offsets[:-1]
+    rows, ys, wye, phases = [], [], [], []
+    for i, (status, connection, b, g, vn, k) in enumerate(zip(*_column_lists(
+            t, ("status", "connection", "b_mvar", "g_mw", "vn_kv")), nconds.tolist())):
+        if status:
+            nph = _shunt_phases(connection, k)
+            rows.append(i)
+            ys.append(_shunt_y(b or 0.0, g or 0.0, vn or 0.0, connection, nph))
+            wye.append(connection == "wye")
+            phases.append(nph)
+    if rows:
+        _stamp_rows(st, terms, np.array(rows), _kernels().shunt_primitives(
+            np.array(ys, dtype=complex), np.array(wye), nconds[rows], np.array(phases), int(nconds[rows].max())))
+
+
+def _stamp_rows(st: _Stamps, terms: _Terminals, rows: np.ndarray, prim: np.ndarray) -> None:
+    """Stamp primitives `prim` (m, K, K) of element `rows` on all their terminals (K at most)."""
+    k = _kernels()
+    size = terms.offsets[rows + 1] - terms.offsets[rows]
+    st.add_entries(*k.stamp_entries(prim, size, k.terminal_nodes(rows, terms.offsets, terms.index, size,
+                                                                 prim.shape[1])))
+
+
+def _sequence_parts(z1: complex, z0: complex) -> tuple[complex, complex]:
+    """(self, mutual) phase impedance of a balanced element from sequence impedances."""
+    return (2 * z1 + z0) / 3.0, (z0 - z1) / 3.0
 
 
 def sequence_matrix(z1: complex, z0: complex, n: int) -> np.ndarray:
     """Phase impedance matrix of a balanced element from sequence impedances."""
-    zs, zm = (2 * z1 + z0) / 3.0, (z0 - z1) / 3.0
+    zs, zm = _sequence_parts(z1, z0)
     return np.full((n, n), zm, dtype=complex) + np.eye(n) * (zs - zm)
 
 
@@ -867,19 +785,19 @@ _SOURCE_COLUMNS = ("conn", "r1_ohm", "x1_ohm", "r0_ohm", "x0_ohm")
 
 
 def _sources(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
-    """Thevenin admittance of every source, inverted in one batch per size, stamped in table order."""
+    """Thevenin admittance of every source (LAPACK's ``inv``, one call per size), in table order."""
     t = net.table("sources")
     if t.num_rows == 0:
         return
-    terms = nodes.terminals["sources"]
-    z = [source_impedance(dict(zip(_SOURCE_COLUMNS, row))) for row in zip(*_column_lists(t, _SOURCE_COLUMNS))]
-    by_size: dict[int, list[int]] = {}
-    for i, m in enumerate(z):
-        by_size.setdefault(len(m), []).append(i)
-    pieces = []
-    for n, rows in sorted(by_size.items()):
-        pieces.append((np.array(rows), terms.of_rows(np.array(rows), n), np.linalg.inv(np.array([z[i] for i in rows]))))
-    st.add_in_row_order(pieces)
+    size, zm, d = [], [], []
+    for conn, r1, x1, r0, x0 in zip(*_column_lists(t, _SOURCE_COLUMNS)):
+        zs, m = _sequence_parts(complex(r1, x1), complex(r0, x0))
+        size.append(len(conn))
+        zm.append(m)
+        d.append(zs - m)
+    size = np.array(size, dtype=np.int64)
+    z = _kernels().sequence_matrices(np.array(zm, dtype=complex), np.array(d, dtype=complex), size, int(size.max()))
+    _stamp_rows(st, nodes.terminals["sources"], np.arange(len(size)), _invert_by_size(z, size))
 
 
 def build_ybus3(net: Network) -> tuple[sp.csc_matrix, list[str]]:
@@ -899,6 +817,8 @@ def build_ybus3_indexed(net: Network) -> tuple[sp.csc_matrix, NodeIndex]:
     n = len(nodes.names)
     if not st.vals:
         return sp.csc_matrix((n, n), dtype=complex), nodes
-    y = sp.csc_matrix((np.concatenate(st.vals), (np.concatenate(st.rows), np.concatenate(st.cols))), shape=(n, n))
-    y.sum_duplicates()              # (canonical already: COO to CSC sums duplicates)
+    indptr, indices, data = _kernels().csc_from_triplets(
+        np.concatenate(st.rows), np.concatenate(st.cols), np.concatenate(st.vals), n)
+    y = sp.csc_matrix((data, indices, indptr), shape=(n, n))
+    y.has_canonical_format = True   # (the kernel's output is: sorted, duplicates summed)
     return y, nodes

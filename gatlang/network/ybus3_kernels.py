@@ -1,0 +1,679 @@
+"""Compiled inner loops of the three-phase Y build (numba, cached on disk).
+
+Why compiled: a small feeder (IEEE 123) has a few hundred elements, and the
+numpy formulation of `gatlang.network.ybus3` costs some hundred array calls of
+3-200 us each on arrays of a few hundred entries -- call overhead, not
+arithmetic.  These loops do the same work element by element in a few
+microseconds: gathering each line's matrices from the flattened list columns,
+a line's and a transformer's primitive and its placement, the COO triplets of
+every primitive, the node numbering, and the COO -> CSC assembly.
+
+Bit for bit: every kernel repeats the arithmetic of the numpy formulation it
+replaces, operation by operation, so the matrix is the same to the last bit:
+
+* the small complex inverses stay with ``np.linalg.inv`` (LAPACK), called by
+  `ybus3` between two kernels, one call per matrix size;
+* a complex divided by a real is numpy's (Smith's with a zero imaginary part:
+  a product with the reciprocal, `_div_real`), not a plain division;
+* the winding model's ``einsum`` sums its terms row of the incidence outer,
+  column inner (`winding_admittances`);
+* `csc_from_triplets` sums duplicate entries in the order scipy does: a stable
+  counting sort by column, then libstdc++'s ``std::sort`` (introsort: not
+  stable) of each column by row -- emulated step by step in `_std_sort` --
+  then one pass adding neighbours.
+
+``ybus3`` keeps the numpy formulation where it is the reference the tests
+check against (`ybus3.transformer_primitives`, the per-row shunt and source
+primitives).
+
+Cost: numba compiles each kernel once per machine (``cache=True`` keeps the
+machine code under ``__pycache__``); ``python -m gatlang.engines.pf3_warm``
+compiles them with the power-flow kernels.  ``ybus3`` imports this module on
+first use, so that importing ``ybus3`` (the balanced views do) does not start
+numba.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+#: libstdc++'s introsort threshold (``_S_threshold``): shorter ranges are left to insertion sort
+_THRESHOLD = 16
+
+
+# ------------------------------------------------------------------ arithmetic as numpy does it
+
+@njit(cache=True, nogil=True)
+def _div_real(z: complex, r: float) -> complex:
+    """``z / r`` as numpy computes a complex array divided by a real one (the real promoted to
+    complex, Smith's algorithm: a product with the reciprocal, not a division)."""
+    if r == 0.0:
+        a = abs(r)
+        return complex(z.real / a, z.imag / a)
+    rat = 0.0 / r
+    scl = 1.0 / (r + 0.0 * rat)
+    return complex((z.real + z.imag * rat) * scl, (z.imag - z.real * rat) * scl)
+
+
+# ------------------------------------------------------------------ std::sort of (row, value) pairs
+
+@njit(cache=True, nogil=True)
+def _swap(k: np.ndarray, v: np.ndarray, a: int, b: int) -> None:
+    k[a], k[b] = k[b], k[a]
+    v[a], v[b] = v[b], v[a]
+
+
+@njit(cache=True, nogil=True)
+def _unguarded_linear_insert(k: np.ndarray, v: np.ndarray, last: int) -> None:
+    key, val = k[last], v[last]
+    nxt = last - 1
+    while key < k[nxt]:
+        k[last], v[last] = k[nxt], v[nxt]
+        last = nxt
+        nxt -= 1
+    k[last], v[last] = key, val
+
+
+@njit(cache=True, nogil=True)
+def _insertion_sort(k: np.ndarray, v: np.ndarray, first: int, last: int) -> None:
+    for i in range(first + 1, last):
+        if k[i] < k[first]:
+            key, val = k[i], v[i]
+            for j in range(i, first, -1):
+                k[j], v[j] = k[j - 1], v[j - 1]
+            k[first], v[first] = key, val
+        else:
+            _unguarded_linear_insert(k, v, i)
+
+
+@njit(cache=True, nogil=True)
+def _move_median_to_first(k: np.ndarray, v: np.ndarray, result: int, a: int, b: int, c: int) -> None:
+    if k[a] < k[b]:
+        if k[b] < k[c]:
+            _swap(k, v, result, b)
+        elif k[a] < k[c]:
+            _swap(k, v, result, c)
+        else:
+            _swap(k, v, result, a)
+    elif k[a] < k[c]:
+        _swap(k, v, result, a)
+    elif k[b] < k[c]:
+        _swap(k, v, result, c)
+    else:
+        _swap(k, v, result, b)
+
+
+@njit(cache=True, nogil=True)
+def _unguarded_partition(k: np.ndarray, v: np.ndarray, first: int, last: int, pivot: int) -> int:
+    while True:
+        while k[first] < k[pivot]:
+            first += 1
+        last -= 1
+        while k[pivot] < k[last]:
+            last -= 1
+        if not first < last:
+            return first
+        _swap(k, v, first, last)
+        first += 1
+
+
+@njit(cache=True, nogil=True)
+def _adjust_heap(k: np.ndarray, v: np.ndarray, first: int, hole: int, length: int, key, val) -> None:
+    top = hole
+    child = hole
+    while child < (length - 1) // 2:
+        child = 2 * (child + 1)
+        if k[first + child] < k[first + child - 1]:
+            child -= 1
+        k[first + hole], v[first + hole] = k[first + child], v[first + child]
+        hole = child
+    if (length & 1) == 0 and child == (length - 2) // 2:
+        child = 2 * (child + 1)
+        k[first + hole], v[first + hole] = k[first + child - 1], v[first + child - 1]
+        hole = child - 1
+    parent = (hole - 1) // 2
+    while hole > top and k[first + parent] < key:
+        k[first + hole], v[first + hole] = k[first + parent], v[first + parent]
+        hole = parent
+        parent = (hole - 1) // 2
+    k[first + hole], v[first + hole] = key, val
+
+
+@njit(cache=True, nogil=True)
+def _heap_sort(k: np.ndarray, v: np.ndarray, first: int, last: int) -> None:
+    """``std::__partial_sort(first, last, last)``: make_heap, then sort_heap."""
+    length = last - first
+    if length >= 2:
+        parent = (length - 2) // 2
+        while True:
+            _adjust_heap(k, v, first, parent, length, k[first + parent], v[first + parent])
+            if parent == 0:
+                break
+            parent -= 1
+    while last - first > 1:
+        last -= 1
+        key, val = k[last], v[last]
+        k[last], v[last] = k[first], v[first]
+        _adjust_heap(k, v, first, 0, last - first, key, val)
+
+
+@njit(cache=True, nogil=True)
+def _std_sort(k: np.ndarray, v: np.ndarray, first: int, last: int, stack: np.ndarray) -> None:
+    """Sort ``k[first:last]`` (carrying ``v``) exactly as libstdc++'s ``std::sort`` with a comparator
+    on the key alone: introsort (median-of-three quicksort down to ranges of 16, heapsort past
+    2 log2(n) levels), then insertion sort.  Why exactly: the order of equal keys it leaves is
+    the order scipy sums duplicate entries in.  The recursion is an explicit stack (the ranges
+    are disjoint, so the order they are processed in does not matter); `stack` (at least
+    2 log2(n) + 2, 3) is its room."""
+    n = last - first
+    if n < 2:
+        return
+    depth0 = 0
+    m = n
+    while m > 1:
+        m >>= 1
+        depth0 += 1
+    stack[0, 0], stack[0, 1], stack[0, 2] = first, last, 2 * depth0
+    top = 1
+    while top:
+        top -= 1
+        lo, hi, depth = stack[top, 0], stack[top, 1], stack[top, 2]
+        while hi - lo > _THRESHOLD:
+            if depth == 0:
+                _heap_sort(k, v, lo, hi)
+                break
+            depth -= 1
+            mid = lo + (hi - lo) // 2
+            _move_median_to_first(k, v, lo, lo + 1, mid, hi - 1)
+            cut = _unguarded_partition(k, v, lo + 1, hi, lo)
+            stack[top, 0], stack[top, 1], stack[top, 2] = cut, hi, depth
+            top += 1
+            hi = cut
+    if n > _THRESHOLD:
+        _insertion_sort(k, v, first, first + _THRESHOLD)
+        for i in range(first + _THRESHOLD, last):
+            _unguarded_linear_insert(k, v, i)
+    else:
+        _insertion_sort(k, v, first, last)
+
+
+@njit(cache=True, nogil=True)
+def sort_like_scipy(k: np.ndarray, v: np.ndarray, indptr: np.ndarray) -> None:
+    """Sort every segment ``indptr[j]:indptr[j + 1]`` as scipy's ``csr_sort_indices`` does (for tests)."""
+    stack = np.empty((130, 3), dtype=np.int64)
+    for j in range(len(indptr) - 1):
+        _std_sort(k, v, indptr[j], indptr[j + 1], stack)
+
+
+# ------------------------------------------------------------------ assembly
+
+@njit(cache=True, nogil=True)
+def csc_from_triplets(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n: int
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indptr, indices, data) of the n x n CSC matrix of COO triplets, duplicates summed: canonical
+    (rows sorted, distinct), bit for bit what ``sp.csc_matrix((vals, (rows, cols)))`` followed by
+    ``sum_duplicates`` gives (see the module docstring)."""
+    nnz = len(vals)
+    start = np.zeros(n + 1, dtype=np.int64)
+    for e in range(nnz):
+        start[cols[e] + 1] += 1
+    for j in range(n):
+        start[j + 1] += start[j]
+    nxt = start[:-1].copy()
+    idx = np.empty(nnz, dtype=np.int32)
+    data = np.empty(nnz, dtype=np.complex128)
+    for e in range(nnz):
+        c = cols[e]
+        p = nxt[c]
+        idx[p] = rows[e]
+        data[p] = vals[e]
+        nxt[c] = p + 1
+    indptr = np.zeros(n + 1, dtype=np.int32)
+    stack = np.empty((130, 3), dtype=np.int64)      # 2 log2(nnz) + 2 < 130
+    out = 0
+    for j in range(n):
+        lo, hi = start[j], start[j + 1]
+        _std_sort(idx, data, lo, hi, stack)
+        p = lo
+        while p < hi:
+            r = idx[p]
+            x = data[p]
+            p += 1
+            while p < hi and idx[p] == r:
+                x += data[p]
+                p += 1
+            idx[out] = r
+            data[out] = x
+            out += 1
+        indptr[j + 1] = out
+    return indptr, idx[:out], data[:out]      # (views: a copy would cost fresh pages)
+
+
+@njit(cache=True, nogil=True)
+def stamp_entries(prim: np.ndarray, size: np.ndarray, idx: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """COO triplets of primitives ``prim[e, :size[e], :size[e]]`` on global nodes ``idx[e, :size[e]]``,
+    element after element, row-major; entries on ground (node -1) are left out."""
+    total = 0
+    for e in range(len(size)):
+        live = 0
+        for a in range(size[e]):
+            if idx[e, a] >= 0:
+                live += 1
+        total += live * live
+    rows = np.empty(total, dtype=np.int32)
+    cols = np.empty(total, dtype=np.int32)
+    vals = np.empty(total, dtype=np.complex128)
+    p = 0
+    for e in range(len(size)):
+        k = size[e]
+        for a in range(k):
+            ia = idx[e, a]
+            if ia < 0:
+                continue
+            for b in range(k):
+                ib = idx[e, b]
+                if ib >= 0:
+                    rows[p] = ia
+                    cols[p] = ib
+                    vals[p] = prim[e, a, b]
+                    p += 1
+    return rows, cols, vals
+
+
+@njit(cache=True, nogil=True)
+def number_nodes(code: np.ndarray, node: np.ndarray, named: np.ndarray, ncodes: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(number of every (code, node) pair, -1 where not named; bus code and node of each number):
+    the distinct named pairs numbered in (code, node) order, by rank on a dense grid."""
+    lo, hi = 1 << 30, -(1 << 30)
+    for i in range(len(node)):
+        if named[i]:
+            lo = min(lo, node[i])
+            hi = max(hi, node[i])
+    index = np.full(len(node), -1, dtype=np.int32)
+    if hi < lo:
+        return index, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    span = hi - lo + 1
+    rank = np.zeros(ncodes * span, dtype=np.int64)
+    for i in range(len(node)):
+        if named[i]:
+            rank[code[i] * span + node[i] - lo] = 1
+    count = 0
+    for c in range(len(rank)):
+        if rank[c]:
+            rank[c] = count
+            count += 1
+        else:
+            rank[c] = -1
+    bus = np.empty(count, dtype=np.int64)
+    k = np.empty(count, dtype=np.int64)
+    for c in range(len(rank)):
+        if rank[c] >= 0:
+            bus[rank[c]] = c // span
+            k[rank[c]] = c % span + lo
+    for i in range(len(node)):
+        if named[i]:
+            index[i] = rank[code[i] * span + node[i] - lo]
+    return index, bus, k
+
+
+@njit(cache=True, nogil=True)
+def terminal_nodes(order: np.ndarray, offsets: np.ndarray, index: np.ndarray, size: np.ndarray, width: int
+                   ) -> np.ndarray:
+    """(len(order), width) global nodes of the first ``size[e]`` terminals of rows `order` of one
+    element class (`ybus3._Terminals`), -1 past them."""
+    idx = np.full((len(order), width), -1, dtype=np.int64)
+    for e in range(len(order)):
+        start = offsets[order[e]]
+        for a in range(size[e]):
+            idx[e, a] = index[start + a]
+    return idx
+
+
+# ------------------------------------------------------------------ list columns
+
+@njit(cache=True, nogil=True)
+def _list_value(values: np.ndarray, offsets: np.ndarray, valid: np.ndarray, row: int, pos: int,
+                width: int, fill: float) -> float:
+    """Value `pos` of row `row` of a flattened list column (`ybus3._list_numpy`); `fill` for a row
+    not holding exactly `width` values (null, empty, short) and for a null or NaN value."""
+    lo = offsets[row]
+    if offsets[row + 1] - lo != width or (len(valid) and not valid[row]):
+        return fill
+    x = values[lo + pos]
+    return fill if x != x else x
+
+
+@njit(cache=True, nogil=True)
+def gather_list(order: np.ndarray, width: np.ndarray, values: np.ndarray, offsets: np.ndarray, valid: np.ndarray,
+                fill: float, wmax: int) -> np.ndarray:
+    """(len(order), wmax): the ``width[e]`` values of a list column for rows `order` (`_list_value`:
+    `fill` where a row has not exactly that many), `fill` past them."""
+    out = np.full((len(order), wmax), fill)
+    for e in range(len(order)):
+        for a in range(width[e]):
+            out[e, a] = _list_value(values, offsets, valid, order[e], a, width[e], fill)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def first_values(order: np.ndarray, values: np.ndarray, offsets: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """The first value of a list column for rows `order` (NaN for an empty or null list)."""
+    out = np.full(len(order), np.nan)
+    for e in range(len(order)):
+        r = order[e]
+        if offsets[r + 1] > offsets[r] and not (len(valid) and not valid[r]):
+            out[e] = values[offsets[r]]
+    return out
+
+
+# ------------------------------------------------------------------ lines
+
+@njit(cache=True, nogil=True)
+def _complex_squares(out: np.ndarray, order: np.ndarray, size: np.ndarray, start: np.ndarray,
+                     re_values: np.ndarray, re_offsets: np.ndarray, re_valid: np.ndarray, im_values: np.ndarray,
+                     im_offsets: np.ndarray, im_valid: np.ndarray) -> None:
+    """``re + 1j * im`` (size x size, row-major lists) of rows `order` into ``out[start[e]:]``, 0 where missing."""
+    for e in range(len(order)):
+        r = order[e]
+        n = size[r]
+        for pos in range(n * n):
+            out[start[e] + pos] = complex(_list_value(re_values, re_offsets, re_valid, r, pos, n * n, 0.0),
+                                          _list_value(im_values, im_offsets, im_valid, r, pos, n * n, 0.0))
+
+
+@njit(cache=True, nogil=True)
+def line_matrices(order: np.ndarray, size: np.ndarray,
+                  rv: np.ndarray, ro: np.ndarray, rm: np.ndarray, xv: np.ndarray, xo: np.ndarray, xm: np.ndarray,
+                  gfv: np.ndarray, gfo: np.ndarray, gfm: np.ndarray, bfv: np.ndarray, bfo: np.ndarray,
+                  bfm: np.ndarray, gtv: np.ndarray, gto: np.ndarray, gtm: np.ndarray, btv: np.ndarray,
+                  bto: np.ndarray, btm: np.ndarray) -> tuple:
+    """(start of each line's n x n block, series impedances, charging at the from ends, at the to
+    ends) of lines `order`: ``re + 1j * im`` of the column pairs (r, x), (g_from, b_from),
+    (g_to, b_to), each column as (values, offsets, validity) (`ybus3._list_numpy`; passed one by
+    one: numba reads a tuple of arrays indexed at run time far slower).
+
+    Why blocks one after another (not padded to the largest size): the lines of one size, sorted
+    together, are then one contiguous (m, n, n) array for ``inv``, and a large feeder's mostly
+    single-phase lines need a fraction of the memory (fresh pages cost more than the arithmetic)."""
+    start = np.empty(len(order) + 1, dtype=np.int64)
+    start[0] = 0
+    for e in range(len(order)):
+        n = size[order[e]]
+        start[e + 1] = start[e] + n * n
+    total = start[-1]
+    z = np.empty(total, dtype=np.complex128)
+    y_from = np.empty(total, dtype=np.complex128)
+    y_to = np.empty(total, dtype=np.complex128)
+    _complex_squares(z, order, size, start, rv, ro, rm, xv, xo, xm)
+    _complex_squares(y_from, order, size, start, gfv, gfo, gfm, bfv, bfo, bfm)
+    _complex_squares(y_to, order, size, start, gtv, gto, gtm, btv, bto, btm)
+    return start, z, y_from, y_to
+
+
+@njit(cache=True, nogil=True)
+def _count_live(order: np.ndarray, size: np.ndarray, offsets: tuple, index: np.ndarray) -> int:
+    total = 0
+    for e in range(len(order)):
+        live = 0
+        for off in offsets:
+            for a in range(size[e]):
+                if index[off[order[e]] + a] >= 0:
+                    live += 1
+        total += live * live
+    return total
+
+
+@njit(cache=True, nogil=True)
+def line_stamps(order: np.ndarray, size: np.ndarray, start: np.ndarray, ys: np.ndarray, y_from: np.ndarray,
+                y_to: np.ndarray, f_off: np.ndarray, t_off: np.ndarray, index: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """COO triplets (`stamp_entries`' order) of the primitives [[ys + yf, -ys], [-ys, ys + yt]] of lines
+    `order` (``size[e]`` conductors; blocks of `line_matrices`, ``ys`` the inverse series impedance),
+    on their from then to terminals."""
+    n_lines = len(order)
+    total = _count_live(order, size, (f_off, t_off), index)
+    rows = np.empty(total, dtype=np.int32)
+    cols = np.empty(total, dtype=np.int32)
+    vals = np.empty(total, dtype=np.complex128)
+    nodes = np.empty(2 * (size.max() if n_lines else 0), dtype=np.int64)
+    p = 0
+    for e in range(n_lines):
+        r, n, s = order[e], size[e], start[e]
+        for a in range(n):
+            nodes[a] = index[f_off[r] + a]
+            nodes[n + a] = index[t_off[r] + a]
+        for a in range(2 * n):
+            ia = nodes[a]
+            if ia < 0:
+                continue
+            for b in range(2 * n):
+                ib = nodes[b]
+                if ib < 0:
+                    continue
+                y = ys[s + (a % n) * n + b % n]
+                if a < n and b < n:
+                    v = y + y_from[s + a * n + b]
+                elif a >= n and b >= n:
+                    v = y + y_to[s + (a - n) * n + b - n]
+                else:
+                    v = -y
+                rows[p] = ia
+                cols[p] = ib
+                vals[p] = v
+                p += 1
+    return rows, cols, vals
+
+
+# ------------------------------------------------------------------ transformers
+
+SQRT3 = math.sqrt(3.0)
+
+
+@njit(cache=True, nogil=True)
+def winding_model(nw: np.ndarray, nph: np.ndarray, wye: np.ndarray, kv: np.ndarray, r_pct: np.ndarray,
+                  taps: np.ndarray, kva1: np.ndarray, scalars: np.ndarray, width: int) -> tuple:
+    """Per transformer (rows of windings `nw`, phases `nph`, wye bits `wye`): (short-circuit
+    impedances ``zb`` (m, width, width) between winding 1 and the others, and between the others
+    (``(zb[i, i] + zb[j, j] - z_ij) / 2``), ohm on one volt -- to be inverted; ``zbase`` (m,);
+    winding volts times tap ``vb`` (m, W); magnetising branch ``mag`` (m,), %; anti-floating shunt
+    per winding (m, W)).  The arithmetic of `ybus3._terminal_y` and `ybus3._antifloat`.
+
+    `scalars` (6, m): no-load loss, magnetising current, anti-floating ppm (NaN read as 0) and the
+    reactances xhl, xht, xlt, % (NaN kept)."""
+    m, wmax = kv.shape
+    zb = np.zeros((m, width, width), dtype=np.complex128)
+    zbase = np.empty(m)
+    vb = np.ones((m, wmax))
+    mag = np.empty(m, dtype=np.complex128)
+    float_y = np.zeros((m, wmax), dtype=np.complex128)
+    for e in range(m):
+        n1 = nw[e] - 1
+        noloadloss, imag, ppm = scalars[0, e], scalars[1, e], scalars[2, e]
+        noloadloss = 0.0 if noloadloss != noloadloss else noloadloss
+        imag = 0.0 if imag != imag else imag
+        ppm = 0.0 if ppm != ppm else ppm
+        zbase[e] = nph[e] / (kva1[e] * 1e3)
+        mag[e] = complex(noloadloss, -imag)
+        va_phase = kva1[e] * 1e3 / nph[e]
+        for w in range(nw[e]):
+            vbase = kv[e, w] * 1e3 / (SQRT3 if (wye[e] >> w) & 1 and nph[e] > 1 else 1.0)
+            vb[e, w] = vbase * taps[e, w]
+            z = complex(0.0, -ppm * 1e-6 * va_phase)
+            float_y[e, w] = _div_real(_div_real(z, vbase * vbase), 2.0)
+        for i in range(n1):
+            rsum = r_pct[e, 0] / 100.0 + r_pct[e, i + 1] / 100.0
+            zb[e, i, i] = complex(rsum * zbase[e], scalars[3 + i, e] / 100.0 * zbase[e])
+        k = n1
+        for i in range(n1):
+            for j in range(i + 1, n1):
+                rsum = r_pct[e, i + 1] / 100.0 + r_pct[e, j + 1] / 100.0
+                zij = complex(rsum * zbase[e], scalars[3 + k, e] / 100.0 * zbase[e])
+                d = zb[e, i, i] + zb[e, j, j] - zij
+                zb[e, i, j] = zb[e, j, i] = complex(0.5 * d.real, 0.5 * d.imag)
+                k += 1
+    return zb, zbase, vb, mag, float_y
+
+
+@njit(cache=True, nogil=True)
+def _winding_y(nw: int, zinv: np.ndarray, mag: complex, zbase: float, vb: np.ndarray, y: np.ndarray) -> None:
+    """One phase of one transformer, both ends of every winding, into ``y`` (2 nw, 2 nw):
+    ``A^T zinv A`` (A: winding k+1 against winding 1), the magnetising branch across winding 2,
+    scaled by the turns ``1 / vb`` of the windings it joins."""
+    t = 1.0 / vb[:nw]
+    for i in range(nw):
+        for j in range(nw):
+            acc = 0j
+            for k in range(nw - 1):          # as einsum: incidence row outer, column inner
+                aki = 1.0 if i == k + 1 else (-1.0 if i == 0 else 0.0)
+                for m in range(nw - 1):
+                    amj = 1.0 if j == m + 1 else (-1.0 if j == 0 else 0.0)
+                    p = zinv[k, m] * aki
+                    acc += p * amj
+            if i == 1 and j == 1:
+                acc += _div_real(_div_real(mag, 100.0), zbase)
+            acc = complex(t[i] * acc.real, t[i] * acc.imag)
+            acc = complex(acc.real * t[j], acc.imag * t[j])
+            y[2 * i, 2 * j] = acc
+            y[2 * i + 1, 2 * j + 1] = acc
+            y[2 * i, 2 * j + 1] = -acc
+            y[2 * i + 1, 2 * j] = -acc
+
+
+@njit(cache=True, nogil=True)
+def _ends(nw: int, nph: int, wye: int, step: int, ph: int, ends: np.ndarray) -> None:
+    """Primitive terminals of both ends of every winding for phase `ph` (`ybus3._winding_ends`)."""
+    ncond = nph + 1
+    for w in range(nw):
+        if (wye >> w) & 1:
+            lo = nph
+        else:
+            lo = (ph + step) % nph if nph > 1 else 1
+        ends[2 * w] = w * ncond + ph
+        ends[2 * w + 1] = w * ncond + lo
+
+
+@njit(cache=True, nogil=True)
+def _place(prim: np.ndarray, n: int, p: int, wye: int, step: int, zinv: np.ndarray, mag: complex, zbase: float,
+           vb: np.ndarray, float_y: np.ndarray, series: bool, shunts: bool, y: np.ndarray, ends: np.ndarray) -> None:
+    """Add one transformer's primitive (n windings, p phases) to ``prim``: the winding model
+    (`series`) placed phase by phase, then (`shunts`) the anti-floating shunt `float_y` (n,) at both
+    ends of every winding and once more on a wye neutral -- the additions in the order of
+    `ybus3._place`.  ``y``, ``ends``: scratch."""
+    if series:
+        _winding_y(n, zinv, mag, zbase, vb, y)
+    for ph in range(p):
+        _ends(n, p, wye, step, ph, ends)
+        if series:
+            for a in range(2 * n):
+                for b in range(2 * n):
+                    prim[ends[a], ends[b]] += y[a, b]
+        if shunts:
+            for a in range(2 * n):
+                prim[ends[a], ends[a]] += float_y[a // 2]
+    if shunts:
+        for w in range(n):
+            if (wye >> w) & 1:
+                c = w * (p + 1) + p
+                prim[c, c] += float_y[w]
+
+
+@njit(cache=True, nogil=True)
+def transformer_primitives(nw: np.ndarray, nph: np.ndarray, wye: np.ndarray, step: np.ndarray,
+                           zinv: np.ndarray, mag: np.ndarray, zbase: np.ndarray, vb: np.ndarray,
+                           float_y: np.ndarray, series: bool, shunts: bool, width: int) -> np.ndarray:
+    """(m, width, width) primitives over (winding, conductor) of transformers (`_place`; the inputs
+    those of `winding_model`, ``zinv`` its ``zb`` inverted).  `wye`: bit w set for a wye winding w;
+    `step`: +-1, the conductor a delta winding's phase k runs to (k + step; `ybus3._winding_ends`)."""
+    m = len(nw)
+    prim = np.zeros((m, width, width), dtype=np.complex128)
+    wmax = vb.shape[1]
+    y = np.zeros((2 * wmax, 2 * wmax), dtype=np.complex128)
+    ends = np.zeros(2 * wmax, dtype=np.int64)
+    for e in range(m):
+        _place(prim[e], nw[e], nph[e], wye[e], step[e], zinv[e], mag[e], zbase[e], vb[e], float_y[e],
+               series, shunts, y, ends)
+    return prim
+
+
+@njit(cache=True, nogil=True)
+def transformer_stamps(nw: np.ndarray, nph: np.ndarray, wye: np.ndarray, step: np.ndarray,
+                       zinv: np.ndarray, mag: np.ndarray, zbase: np.ndarray, vb: np.ndarray,
+                       float_y: np.ndarray, order: np.ndarray, offsets: np.ndarray, index: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """COO triplets (`stamp_entries`' order) of the full primitives (`transformer_primitives`) of
+    transformers `order`, each on ``nw (nph + 1)`` terminals from ``offsets[order[e]]`` -- one
+    element's primitive at a time in a scratch matrix, not all of them at once."""
+    m = len(nw)
+    size = nw * (nph + 1)
+    width = size.max() if m else 0
+    total = 0
+    for e in range(m):
+        live = 0
+        for a in range(size[e]):
+            if index[offsets[order[e]] + a] >= 0:
+                live += 1
+        total += live * live
+    rows = np.empty(total, dtype=np.int32)
+    cols = np.empty(total, dtype=np.int32)
+    vals = np.empty(total, dtype=np.complex128)
+    prim = np.zeros((width, width), dtype=np.complex128)
+    wmax = vb.shape[1]
+    y = np.zeros((2 * wmax, 2 * wmax), dtype=np.complex128)
+    ends = np.zeros(2 * wmax, dtype=np.int64)
+    p = 0
+    for e in range(m):
+        k = size[e]
+        prim[:k, :k] = 0j
+        _place(prim, nw[e], nph[e], wye[e], step[e], zinv[e], mag[e], zbase[e], vb[e], float_y[e], True, True,
+               y, ends)
+        base = offsets[order[e]]
+        for a in range(k):
+            ia = index[base + a]
+            if ia < 0:
+                continue
+            for b in range(k):
+                ib = index[base + b]
+                if ib >= 0:
+                    rows[p] = ia
+                    cols[p] = ib
+                    vals[p] = prim[a, b]
+                    p += 1
+    return rows, cols, vals
+
+
+# ------------------------------------------------------------------ shunts
+
+@njit(cache=True, nogil=True)
+def shunt_primitives(y: np.ndarray, wye: np.ndarray, nconds: np.ndarray, nph: np.ndarray, width: int
+                     ) -> np.ndarray:
+    """(m, width, width) primitives of shunt banks: admittance `y` per phase, wye phases to the
+    last conductor, delta phases to the next one (`ybus3._shunt_primitives`)."""
+    m = len(y)
+    prim = np.zeros((m, width, width), dtype=np.complex128)
+    for e in range(m):
+        p = nph[e]
+        for k in range(p):
+            b = p if wye[e] else ((k + 1) % p if p > 1 else 1)
+            prim[e, k, k] += y[e]
+            prim[e, k, b] += -y[e]
+            prim[e, b, k] += -y[e]
+            prim[e, b, b] += y[e]
+    return prim
+
+
+# ------------------------------------------------------------------ sources
+
+@njit(cache=True, nogil=True)
+def sequence_matrices(zm: np.ndarray, d: np.ndarray, size: np.ndarray, width: int) -> np.ndarray:
+    """(m, width, width) phase impedances ``zm`` off the diagonal, ``zm + d`` on it (`ybus3.sequence_matrix`:
+    ``full(zm) + eye * (zs - zm)``, the eye's zeros adding nothing)."""
+    out = np.zeros((len(zm), width, width), dtype=np.complex128)
+    for e in range(len(zm)):
+        for a in range(size[e]):
+            for b in range(size[e]):
+                out[e, a, b] = zm[e] + d[e] if a == b else zm[e]
+    return out
