@@ -16,7 +16,7 @@ The kernels read the plain arrays of `pf3_system.System3` (the CSC matrix
 ``ypu`` and the per-unit `pf3_loads.LoadBranches`); the numpy formulation
 they replace is kept there as the readable reference (`mismatch_reference`)
 and the tests check the two agree.  The same holds for the triangular solves
-with SuperLU's factors (`lu_solve_into`, checked against ``SuperLU.solve``),
+with the LU factors (`lu_solve_into`, checked against ``SuperLU.solve``),
 the compensation product (`subtract_rows_combination`) and the whole
 Anderson-accelerated fixed point (`fixed_point_loop`, checked step by step
 against `pf3_fixed._fixed_point_python`).  The set-up has a few more: the
@@ -67,14 +67,14 @@ def mismatch_into(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, v: 
             out[ka] += cur
         if kb < n:
             out[kb] -= cur
-    worst = 0.0
+    worst = 0.0                     # (of |F|^2: one square root at the end, not one per node)
     for i in range(n):
-        x = abs(out[i])
+        x = out[i].real * out[i].real + out[i].imag * out[i].imag
         if x != x:                  # NaN: the norm is NaN, as np.max would say
             return x
         if x > worst:
             worst = x
-    return worst
+    return np.sqrt(worst)
 
 
 @njit(cache=True, nogil=True)
@@ -98,10 +98,12 @@ def subtract_rows_combination(store: np.ndarray, rows: np.ndarray, c: np.ndarray
 @njit(cache=True, nogil=True)
 def lu_solve_into(lp: np.ndarray, li: np.ndarray, lx: np.ndarray, up: np.ndarray, ui: np.ndarray,
                   ux: np.ndarray, perm_r: np.ndarray, perm_c: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
-    """``out = M^{-1} b`` from SuperLU's factors ``Pr M Pc = L U`` (L unit lower, U upper, both CSC).
+    """``out = M^{-1} b`` from the factors ``Pr M Pc = L U`` of `sparse_lu.lu_factor` (both CSC).
 
-    ``perm_r``/``perm_c`` as SuperLU reports them: row i of M is row
-    ``perm_r[i]`` of ``Pr M``, and ``x = Pc z`` reads ``z[perm_c[i]]``.
+    The layout is that loop's: ``L`` unit lower triangular with its diagonal first in
+    each column, ``U`` upper triangular with its pivot last in each column -- so the
+    sweeps need no search for the diagonal and no test of the row.  ``perm_r``:
+    row i of M is row ``perm_r[i]`` of ``Pr M``; ``x = Pc z`` reads ``z[perm_c[i]]``.
     """
     n = len(b)
     z = np.empty(n, dtype=np.complex128)
@@ -110,29 +112,22 @@ def lu_solve_into(lp: np.ndarray, li: np.ndarray, lx: np.ndarray, up: np.ndarray
     for j in range(n):                       # L z' = z, column by column
         zj = z[j]
         if zj != 0:
-            for k in range(lp[j], lp[j + 1]):
-                r = li[k]
-                if r > j:
-                    z[r] -= lx[k] * zj
+            for k in range(lp[j] + 1, lp[j + 1]):
+                z[li[k]] -= lx[k] * zj
     for j in range(n - 1, -1, -1):           # U z'' = z'
-        d = 0j
-        for k in range(up[j], up[j + 1]):
-            if ui[k] == j:
-                d = ux[k]
-        zj = z[j] / d
+        last = up[j + 1] - 1
+        zj = z[j] / ux[last]
         z[j] = zj
         if zj != 0:
-            for k in range(up[j], up[j + 1]):
-                r = ui[k]
-                if r < j:
-                    z[r] -= ux[k] * zj
+            for k in range(up[j], last):
+                z[ui[k]] -= ux[k] * zj
     for i in range(n):
         out[i] = z[perm_c[i]]
 
 
 @njit(cache=True, nogil=True)
 def _solve_compensated(lu: tuple, comp: tuple, b: np.ndarray, out: np.ndarray) -> None:
-    """``out = M^{-1} b``: SuperLU's factors (`lu_solve_into`), corrected by the compensation
+    """``out = M^{-1} b``: the LU factors (`lu_solve_into`), corrected by the compensation
     ``comp = (store, rows, k, u)`` of `pf3_linear.Compensated` when ``u`` is not empty."""
     lu_solve_into(lu[0], lu[1], lu[2], lu[3], lu[4], lu[5], lu[6], lu[7], b, out)
     store, rows, k, u = comp
