@@ -142,8 +142,18 @@ class System3:
         self._keys: np.ndarray | None = None    # column * n + row of every stored entry of ypu
         # shared by clones and load scales while the pattern is the network's own
         self._plans: dict[bytes, _StampPlan] = self.network_shared.setdefault("plans", {})
-        self.changed_nodes = np.zeros(0, dtype=np.int64)   # live nodes whose rows `changes` touch
-        self._stamped: set[bytes] = set()                    # elements already in changed_nodes
+        self._changed = np.zeros(0, dtype=np.int64)   # live nodes whose rows `changes` touch (see changed_nodes)
+        self._pending: list[np.ndarray] = []          # ... and those of elements stamped since
+        self._stamped: set[bytes] = set()             # elements already in one of the two
+
+    @property
+    def changed_nodes(self) -> np.ndarray:
+        """Live nodes (sorted) whose rows the changes since the cached original touch: merged once
+        when asked for (a control round), not once per element stamped."""
+        if self._pending:
+            self._changed = np.unique(np.concatenate([self._changed, *self._pending]))
+            self._pending = []
+        return self._changed
 
     @property
     def n(self) -> int:
@@ -171,7 +181,7 @@ class System3:
         out.regulated = self.regulated.copy()
         out.diagnostics = list(self.diagnostics)
         out.changes = list(self.changes)
-        out.changed_nodes = self.changed_nodes
+        out._changed, out._pending = self.changed_nodes, []
         out._stamped = set(self._stamped)
         return out
 
@@ -267,7 +277,7 @@ class System3:
         self.changes.append((plan.lr, plan.lc, xv))
         if key not in self._stamped:
             self._stamped.add(key)
-            self.changed_nodes = np.union1d(self.changed_nodes, plan.nodes)
+            self._pending.append(plan.nodes)
         self.version += 1
 
     def _stamp_plan(self, idx: np.ndarray) -> "_StampPlan":
@@ -308,7 +318,7 @@ class System3:
         self._keys = None
         self._plans = {}                          # positions in the old pattern no longer hold
         self.changes.append((lr, lc, xv))
-        self.changed_nodes = np.union1d(self.changed_nodes, np.r_[lr, lc])
+        self._pending.append(np.r_[lr, lc])
         self.version += 1
 
     def _stored_keys(self) -> np.ndarray:
