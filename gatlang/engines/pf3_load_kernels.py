@@ -134,11 +134,30 @@ def _branch_count(size: int, wye: bool) -> int:
     return max(size - (1 if wye or size == 2 else 0), 0)
 
 
+#: "wye" in UTF-8
+_W, _Y, _E = 119, 121, 101
+
+
+@njit(cache=True, nogil=True)
+def wye_strings(valid: np.ndarray, offsets: np.ndarray, data: np.ndarray, start: int,
+                rows: np.ndarray) -> np.ndarray:
+    """Whether the strings at ``rows`` of an Arrow string array are null, empty or "wye" (the
+    row code's ``connection or "wye"``), from the array's buffers: validity bitmap (empty: no
+    nulls), int32 offsets, UTF-8 data; ``start`` is the array's offset into them."""
+    out = np.empty(len(rows), dtype=np.bool_)
+    for i in range(len(rows)):
+        j = rows[i] + start
+        lo, hi = offsets[j], offsets[j + 1]
+        null = len(valid) > 0 and not (valid[j >> 3] >> (j & 7)) & 1
+        out[i] = null or hi == lo or (hi - lo == 3 and data[lo] == _W and data[lo + 1] == _Y and data[lo + 2] == _E)
+    return out
+
+
 @njit(cache=True, nogil=True)
 def conductors_to_number(offsets: np.ndarray, at: np.ndarray, wye: np.ndarray,
-                         nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(places in ``nodes``, row of each) of the conductors that end a branch and are not ground
-    (number > 0): the pairs `NodeIndex.lookup` has to number.
+                         nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(places in ``nodes``, row, conductor number) of the conductors that end a branch and are
+    not ground (number > 0): the pairs `NodeIndex.lookup` has to number.
 
     ``nodes[offsets[r]:offsets[r + 1]]`` are the conductors of row ``r``;
     element ``e`` is row ``at[e]`` (a branch ends on every conductor of an
@@ -152,16 +171,16 @@ def conductors_to_number(offsets: np.ndarray, at: np.ndarray, wye: np.ndarray,
                 total += nodes[p] > 0
     place = np.empty(total, dtype=np.int64)
     row = np.empty(total, dtype=np.int64)
+    number = np.empty(total, dtype=np.int64)
     n = 0
     for e in range(len(at)):
         r = at[e]
         if _branch_count(offsets[r + 1] - offsets[r], wye[e]):
             for p in range(offsets[r], offsets[r + 1]):
                 if nodes[p] > 0:
-                    place[n] = p
-                    row[n] = r
+                    place[n], row[n], number[n] = p, r, nodes[p]
                     n += 1
-    return place, row
+    return place, row, number
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -176,7 +195,7 @@ def load_branches(offsets: np.ndarray, at: np.ndarray, wye: np.ndarray, place: n
     consumed) ``vmin``, ``vmax`` (pu), ``model`` (the engine's number),
     ``owner`` and ``kind`` (a code) per element; ``zipv`` the six ZIP
     coefficients of each element (read for model 8 only).  An element's
-    branches are as in `pf3_loads._expand`, its power split evenly over them;
+    branches are the engine's (`pf3_loads._branch_ends`), its power split evenly over them;
     a ZIP branch becomes three (Z, I and P parts), which come after every
     other branch: all Z parts, then the I parts, then the P parts.
     """

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -32,15 +33,14 @@ import pyarrow.compute as pc
 from gatlang.diagnostics import Diagnostic, Span, warning
 from gatlang.engines import pf3_result as codes
 from gatlang.engines.pf3_cache import rows as table_rows
-from gatlang.engines.pf3_load_kernels import conductors_to_number, load_branches
+from gatlang.engines.pf3_load_kernels import NORMAL_TERMS as _NORMAL_TERMS
+from gatlang.engines.pf3_load_kernels import OUT_I as _OUT_I
+from gatlang.engines.pf3_load_kernels import OUT_P as _OUT_P
+from gatlang.engines.pf3_load_kernels import OUT_Z as _OUT_Z
+from gatlang.engines.pf3_load_kernels import OUTER as _OUTER
+from gatlang.engines.pf3_load_kernels import SQRT3, VLOW_PU, conductors_to_number, load_branches, wye_strings
 from gatlang.network.model import Network
 from gatlang.network.ybus3 import _flatten, _numbers
-
-SQRT3 = math.sqrt(3.0)
-#: the engine's Vlowpu (below it every model is a constant impedance)
-VLOW_PU = 0.50
-# region kinds of the outer (out-of-range) behaviour
-_OUT_P, _OUT_I, _OUT_Z = 0, 1, 2
 
 
 @dataclass
@@ -62,11 +62,23 @@ class LoadBranches:
     owner: np.ndarray
     kind: np.ndarray
 
-    def __post_init__(self) -> None:
-        # flat (n*4, 3) view and row offsets: one gather picks every branch's region coefficients
-        self._flat = self.coef.reshape(-1, 3)
-        self._row = np.arange(self.n) * 4
-        self._edges = [np.ascontiguousarray(self.edges[:, j]) for j in range(3)]   # contiguous compares
+    # What the numpy evaluation (`admittance`, `currents`, ...) reads, made on its first use: the
+    # solvers' kernels read ``coef`` and ``edges`` themselves, and the branches are rebuilt several
+    # times per solve (per unit, scaled), each time for nothing if made eagerly.
+
+    @cached_property
+    def _flat(self) -> np.ndarray:
+        """``coef`` as (n*4, 3): with `_row`, one gather picks every branch's region coefficients."""
+        return self.coef.reshape(-1, 3)
+
+    @cached_property
+    def _row(self) -> np.ndarray:
+        return np.arange(self.n) * 4
+
+    @cached_property
+    def _edges(self) -> list[np.ndarray]:
+        """The three edge columns, contiguous (faster compares)."""
+        return [np.ascontiguousarray(self.edges[:, j]) for j in range(3)]
 
     @property
     def n(self) -> int:
@@ -110,22 +122,9 @@ class LoadBranches:
 
 # ---------------------------------------------------------------- coefficients per model
 
-#: per engine model number (0..8; any other number reads as 0): which term of `_TERMS` is
-#: each of its in-range coefficients (c0, c1, c2), 0 for none
-_NORMAL_TERMS = np.array([[0, 0, 0],      # (no model: a ZIP load, split before use)
-                          [0, 0, 5],      # 1 constant P
-                          [1, 0, 0],      # 2 constant Z
-                          [2, 0, 6],      # 3 motor: constant P, Q as an impedance
-                          [2, 4, 0],      # 4 CVR with the default factors: P ~ V, Q ~ V^2
-                          [0, 3, 0],      # 5 constant I
-                          [0, 0, 5],      # 6 fixed Q: its P part
-                          [0, 0, 5],      # 7 fixed Q (as an impedance): its P part
-                          [0, 0, 0]])     # 8 ZIP (split before use)
-#: the in-range terms, from (yeq, vb)
+#: the in-range terms of `_NORMAL_TERMS`, from (yeq, vb)
 _TERMS = {1: lambda y, vb: y, 2: lambda y, vb: 1j * y.imag, 3: lambda y, vb: y * vb,
           4: lambda y, vb: y.real * vb, 5: lambda y, vb: y * vb ** 2, 6: lambda y, vb: y.real * vb ** 2}
-#: how each model extends outside vmin..vmax
-_OUTER = np.array([_OUT_P, _OUT_P, _OUT_Z, _OUT_P, _OUT_P, _OUT_I, _OUT_P, _OUT_P, _OUT_P])
 
 
 def _region_coefficients(yeq: np.ndarray, vb: np.ndarray, vmin: np.ndarray, vmax: np.ndarray,
@@ -324,7 +323,7 @@ def _bulk_branches(net: Network, lookup, load_scale: float,
     parts: list[_Elements] = []
     for kind, name in enumerate(("loads", "generators", "pv_systems")):
         t = net.tables.get(name)              # absent: nothing to read (`Network.table` would build one)
-        rows = _in_service(t) if t is not None else None
+        rows = _in_service(t) if t is not None and t.num_rows else None
         if rows is None or not len(rows):
             continue
         if kind == _LOAD:
@@ -342,9 +341,9 @@ def _bulk_branches(net: Network, lookup, load_scale: float,
 def _branches(el: _Elements, lookup) -> LoadBranches:
     """The load branches of ``el`` (`pf3_load_kernels.load_branches`), their ends numbered by
     one ``lookup`` of just the conductors that end a branch and are not ground."""
-    place, row = conductors_to_number(el.offsets, el.at, el.wye, el.nodes)
+    place, row, conductor = conductors_to_number(el.offsets, el.at, el.wye, el.nodes)
     names = el.names
-    number = lookup([names[r] for r in row.tolist()], el.nodes[place]).astype(np.int64, copy=False)
+    number = lookup(list(map(names.__getitem__, row.tolist())), conductor).astype(np.int64, copy=False)
     zipv = el.zip if el.zip is not None else _NO_ZIP
     a, b, yeq, coef, edges, vbase, owner, kind = load_branches(
         el.offsets, el.at, el.wye, place, number, el.kv, el.p, el.q, el.vmin, el.vmax, el.model, zipv,
@@ -426,9 +425,7 @@ def _elements(t: pa.Table, kind: int, rows: np.ndarray, wye: np.ndarray, kv: np.
 def _load_elements(t: pa.Table, rows: np.ndarray, load_scale: float) -> tuple[_Elements, list[str], int]:
     """The in-service loads, with the first five approximation notes and their number."""
     model, zipv, note = _load_models(t, rows)
-    conn = _column(t, "connection")
-    wye = (np.full(len(rows), True) if conn is None
-           else pc.is_in(conn, options=_WYE).to_numpy()[rows])
+    wye = _wye(_column(t, "connection"), rows)
     p, q = _floats(t, "p_mw", rows, 0.0, falsy=True) * 1e6, _floats(t, "q_mvar", rows, 0.0, falsy=True) * 1e6
     if load_scale != 1.0:                 # (times 1.0 changes nothing, not even a zero's sign)
         p, q = p * load_scale, q * load_scale
@@ -439,6 +436,30 @@ def _load_elements(t: pa.Table, rows: np.ndarray, load_scale: float) -> tuple[_E
     flagged = note.nonzero()[0]
     names = t.column("load").take(rows[flagged[:5]]).to_pylist()
     return el, [_approx_note(n, int(note[k]), int(model[k])) for n, k in zip(names, flagged[:5])], len(flagged)
+
+
+def _wye(col: pa.ChunkedArray | None, rows: np.ndarray) -> np.ndarray:
+    """Whether the loads at ``rows`` are wye: their ``connection`` is "wye", "" or null.
+
+    A plain string column is read from its Arrow buffers by a compiled loop
+    (`pf3_load_kernels.wye_strings`): ``pc.is_in`` costs 10-25 us, most of it
+    building its hash set again on every call.
+    """
+    if col is None:
+        return np.full(len(rows), True)
+    arr = _array(col)
+    if not pa.types.is_string(arr.type):
+        return pc.is_in(arr, options=_WYE).to_numpy(zero_copy_only=False)[rows]
+    valid, offsets, data = arr.buffers()
+    return wye_strings(_view(valid, np.uint8), _view(offsets, np.int32), _view(data, np.uint8), arr.offset, rows)
+
+
+def _view(buf: pa.Buffer | None, dtype: type) -> np.ndarray:
+    """An Arrow buffer as a numpy array (None: empty), read-only whatever the buffer is (so that the
+    kernel is compiled for one signature)."""
+    x = np.frombuffer(buf, dtype) if buf is not None else np.zeros(0, dtype)
+    x.flags.writeable = False
+    return x
 
 
 def _load_models(t: pa.Table, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:

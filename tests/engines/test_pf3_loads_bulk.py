@@ -189,3 +189,18 @@ def test_many_approximations_are_counted(der_net: Network) -> None:
     _, diags = build_load_branches(net, nodes)
     assert len(diags) == 1 and diags[0].message.startswith(f"{n} load(s)") and diags[0].message.endswith(" ...")
     _assert_same(net)
+
+
+def test_sliced_tables_and_other_string_types(der_net: Network) -> None:
+    """A table sliced from a larger one holds columns that start at an offset into their Arrow
+    buffers (the ``connection`` strings are read from them, nulls included); a ``connection``
+    column of another string type is read the general way."""
+    n = der_net.table("loads").num_rows
+    net = _with(der_net, "loads", connection=_cycle([None, "", "wye", "delta", "Delta", "wyes", "Wye"], n))
+    loads = net.tables["loads"]
+    sliced = loads.slice(3)
+    assert sliced.column("connection").chunk(0).offset == 3
+    _assert_same(dataclasses.replace(net, tables={**net.tables, "loads": sliced}))
+    i = loads.schema.get_field_index("connection")
+    large = loads.set_column(i, pa.field("connection", pa.large_string()), loads.column("connection").cast(pa.large_string()))
+    _assert_same(dataclasses.replace(net, tables={**net.tables, "loads": large}))
