@@ -103,12 +103,25 @@ def _list_numpy(col) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     column, for the kernels: row i holds ``values[offsets[i]:offsets[i + 1]]`` unless invalid.
 
     Why not `_flatten`: the offsets index the whole child array, so nothing is sliced or
-    copied (a few microseconds a column, against a dozen for a normalised copy)."""
-    arr = _array(col)
-    values = arr.values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-    offsets = arr.offsets.to_numpy().astype(np.int64, copy=False)
-    valid = pc.is_valid(arr).to_numpy(zero_copy_only=False) if arr.null_count else np.zeros(0, dtype=bool)
+    copied (a few microseconds a column, against a dozen for a normalised copy).  Why read-only,
+    all three: numba compiles a kernel per argument type, and read-only is part of the type
+    (arrow's zero-copy arrays are; a column with nulls would otherwise compile anew).
+    """
+    arr = col.chunk(0) if isinstance(col, pa.ChunkedArray) and col.num_chunks == 1 else _array(col)
+    values = arr.values.to_numpy(zero_copy_only=False)
+    if values.dtype != np.float64:
+        values = values.astype(np.float64)
+    offsets = np.asarray(arr.offsets, dtype=np.int64)
+    values.flags.writeable = offsets.flags.writeable = False
+    if not arr.null_count:
+        return values, offsets, _NO_NULLS
+    valid = pc.is_valid(arr).to_numpy(zero_copy_only=False)
+    valid.flags.writeable = False
     return values, offsets, valid
+
+
+_NO_NULLS = np.zeros(0, dtype=bool)
+_NO_NULLS.flags.writeable = False
 
 
 def _list_block(t, names: tuple[str, ...]) -> list[np.ndarray]:
@@ -126,8 +139,15 @@ def _invert_by_size(z: np.ndarray, size: np.ndarray) -> np.ndarray:
     sizes = np.bincount(size).nonzero()[0].tolist()
     for n in sizes:
         sel = slice(None) if len(sizes) == 1 else (size == n)
-        out[sel, :n, :n] = np.linalg.inv(z[sel, :n, :n])
+        out[sel, :n, :n] = _inv(z[sel, :n, :n])
     return out
+
+
+def _inv(z: np.ndarray) -> np.ndarray:
+    """``np.linalg.inv(z)`` (m, n, n); 1 x 1 matrices by the kernel that repeats it bit for bit."""
+    if z.shape[1] == 1:
+        return _kernels().inverse_1x1(z.reshape(-1)).reshape(z.shape)
+    return np.linalg.inv(z)
 
 
 def _rows_of(offsets: np.ndarray) -> np.ndarray:
@@ -328,7 +348,7 @@ def _lines(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
     ys = np.empty_like(z)
     for n in np.bincount(sizes).nonzero()[0].tolist():     # the lines of size n: one block
         a, b = np.searchsorted(sizes, (n, n + 1))
-        ys[start[a]:start[b]] = np.linalg.inv(z[start[a]:start[b]].reshape(b - a, n, n)).reshape(-1)
+        ys[start[a]:start[b]] = _inv(z[start[a]:start[b]].reshape(b - a, n, n)).reshape(-1)
     st.add_entries(*k.line_stamps(order, sizes, start, ys, y_from, y_to, f.offsets, to.offsets, f.index))
 
 
@@ -618,10 +638,10 @@ def _step(conns: tuple[str, ...], leading: bool) -> int:
 
 def _structure_arrays(structures: list[tuple], code: np.ndarray) -> np.ndarray:
     """(4, len(code)): windings, phases, wye windings (bit w) and `_step` of structures `code`."""
+    if not all(2 <= s[0] <= 3 for s in structures):
+        raise ValueError("the winding model takes transformers of two or three windings")
     table = np.array([(nw, nph, sum(1 << w for w, c in enumerate(conns) if c == "wye"), _step(conns, leading))
                       for nw, nph, conns, leading in structures], dtype=np.int64)
-    if table[:, 0].min() < 2 or table[:, 0].max() > 3:
-        raise ValueError("the winding model takes transformers of two or three windings")
     return table[code].T
 
 
@@ -632,17 +652,6 @@ def _transformer_model(nw: np.ndarray, nph: np.ndarray, wye: np.ndarray, kv: np.
     zb, zbase, vb, mag, float_y = _kernels().winding_model(nw, nph, wye, kv, r_pct, taps, kva1, scalars,
                                                            kv.shape[1] - 1)
     return _invert_by_size(zb, nw - 1), mag, zbase, vb, float_y
-
-
-def _check_terminals(terms: _Terminals, order: np.ndarray, code: np.ndarray, size: np.ndarray) -> None:
-    """Refuse a structure whose first transformer has not `size` terminals, or terminals read past
-    the numbering.  Why the first: every row of a structure is stamped on as many terminals as
-    its first has (a row with its phases left null counts as three-phase, as it always did)."""
-    first = np.flatnonzero(np.diff(code, prepend=-1))
-    if ((terms.offsets[order[first] + 1] - terms.offsets[order[first]]) != size[first]).any():
-        raise ValueError("a transformer's terminals are not (phases + 1) per winding")
-    if (terms.offsets[order] + size > len(terms.index)).any():
-        raise IndexError("transformer terminals past the node numbering")
 
 
 def _transformers(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
@@ -664,8 +673,7 @@ def _transformers(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
     scalars = np.array([_numbers(_array(t.column(c)), np.nan) for c in _WINDING_SCALARS], dtype=float)[:, order]
     model = _transformer_model(nw, nph, wye, kv, r_pct, taps, kva1, scalars)
     terms = nodes.terminals["transformers"]
-    _check_terminals(terms, order, codes[order], nw * (nph + 1))
-    st.add_entries(*k.transformer_stamps(nw, nph, wye, step, *model, order, terms.offsets, terms.index))
+    st.add_entries(*k.transformer_stamps(nw, nph, wye, step, *model, order, codes[order], terms.offsets, terms.index))
 
 
 # ------------------------------------------------------------------ shunts and sources

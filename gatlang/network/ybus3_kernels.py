@@ -12,7 +12,8 @@ Bit for bit: every kernel repeats the arithmetic of the numpy formulation it
 replaces, operation by operation, so the matrix is the same to the last bit:
 
 * the small complex inverses stay with ``np.linalg.inv`` (LAPACK), called by
-  `ybus3` between two kernels, one call per matrix size;
+  `ybus3` between two kernels, one call per matrix size -- but for 1 x 1
+  matrices, whose LAPACK inverse is OpenBLAS's reciprocal (`inverse_1x1`);
 * a complex divided by a real is numpy's (Smith's with a zero imaginary part:
   a product with the reciprocal, `_div_real`), not a plain division;
 * the winding model's ``einsum`` sums its terms row of the incidence outer,
@@ -55,6 +56,27 @@ def _div_real(z: complex, r: float) -> complex:
     rat = 0.0 / r
     scl = 1.0 / (r + 0.0 * rat)
     return complex((z.real + z.imag * rat) * scl, (z.imag - z.real * rat) * scl)
+
+
+@njit(cache=True, nogil=True)
+def inverse_1x1(z: np.ndarray) -> np.ndarray:
+    """``np.linalg.inv`` of 1 x 1 matrices, bit for bit: LAPACK's solve with OpenBLAS reduces to its
+    reciprocal of the pivot (``compinv``: Smith's, on ``a (1 + ratio^2)``), which this repeats
+    (`tests/network/test_ybus3_kernels.py` checks it against numpy).  Why: one ``inv`` call costs
+    ten microseconds before any matrix, and most transformers (two windings) and many lines (one
+    conductor) invert 1 x 1 matrices."""
+    out = np.empty_like(z)
+    for i in range(len(z)):
+        ar, ai = z[i].real, z[i].imag
+        if abs(ar) >= abs(ai):
+            ratio = ai / ar
+            den = 1.0 / (ar * (1.0 + ratio * ratio))
+            out[i] = complex(den, -ratio * den)
+        else:
+            ratio = ar / ai
+            den = 1.0 / (ai * (1.0 + ratio * ratio))
+            out[i] = complex(ratio * den, -den)
+    return out
 
 
 # ------------------------------------------------------------------ std::sort of (row, value) pairs
@@ -602,14 +624,25 @@ def transformer_primitives(nw: np.ndarray, nph: np.ndarray, wye: np.ndarray, ste
 @njit(cache=True, nogil=True)
 def transformer_stamps(nw: np.ndarray, nph: np.ndarray, wye: np.ndarray, step: np.ndarray,
                        zinv: np.ndarray, mag: np.ndarray, zbase: np.ndarray, vb: np.ndarray,
-                       float_y: np.ndarray, order: np.ndarray, offsets: np.ndarray, index: np.ndarray
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                       float_y: np.ndarray, order: np.ndarray, code: np.ndarray, offsets: np.ndarray,
+                       index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """COO triplets (`stamp_entries`' order) of the full primitives (`transformer_primitives`) of
     transformers `order`, each on ``nw (nph + 1)`` terminals from ``offsets[order[e]]`` -- one
-    element's primitive at a time in a scratch matrix, not all of them at once."""
+    element's primitive at a time in a scratch matrix, not all of them at once.
+
+    Refused: a structure (`code`, rows of one structure together) whose first transformer has not
+    that many terminals, and terminals past the numbering.  Why the first: every row of a
+    structure is stamped on as many terminals as its first has (a row with its phases left null
+    counts as three-phase, as it always did)."""
     m = len(nw)
     size = nw * (nph + 1)
     width = size.max() if m else 0
+    for e in range(m):
+        r = order[e]
+        if (e == 0 or code[e] != code[e - 1]) and offsets[r + 1] - offsets[r] != size[e]:
+            raise ValueError("a transformer's terminals are not (phases + 1) per winding")
+        if offsets[r] + size[e] > len(index):
+            raise IndexError("transformer terminals past the node numbering")
     total = 0
     for e in range(m):
         live = 0

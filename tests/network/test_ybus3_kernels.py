@@ -108,3 +108,13 @@ def test_kernel_primitives_equal_transformer_primitives() -> None:
         size = int(nw[0] * (nph[0] + 1))
         ours = kernels.transformer_primitives(nw, nph, wye, step, *model, True, True, size)[0]
         np.testing.assert_array_equal(ours, ybus3.transformer_primitives([row])[0], err_msg=str((k, row)))
+
+
+def test_inverse_1x1_is_numpys() -> None:
+    """numpy's LAPACK (OpenBLAS) inverts a 1 x 1 matrix as the kernel does, to the last bit, over
+    magnitudes from 1e-8 to 1e8 and either part dominant."""
+    rng = np.random.default_rng(0)
+    m = 20000
+    z = (rng.standard_normal(m) * 10.0 ** rng.uniform(-8, 8, m)
+         + 1j * rng.standard_normal(m) * 10.0 ** rng.uniform(-8, 8, m))
+    np.testing.assert_array_equal(kernels.inverse_1x1(z), np.linalg.inv(z.reshape(m, 1, 1)).reshape(m))
