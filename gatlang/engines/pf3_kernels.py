@@ -556,6 +556,44 @@ def stamp_plan_arrays(idx: np.ndarray, sizes: np.ndarray, remap: np.ndarray, key
 
 
 @njit(cache=True, nogil=True)
+def _stored_at(indptr: np.ndarray, indices: np.ndarray, r: int, c: int) -> int:
+    """Position of entry (r, c) among the stored entries of a CSC matrix with sorted indices, or -1."""
+    lo, hi = indptr[c], indptr[c + 1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if indices[mid] < r:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < indptr[c + 1] and indices[lo] == r else -1
+
+
+@njit(cache=True, nogil=True)
+def add_branch_admittances(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, a: np.ndarray,
+                           b: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``data`` of ``Y + A diag(y) A^T`` on ``Y``'s own pattern (`pf3_system.System3.fixed_point_matrix`).
+
+    Branch k joins nodes ``a[k]`` and ``b[k]`` (``n`` = ground: that end adds nothing);
+    its admittance goes to (a, a) and (b, b) and, negated, to (a, b) and (b, a) -- added
+    in that order over all branches, as the COO sum it replaces.  Returns (the new
+    values, True), or (``data``, False) when some entry is not in the pattern.
+    """
+    n = len(indptr) - 1
+    out = data.copy()
+    for part in range(4):
+        for k in range(len(a)):
+            r = a[k] if part == 0 or part == 2 else b[k]
+            c = a[k] if part == 0 or part == 3 else b[k]
+            if r >= n or c >= n:
+                continue
+            at = _stored_at(indptr, indices, r, c)
+            if at < 0:
+                return data, False
+            out[at] += y[k] if part < 2 else -y[k]
+    return out, True
+
+
+@njit(cache=True, nogil=True)
 def leaves_first_order(indptr: np.ndarray, indices: np.ndarray, n: int) -> np.ndarray:
     """An elimination order of a structurally symmetric CSC pattern: breadth-first from node 0
     (then from each node not yet reached), reversed, so that the leaves of a radial feeder come

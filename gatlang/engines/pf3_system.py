@@ -37,7 +37,8 @@ import scipy.sparse as sp
 
 from gatlang.diagnostics import Diagnostic, Span, error, warning
 from gatlang.engines import pf3_result as codes
-from gatlang.engines.pf3_kernels import mismatch_into, reachable, retap_into, stamp_plan_arrays
+from gatlang.engines.pf3_kernels import (add_branch_admittances, mismatch_into, reachable, retap_into,
+                                         stamp_plan_arrays)
 from gatlang.engines.pf3_loads import LoadBranches, build_load_branches
 from gatlang.network.model import Network
 from gatlang.network.perunit3 import voltage_bases
@@ -233,13 +234,11 @@ class System3:
         into a copy of ``ypu``'s values in place; otherwise both sets of triplets are
         assembled in one pass (two sparse products and a sparse sum cost several times more).
         """
-        r, c, v = self._load_triplets()
         y = self.ypu
-        pos = self._entry_positions(r, c)
-        if np.all(pos >= 0):
-            data = y.data.copy()
-            np.add.at(data, pos, v)
+        data, held = add_branch_admittances(y.indptr, y.indices, y.data, self.loads.a, self.loads.b, self.loads.yeq)
+        if held:
             return sp.csc_matrix((data, y.indices, y.indptr), shape=y.shape)
+        r, c, v = self._load_triplets()
         cols = np.repeat(np.arange(self.n), np.diff(y.indptr))
         return sp.csc_matrix((np.r_[y.data, v], (np.r_[y.indices, r], np.r_[cols, c])), shape=(self.n, self.n))
 

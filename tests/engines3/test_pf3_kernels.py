@@ -168,3 +168,25 @@ def test_tap_steps_stamped_in_place_equal_the_matrix_built_at_those_taps(feeder:
     rebuilt = build_system(Network(net.name, net.base_mva, net.frequency_hz, net.balanced, tables))
     a, b = s.ypu.toarray(), rebuilt.ypu.toarray()
     assert np.max(np.abs(a - b)) <= 1e-12 * np.max(np.abs(b))
+
+
+@pytest.mark.parametrize("feeder", ["ieee13", "ieee34", "ieee123"])
+def test_fixed_point_matrix_is_the_network_plus_the_nominal_loads(feeder: str) -> None:
+    """The compiled in-place sum (`pf3_kernels.add_branch_admittances`) equals the sparse sum of
+    its definition, ``Y + A diag(Yeq) A^T``; so does the fallback for a branch off the pattern."""
+    import dataclasses
+
+    s = build_system(load_opendss(FEEDERS[feeder], DiagnosticSink()))
+    ref = (s.ypu + s.nominal_load_matrix()).toarray()
+    assert np.max(np.abs(s.fixed_point_matrix().toarray() - ref)) <= 1e-15 * np.max(np.abs(ref))  # (summation order)
+    # a branch between two nodes the network does not join: the COO path
+    pair = next((i, j) for i in range(s.n) for j in range(s.n) if s.ypu[i, j] == 0 and i != j)
+    ld = s.loads
+    extra = dataclasses.replace(ld, a=np.r_[ld.a, pair[0]], b=np.r_[ld.b, pair[1]], yeq=np.r_[ld.yeq, 0.3 - 0.1j],
+                                coef=np.r_[ld.coef, ld.coef[:1]], edges=np.r_[ld.edges, ld.edges[:1]],
+                                vbase=np.r_[ld.vbase, ld.vbase[:1]], owner=np.r_[ld.owner, ld.owner[:1]],
+                                kind=np.r_[ld.kind, ld.kind[:1]])
+    s2 = dataclasses.replace(s, loads=extra)
+    ref = (s2.ypu + s2.nominal_load_matrix()).toarray()
+    assert np.max(np.abs(s2.fixed_point_matrix().toarray() - ref)) <= 1e-15 * np.max(np.abs(ref))
+    assert ref[pair] == -(0.3 - 0.1j)
