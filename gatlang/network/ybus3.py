@@ -670,7 +670,7 @@ def _transformers(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
     kv, r_pct, taps = (k.gather_list(order, nw, *_list_numpy(t.column(name)), fill, int(nw.max()))
                        for name, fill in zip(_WINDING_LISTS, _WINDING_FILLS))
     kva1 = k.first_values(order, *_list_numpy(t.column("kva")))
-    scalars = np.array([_numbers(_array(t.column(c)), np.nan) for c in _WINDING_SCALARS], dtype=float)[:, order]
+    scalars = np.array([_numbers(_array(t.column(c)), np.nan)[order] for c in _WINDING_SCALARS], dtype=float)
     model = _transformer_model(nw, nph, wye, kv, r_pct, taps, kva1, scalars)
     terms = nodes.terminals["transformers"]
     st.add_entries(*k.transformer_stamps(nw, nph, wye, step, *model, order, codes[order], terms.offsets, terms.index))
