@@ -202,8 +202,7 @@ def load_branches(offsets: np.ndarray, at: np.ndarray, wye: np.ndarray, place: n
     index = np.full(offsets[-1], -1, dtype=np.int64)
     for i in range(len(place)):
         index[place[i]] = number[i]
-    plain = 0
-    zips = 0
+    plain = zips = np.int64(0)             # (not literals: numba would compile the helpers for 0 too)
     for e in range(len(at)):
         c = _branch_count(offsets[at[e] + 1] - offsets[at[e]], wye[e])
         if model[e] == ZIP:
@@ -219,7 +218,7 @@ def load_branches(offsets: np.ndarray, at: np.ndarray, wye: np.ndarray, place: n
     vbase = np.empty(n)
     own = np.empty(n, dtype=np.int64)
     kinds = np.empty(n, dtype=np.int64)
-    k_plain, k_zip = 0, plain
+    k_plain, k_zip = np.int64(0), plain
     for e in range(len(at)):
         first = offsets[at[e]]
         size = offsets[at[e] + 1] - first
@@ -229,18 +228,19 @@ def load_branches(offsets: np.ndarray, at: np.ndarray, wye: np.ndarray, place: n
             vb = vb / SQRT3
         sr, si = p[e] / count, q[e] / count
         yr, yi = _div(sr, -si, vb * vb) if vb > 0 else (0.0, 0.0)
+        is_zip = model[e] == ZIP
         for j in range(count):
             other = size - 1 if wye[e] else (0 if j + 1 == size else j + 1)
-            parts = (k_zip, k_zip + zips, k_zip + 2 * zips) if model[e] == ZIP else (k_plain, -1, -1)
-            for k in parts:
-                if k >= 0:
-                    a[k], b[k] = index[first + j], index[first + other]
-                    vbase[k], own[k], kinds[k] = vb, owner[e], kind[e]
-            if model[e] == ZIP:
-                _zip_parts(parts, yr, yi, vb, vmin[e], vmax[e], zipv[e], yeq, coef, edges)
+            k = k_zip if is_zip else k_plain
+            for part in range(3 if is_zip else 1):           # (a ZIP branch's parts are zips apart)
+                kp = k + part * zips
+                a[kp], b[kp] = index[first + j], index[first + other]
+                vbase[kp], own[kp], kinds[kp] = vb, owner[e], kind[e]
+            if is_zip:
+                _zip_parts(k, zips, yr, yi, vb, vmin[e], vmax[e], zipv[e], yeq, coef, edges)
                 k_zip += 1
             else:
-                _plain(k_plain, model[e], yr, yi, vb, vmin[e], vmax[e], yeq, coef, edges)
+                _plain(k, model[e], yr, yi, vb, vmin[e], vmax[e], yeq, coef, edges)
                 k_plain += 1
     return a, b, yeq, coef, edges, vbase, own, kinds
 
@@ -258,17 +258,17 @@ def _plain(k: int, model: int, yr: float, yi: float, vb: float, vmin: float, vma
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _zip_parts(parts: tuple, yr: float, yi: float, vb: float, vmin: float, vmax: float, z: np.ndarray,
+def _zip_parts(k: int, zips: int, yr: float, yi: float, vb: float, vmin: float, vmax: float, z: np.ndarray,
                yeq: np.ndarray, coef: np.ndarray, edges: np.ndarray) -> None:
-    """The Z, I and P parts of a ZIP branch of admittance ``yr + i yi`` at branches ``parts``:
-    part j's admittance is ``yr z[j] + 1j yi z[j + 3]``, its in-range term coefficient j
-    (times ``vb^j``), outside the range it is Z-, I- and P-like."""
+    """The Z, I and P parts of a ZIP branch of admittance ``yr + i yi``, at branches ``k``,
+    ``k + zips`` and ``k + 2 zips``: part j's admittance is ``yr z[j] + 1j yi z[j + 3]``, its
+    in-range term coefficient j (times ``vb^j``), and outside the range it is Z-, I- and P-like."""
     tr, ti = _times_1j(yi)
     for j in range(3):
         ur, ui = _mul(tr, ti, z[j + 3])
         pr, pi = yr * z[j] + ur, 0.0 + ui
-        k = parts[j]
-        yeq[k] = complex(pr, pi)
+        kp = k + j * zips
+        yeq[kp] = complex(pr, pi)
         nr, ni = (pr, pi) if j == 0 else _mul(pr, pi, vb if j == 1 else vb * vb)
-        coef[k, 2, j] = complex(nr, ni)
-        _regions(k, pr, pi, vb, vmin, vmax, (OUT_Z, OUT_I, OUT_P)[j], coef, edges)
+        coef[kp, 2, j] = complex(nr, ni)
+        _regions(kp, pr, pi, vb, vmin, vmax, OUT_Z if j == 0 else (OUT_I if j == 1 else OUT_P), coef, edges)
