@@ -202,5 +202,6 @@ def test_sliced_tables_and_other_string_types(der_net: Network) -> None:
     assert sliced.column("connection").chunk(0).offset == 3
     _assert_same(dataclasses.replace(net, tables={**net.tables, "loads": sliced}))
     i = loads.schema.get_field_index("connection")
-    large = loads.set_column(i, pa.field("connection", pa.large_string()), loads.column("connection").cast(pa.large_string()))
+    large = loads.set_column(i, pa.field("connection", pa.large_string()),
+                             loads.column("connection").cast(pa.large_string()))
     _assert_same(dataclasses.replace(net, tables={**net.tables, "loads": large}))
