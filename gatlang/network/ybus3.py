@@ -14,12 +14,15 @@ Loads, generators, PV and storage are *injections* and are not in the matrix
 (compare with the engine after disabling them).
 
 Each element contributes a primitive admittance matrix over its terminal
-nodes; primitives are computed in stacked numpy batches (one ``inv`` per group
-of equal size) and assembled once into a sparse matrix.  Why the batches are
-few and the numpy calls per batch counted: a small feeder (IEEE 123) has a
-few hundred elements, so the fixed cost of each array call, not arithmetic,
-is what a build costs; the batches and their order are those of the stamps,
-so the matrix is the same whatever the feeder's size.
+nodes; the primitives, their COO triplets, the node numbering and the final
+COO -> CSC assembly are compiled loops (`gatlang.network.ybus3_kernels`, numba,
+imported on first use), fed with the tables' columns read once as flat numpy
+arrays.  Why compiled: a small feeder (IEEE 123) has a few hundred elements,
+so the fixed cost of each array call, not arithmetic, was what a numpy build
+cost.  The kernels repeat the numpy arithmetic they replaced operation by
+operation (the small inverses stay LAPACK's), so the matrix is the same bit
+for bit; the numpy formulation is kept where it is the reference the tests
+compare with (`transformer_primitives`, `shunt_row_primitive`).
 """
 from __future__ import annotations
 
