@@ -594,6 +594,19 @@ def add_branch_admittances(indptr: np.ndarray, indices: np.ndarray, data: np.nda
 
 
 @njit(cache=True, nogil=True)
+def scaled_entries(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, scale: np.ndarray,
+                   divisor: float) -> np.ndarray:
+    """The stored values of ``D Y D / divisor`` for a CSC ``Y`` and ``D = diag(scale)`` (the per-unit
+    matrix of `pf3_system._per_unit`: entry (r, c) times ``scale[r] * scale[c]``)."""
+    out = np.empty(len(data), dtype=np.complex128)
+    inv = 1.0 / divisor                 # (numpy divides a complex by a real this way: the same bits)
+    for c in range(len(indptr) - 1):
+        for k in range(indptr[c], indptr[c + 1]):
+            out[k] = data[k] * scale[indices[k]] * scale[c] * inv
+    return out
+
+
+@njit(cache=True, nogil=True)
 def leaves_first_order(indptr: np.ndarray, indices: np.ndarray, n: int) -> np.ndarray:
     """An elimination order of a structurally symmetric CSC pattern: breadth-first from node 0
     (then from each node not yet reached), reversed, so that the leaves of a radial feeder come

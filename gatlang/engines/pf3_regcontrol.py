@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gatlang.engines.pf3_cache import column_rows
 from gatlang.engines.pf3_kernels import regulator_steps
 from gatlang.engines.pf3_system import System3
 from gatlang.network.model import Network
@@ -35,6 +36,11 @@ from gatlang.network.ybus3 import winding_vbase
 MAX_TAP_CHANGE = 16
 #: the engine's static-mode fraction of the wanted change made per round
 STATIC_FRACTION = 0.7
+
+
+#: the columns of the regulators table a control reads
+REGULATOR_COLUMNS = ("regulator", "transformer", "enabled", "winding", "vreg_v", "band_v", "ptratio", "ctprim_a",
+                     "r_v", "x_v", "delay_s")
 
 
 @dataclass
@@ -66,7 +72,7 @@ def regulators(net: Network, system: System3) -> list[Regulator]:
     """The enabled regulators of ``net`` whose transformer is in service."""
     out = []
     by_name = {n: k for k, n in enumerate(system.regulated.names)}
-    for r in net.table("regulators").to_pylist():
+    for r in column_rows(net, "regulators", REGULATOR_COLUMNS):
         k = by_name.get(r["transformer"])
         if k is None or not r["enabled"]:
             continue

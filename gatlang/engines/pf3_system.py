@@ -38,11 +38,11 @@ import scipy.sparse as sp
 from gatlang.diagnostics import Diagnostic, Span, error, warning
 from gatlang.engines import pf3_result as codes
 from gatlang.engines.pf3_kernels import (add_branch_admittances, mismatch_into, reachable, retap_into,
-                                         stamp_plan_arrays)
+                                         scaled_entries, stamp_plan_arrays)
 from gatlang.engines.pf3_loads import LoadBranches, build_load_branches
 from gatlang.network.model import Network
 from gatlang.network.perunit3 import voltage_bases
-from gatlang.engines.pf3_cache import NETWORK_TABLES, memo, ybus_indexed
+from gatlang.engines.pf3_cache import NETWORK_TABLES, column_rows, memo, ybus_indexed
 from gatlang.network.ybus3 import NodeIndex, source_emf, source_impedance, transformer_primitive_parts
 
 SQRT3 = math.sqrt(3.0)
@@ -370,9 +370,8 @@ class System3:
 def _per_unit(y: sp.csc_matrix, vbase: np.ndarray, live: np.ndarray) -> sp.csc_matrix:
     """``D Y D / S`` over the live nodes, scaling the stored entries in place of two products."""
     y = y.tocsc() if len(live) == y.shape[0] else y[live][:, live].tocsc()
-    vb = vbase[live]
-    cols = np.repeat(np.arange(y.shape[1]), np.diff(y.indptr))
-    return sp.csc_matrix((y.data * vb[y.indices] * vb[cols] / SBASE, y.indices, y.indptr), shape=y.shape)
+    return sp.csc_matrix((scaled_entries(y.indptr, y.indices, y.data, vbase[live], SBASE), y.indices, y.indptr),
+                         shape=y.shape)
 
 
 def node_bases(net: Network, names: list[str], nodes: NodeIndex | None = None) -> np.ndarray:
@@ -393,6 +392,10 @@ def node_bases(net: Network, names: list[str], nodes: NodeIndex | None = None) -
     return out
 
 
+#: the columns of the sources table `ybus3.source_impedance` and `ybus3.source_emf` read
+SOURCE_COLUMNS = ("conn", "r1_ohm", "x1_ohm", "r0_ohm", "x0_ohm", "angle_deg", "pu", "vn_kv")
+
+
 def source_injection(net: Network, nodes: NodeIndex) -> tuple[np.ndarray, np.ndarray]:
     """(Norton currents in A per node, node indices of source terminals).
 
@@ -403,7 +406,7 @@ def source_injection(net: Network, nodes: NodeIndex) -> tuple[np.ndarray, np.nda
     inj = np.zeros(n, dtype=complex)
     terms = nodes.terminals["sources"]                # numbered by the matrix builder, row by row
     src_nodes: list[np.ndarray] = []
-    for i, row in enumerate(net.table("sources").to_pylist()):
+    for i, row in enumerate(column_rows(net, "sources", SOURCE_COLUMNS)):
         idx = terms.index[terms.offsets[i]:terms.offsets[i + 1]]
         cur = np.linalg.solve(source_impedance(row), source_emf(row))
         ok = idx >= 0
