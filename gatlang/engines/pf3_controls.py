@@ -13,7 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from gatlang.engines.pf3_capcontrol import CapControl, cap_actions, switch
+from gatlang.engines.pf3_control_kernel import LOOP_FALLBACK, LOOP_NOT_CONVERGED, LOOP_UNSETTLED, control_rounds
+from gatlang.engines import pf3_fixed, pf3_linear
 from gatlang.engines.pf3_fixed import fixed_point
+from gatlang.engines.pf3_linear import Factors, compensation_columns, linear_solver
 from gatlang.engines.pf3_newton import newton
 from gatlang.engines.pf3_regcontrol import RegulatorBank, apply_taps, regulator_actions
 from gatlang.engines.pf3_result import Solve3Outcome
@@ -65,7 +68,85 @@ def control_loop(net: Network, system: System3, method: str, v: np.ndarray, tol:
     only those with the smallest delay do (the engine's static mode).  While
     controls still act, solves stop at `CONTROL_TOL`; once they are settled
     the network is solved to ``tol`` and the controls are asked once more.
+    Regulators alone with the fixed point run as one compiled call
+    (`compiled_control_loop`), with the same result.
     """
+    if method in ("fixed_point", "zbus") and bank.regs and not caps:
+        compiled = compiled_control_loop(system, method, v, tol, max_iter, reuse, bank)
+        if compiled is not None:
+            return compiled
+    return python_control_loop(net, system, method, v, tol, max_iter, reuse, bank, caps)
+
+
+def _plan_arrays(system: System3) -> tuple | None:
+    """The regulated transformers' stamp plans as the padded arrays `control_rounds` reads (kept per
+    network version), or None when some plan has entries outside the matrix's pattern."""
+    cached = system.network_shared.get("regulated_plan_arrays")
+    if cached is None:
+        plans = system.regulated_plans()
+        if any(len(plan.outside) for plan in plans):
+            cached = system.network_shared["regulated_plan_arrays"] = ()
+        else:
+            m, width = len(plans), max(len(plan.sel) for plan in plans)
+            nodes_width = max(len(plan.nodes) for plan in plans)
+            sel, pos, lr, lc = (np.zeros((m, width), dtype=np.int64) for _ in range(4))
+            scale = np.zeros((m, width))
+            nodes = np.zeros((m, max(nodes_width, 1)), dtype=np.int64)
+            for k, plan in enumerate(plans):
+                q = len(plan.sel)
+                sel[k, :q], pos[k, :q], lr[k, :q], lc[k, :q], scale[k, :q] = (plan.sel, plan.pos, plan.lr, plan.lc,
+                                                                              plan.scale)
+                nodes[k, :len(plan.nodes)] = plan.nodes
+            cached = system.network_shared["regulated_plan_arrays"] = (
+                sel, pos, scale, lr, lc, np.array([len(p.sel) for p in plans], dtype=np.int64), nodes,
+                np.array([len(p.nodes) for p in plans], dtype=np.int64))
+    return cached or None
+
+
+def compiled_control_loop(system: System3, method: str, v: np.ndarray, tol: float, max_iter: int, reuse: dict,
+                          bank: RegulatorBank) -> LoopOutcome | None:
+    """`python_control_loop` for regulators alone, as one compiled call (`pf3_control_kernel`);
+    None -- nothing changed -- where that does not apply (a plan off the matrix's pattern, too many
+    regulated nodes to compensate, a round that stalls and would hand over to Newton)."""
+    plans = _plan_arrays(system) if system.version == 0 else None
+    lu = linear_solver(system, reuse)
+    if plans is None or not isinstance(lu, Factors):
+        return None
+    touched = np.unique(np.concatenate([p[:c] for p, c in zip(plans[6], plans[7])]))
+    if len(touched) > pf3_linear.MAX_COMPENSATED or len(touched) * system.n > pf3_linear.MAX_W_ENTRIES:
+        return None
+    columns = compensation_columns(system, lu)
+    columns.rows(lu, touched)                        # every column a compensation may need, solved now
+    reg = system.regulated
+    width = bank.terms.shape[1]
+    prims = np.zeros((len(reg.prims), width, width), dtype=complex)
+    for k, prim in enumerate(reg.prims):
+        prims[k, :len(prim), :len(prim)] = prim
+    taps = reg.tap_array().copy()
+    y, ld, data = system.ypu, system.loads, system.ypu.data.copy()
+    history = np.empty((2 * MAX_CONTROL_ROUNDS + 3) * (max_iter + 1))
+    (status, x, iterations, written, last_start, last_it, rounds, stuck, log_r, log_c, log_v, nodes,
+     stamps) = control_rounds(
+        (y.indptr, y.indices, data), system.isrc, (ld.a, ld.b, ld.coef, ld.edges), lu.kernel_args()[0],
+        np.ascontiguousarray(v, dtype=complex), float(tol), float(max(tol, CONTROL_TOL)), int(max_iter),
+        MAX_CONTROL_ROUNDS, (pf3_fixed.DEPTH, pf3_fixed.DIVERGENCE_FACTOR, pf3_fixed.STALL_RATE,
+                             pf3_fixed.STALL_WINDOW), bank.kernel_args(), bank.delay,
+        system.full_to_live(), system.vbase, taps, prims,
+        np.array([len(t) for t in reg.terminals], dtype=np.int64), plans, columns.store, columns.row_of, history)
+    if status == LOOP_FALLBACK:
+        return None
+    system.commit_taps(data, taps, prims, (log_r, log_c, log_v), nodes, stamps)
+    converged = status != LOOP_NOT_CONVERGED
+    out = Solve3Outcome(x, converged, int(last_it), history[last_start:written].tolist())
+    at_limit = {bank.regs[r].name for r in np.flatnonzero(stuck).tolist()} if converged else set()
+    return LoopOutcome(out, int(iterations), history[:written].tolist(), int(rounds), at_limit, {},
+                       status != LOOP_UNSETTLED, method)
+
+
+def python_control_loop(net: Network, system: System3, method: str, v: np.ndarray, tol: float, max_iter: int,
+                        reuse: dict, bank: RegulatorBank, caps: list[CapControl]) -> LoopOutcome:
+    """`control_loop` written out in Python: every method, capacitor controls, Newton's rescue
+    of a stalled fixed point (and the reference `compiled_control_loop` is tested against)."""
     states = {c.capacitor: True for c in caps}
     iterations, history, rounds = 0, [], 0
     used = method

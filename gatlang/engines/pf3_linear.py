@@ -144,6 +144,16 @@ class _Columns:
         return at
 
 
+def compensation_columns(system: System3, lu, loads: bool = True) -> _Columns:
+    """The store of ``M0^{-1}`` columns kept for the network version (`_Columns`; ``loads``: of the
+    fixed-point matrix, else of Y alone), made empty on first use."""
+    key = "zcols" if loads else "zcols_y"           # columns of the matrix `lu` factorises
+    store = system.shared.get(key)
+    if store is None:
+        store = system.shared[key] = _Columns(system.n)
+    return store
+
+
 class Compensated:
     """Solves with ``M = M0 + E D E^T`` by the compensation (Woodbury) formula on ``M0``'s factors.
 
@@ -164,10 +174,7 @@ class Compensated:
         cols = np.concatenate([c[1] for c in system.changes])
         vals = np.concatenate([c[2] for c in system.changes])
         self.u = np.ascontiguousarray(system.changed_nodes, dtype=np.int64)
-        key = "zcols" if loads else "zcols_y"           # columns of the matrix `lu` factorises
-        store = system.shared.get(key)
-        if store is None:
-            store = system.shared[key] = _Columns(system.n)
+        store = compensation_columns(system, lu, loads)
         self.rows = store.rows(lu, self.u)
         self.store = store.store                   # the array as of now (a later growth copies it)
         self.k = compensation_gain(self.u, rows, cols, vals, self.store, self.rows)

@@ -136,6 +136,12 @@ class RegulatorBank:
     scaled: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0), dtype=complex))
     fixed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0), dtype=complex))
     wind: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    delay: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def kernel_args(self) -> tuple:
+        """The bank as `pf3_kernels.regulator_steps` and `pf3_control_kernel.control_rounds` read it."""
+        return (self.terms, self.scaled, self.fixed, self.wind, self.xf, self.winding, self.base, self.other,
+                self.par, MAX_TAP_CHANGE, STATIC_FRACTION)
 
     @classmethod
     def of(cls, regs: list[Regulator], system: System3) -> "RegulatorBank":
@@ -157,7 +163,8 @@ class RegulatorBank:
         par = np.array([[r.vreg, r.band, r.ptratio, r.ctprim, r.ldc.real, r.ldc.imag, r.vbase, r.step, r.tap_min,
                          r.tap_max] for r in regs], dtype=float)
         ints = np.array([[r.xf, r.winding, r.base, r.other] for r in regs], dtype=np.int64).T.copy()
-        return cls(regs, ints[0], ints[1], ints[2], ints[3], par, terms, scaled, fixed, wind)
+        return cls(regs, ints[0], ints[1], ints[2], ints[3], par, terms, scaled, fixed, wind,
+                   np.array([r.delay for r in regs], dtype=float))
 
 
 def regulator_actions(bank: RegulatorBank, system: System3, v: np.ndarray
@@ -167,9 +174,9 @@ def regulator_actions(bank: RegulatorBank, system: System3, v: np.ndarray
     if not bank.regs:
         return [], []
     new, wanted = np.empty(len(bank.regs)), np.empty(len(bank.regs))
-    regulator_steps(np.ascontiguousarray(v, dtype=complex), system.full_to_live(), system.vbase, bank.terms,
-                    bank.scaled, bank.fixed, bank.wind, system.regulated.tap_array(), bank.xf, bank.winding,
-                    bank.base, bank.other, bank.par, MAX_TAP_CHANGE, STATIC_FRACTION, new, wanted)
+    terms, scaled, fixed, wind, *rest = bank.kernel_args()
+    regulator_steps(np.ascontiguousarray(v, dtype=complex), system.full_to_live(), system.vbase, terms, scaled,
+                    fixed, wind, system.regulated.tap_array(), *rest, new, wanted)
     taps = system.regulated.tap_array()[bank.xf, bank.winding]
     moved = (new != taps).nonzero()[0].tolist()
     stuck = ((wanted != 0.0) & (new == taps)).nonzero()[0].tolist()

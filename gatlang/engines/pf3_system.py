@@ -343,12 +343,36 @@ class System3:
         pos = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
         return np.where(keys[pos] == want, pos, -1)
 
+    def regulated_plans(self) -> list["_StampPlan"]:
+        """The stamp plan of every regulated transformer (all made in one pass on first use)."""
+        reg = self.regulated
+        if reg.terminals and reg.terminals[0].tobytes() not in self._plans:
+            for idx, plan in zip(reg.terminals, self._stamp_plans(reg.terminals)):
+                self._plans[np.asarray(idx).tobytes()] = plan
+        return [self._plans[idx.tobytes()] for idx in reg.terminals]
+
+    def commit_taps(self, data: np.ndarray, taps: np.ndarray, prims: np.ndarray,
+                    log: tuple[np.ndarray, np.ndarray, np.ndarray], nodes: np.ndarray, stamps: int) -> None:
+        """Take over what a compiled control loop did to copies of this system's state
+        (`pf3_control_kernel`): the matrix's values, the taps and primitives of the regulated
+        transformers (padded arrays), the log of its stamps and the nodes they touched."""
+        reg = self.regulated
+        self.ypu.data[:] = data
+        moved = np.any(taps != reg.tap_array(), axis=1)
+        for k, idx in enumerate(reg.terminals):
+            reg.prims[k] = prims[k, :len(idx), :len(idx)].copy()
+            if moved[k]:
+                reg.rows[k] = dict(reg.rows[k], taps_pu=taps[k, :len(reg.rows[k]["kv"])].tolist())
+        reg.taps = taps
+        if stamps:
+            self.changes.append(log)
+            self._pending.append(nodes)
+            self.version += stamps
+
     def set_taps(self, changes: dict[int, list[float]]) -> None:
         """Give regulated transformer k the per-winding taps ``changes[k]`` (updates ``ypu``)."""
         reg = self.regulated
-        if reg.terminals and reg.terminals[0].tobytes() not in self._plans:     # every regulator's plan at once
-            for idx, plan in zip(reg.terminals, self._stamp_plans(reg.terminals)):
-                self._plans[np.asarray(idx).tobytes()] = plan
+        self.regulated_plans()                   # every regulator's plan at once
         for k, taps in changes.items():
             key = reg.terminals[k].tobytes()
             plan = self._plans.get(key)
