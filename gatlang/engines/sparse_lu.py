@@ -30,10 +30,12 @@ LU_SINGULAR = 1       # a column with no nonzero candidate pivot
 
 
 @njit(cache=True, nogil=True)
-def _grow(a: np.ndarray, size: int) -> np.ndarray:
-    out = np.empty(size, dtype=a.dtype)
-    out[:len(a)] = a
-    return out
+def _grown(index: np.ndarray, value: np.ndarray, used: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """A factor's (row index, value) arrays with room for ``size`` entries, the first ``used`` kept.
+    (One function for both factors, typed once: a dtype-generic helper cost seconds of compiling.)"""
+    new_index, new_value = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.complex128)
+    new_index[:used], new_value[:used] = index[:used], value[:used]
+    return new_index, new_value
 
 
 @njit(cache=True, nogil=True)
@@ -98,9 +100,9 @@ def lu_factor(ap: np.ndarray, ai: np.ndarray, ax: np.ndarray, tol: float) -> tup
     for k in range(n):
         lp[k], up[k] = lnz, unz
         if lnz + n > len(li):
-            li, lx = _grow(li, 2 * len(li) + n), _grow(lx, 2 * len(lx) + n)
+            li, lx = _grown(li, lx, lnz, 2 * len(li) + n)
         if unz + n > len(ui):
-            ui, ux = _grow(ui, 2 * len(ui) + n), _grow(ux, 2 * len(ux) + n)
+            ui, ux = _grown(ui, ux, unz, 2 * len(ui) + n)
         top = _reach(lp, li, ap, ai, k, xi, pstack, pinv, mark)
         for p in range(ap[k], ap[k + 1]):          # x = L \ A(:, k) over the reach
             x[ai[p]] = ax[p]

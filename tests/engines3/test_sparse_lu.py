@@ -110,3 +110,18 @@ def test_feeder_matrices_factor_with_no_more_fill_than_superlu(feeder: str) -> N
     superlu = spla.splu(permuted, **ORDERED_LU_OPTIONS)
     # (scipy's L and U leave out entries that cancel to exactly zero; this loop stores them)
     assert np.count_nonzero(factors[3]) + np.count_nonzero(factors[6]) <= superlu.L.nnz + superlu.U.nnz
+
+
+def test_fill_beyond_the_first_guess_grows_the_factors() -> None:
+    """An arrowhead eliminated from its dense corner fills both factors completely -- far more entries
+    than the room first reserved for them (twice the matrix's), so the arrays must grow on the way."""
+    n = 60
+    rng = np.random.default_rng(4)
+    a = sp.lil_matrix((n, n), dtype=complex)
+    a[0, :] = rng.standard_normal(n) + 1j
+    a[:, 0] = (rng.standard_normal(n) + 1j).reshape(-1, 1)
+    a.setdiag(4.0 * n + rng.standard_normal(n))
+    a = a.tocsc()
+    factors = _factor(a)
+    assert len(factors[2]) + len(factors[5]) > 2 * a.nnz + n
+    _check(a, factors)
