@@ -54,7 +54,7 @@ if [ -f "$asl_h" ] && ! ls "$PYOMO_CONFIG_DIR"/lib/libpynumero_ASL* >/dev/null 2
         -DASL_LIBRARY=/usr/lib/x86_64-linux-gnu/libamplsolver.so >"$VENV/pynumero-build.log" 2>&1 \
         || say "WARNING: PyNumero build failed (see .venv/pynumero-build.log); Ipopt will be unavailable"
 fi
-say "compiling the power flow's kernels (once per machine, about 20 s; cached after)"
+say "compiling the power flow's kernels (once per machine, about a minute; cached after)"
 "$PY" -m gatlang.engines.pf3_warm || say "WARNING: the kernels will compile on first use instead"
 say "solvers available:"
 "$VENV/bin/gatc" doctor || true

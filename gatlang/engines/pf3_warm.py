@@ -1,9 +1,10 @@
 """Compile the unbalanced power flow's kernels once per machine: ``python -m gatlang.engines.pf3_warm [FEEDER]``.
 
-Why: the compiled kernels (`pf3_kernels`, numba with ``cache=True``) are built
-on their first use and kept on disk; building them takes about 20 seconds,
-which a user would otherwise meet in the middle of their first study (and each
-of CI's test workers would pay it again).  The project's bootstrap runs this on
+Why: the compiled kernels (`pf3_kernels`, `pf3_control_kernel`, `sparse_lu`,
+`pf3_load_kernels`, `gatlang.network.ybus3_kernels`; numba with ``cache=True``)
+are built on their first use and kept on disk; building them takes about a
+minute on a loaded 2-core machine, which a user would otherwise meet in the
+middle of their first study (and each of CI's test workers would pay it again).  The project's bootstrap runs this on
 the example IEEE 13 feeder with every method and both regulator modes, so that
 every kernel is compiled for the argument types real solves use; with the
 cache warm it takes about a second.
