@@ -76,16 +76,24 @@ def _array(col) -> pa.Array:
     return col
 
 
+def _column(t: pa.Table, name: str) -> pa.Array:
+    """Column `name` of table `t` as one arrow array (`_array`), found by its index in the schema
+    (``t.column(name)`` costs three times as much; a missing or repeated name is left to it)."""
+    i = t.schema.get_field_index(name)
+    return _array(t.column(i) if i >= 0 else t.column(name))
+
+
 def _flatten(col) -> tuple[pa.Array, np.ndarray]:
     """(values, offsets) of a list column: row i holds ``values[offsets[i]:offsets[i+1]]`` (null = empty)."""
     arr = _array(col)
     if not arr.null_count:
-        off = arr.offsets.to_numpy()            # of a slice: into the whole child array (never empty)
+        # of a slice: into the whole child array (never empty)
+        off = _offsets(arr) if pa.types.is_list(arr.type) else arr.offsets.to_numpy().astype(np.int64)
         vals = arr.values
         lo, hi = int(off[0]), int(off[-1])
         if lo or hi != len(vals):
             vals, off = vals.slice(lo, hi - lo), off - lo
-        return vals, off.astype(np.int64)
+        return vals, off
     lengths = pc.fill_null(pc.list_value_length(arr), 0).to_numpy(zero_copy_only=False)
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
@@ -110,11 +118,11 @@ def _list_numpy(col) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     all three: numba compiles a kernel per argument type, and read-only is part of the type
     (arrow's zero-copy arrays are; a column with nulls would otherwise compile anew).
     """
-    arr = col.chunk(0) if isinstance(col, pa.ChunkedArray) and col.num_chunks == 1 else _array(col)
+    arr = _array(col)
     values = arr.values.to_numpy(zero_copy_only=False)
     if values.dtype != np.float64:
         values = values.astype(np.float64)
-    offsets = np.asarray(arr.offsets, dtype=np.int64)
+    offsets = _offsets(arr) if pa.types.is_list(arr.type) else np.asarray(arr.offsets, dtype=np.int64)
     values.flags.writeable = offsets.flags.writeable = False
     if not arr.null_count:
         return values, offsets, _NO_NULLS
@@ -130,7 +138,7 @@ _NO_NULLS.flags.writeable = False
 def _list_block(t, names: tuple[str, ...]) -> list[np.ndarray]:
     """(values, offsets, validity) of each list column `names` of table `t`, one after another
     (`_list_numpy`)."""
-    return [a for name in names for a in _list_numpy(t.column(name))]
+    return [a for name in names for a in _list_numpy(_column(t, name))]
 
 
 def _invert_by_size(z: np.ndarray, size: np.ndarray) -> np.ndarray:
@@ -207,10 +215,6 @@ def _same_type(arrays: list[pa.Array]) -> list[pa.Array]:
     return [a if a.type == arrays[0].type else a.cast(arrays[0].type) for a in arrays]
 
 
-#: node numbers are int8 in the schema: (bus code, node) packs into one sortable key
-_NODE_SPAN = 256
-_NODE_SHIFT = 128
-
 #: (class, table, bus column, node-list column) of the element classes with one bus per row that
 #: name buses before the transformers do, and after
 _BEFORE_TRANSFORMERS = (("lines.from", "lines", "from_bus", "f_conn"), ("lines.to", "lines", "to_bus", "t_conn"))
@@ -225,71 +229,64 @@ class NodeIndex:
     nodes are those its terminals use (node 0, ground, has no row).  Built in
     bulk: every node list (the buses' phases, then each element class's
     terminals, winding by winding for transformers) is concatenated and read
-    once, the bus names are dictionary-encoded in order of appearance, and the
-    (bus, node) pairs numbered by their rank on a dense (bus, node) grid (the
-    nodes of a feeder span a few numbers, so the grid is a few times the number
-    of buses); ``terminals`` tells the stamping code where each element class's
-    terminals sit in that numbering.
+    once, and one kernel (`ybus3_kernels.node_numbering`) encodes the bus names
+    in order of appearance (a hash of their UTF-8 bytes, read from the arrow
+    buffers), numbers the (bus, node) pairs by their rank on a dense (bus, node)
+    grid (the nodes of a feeder span a few numbers, so the grid is a few times
+    the number of buses) and writes the node names; ``terminals`` tells the
+    stamping code where each element class's terminals sit in that numbering.
+    The hash table and the grid stay, so that `lookup` numbers names without a
+    Python dict.
     """
 
     def __init__(self, net: Network) -> None:
         buses = net.table("buses")
         xf = net.table("transformers")
-        wbus, bus_off = _flatten(xf.column("buses"))
-        wconn, win_off = _flatten(xf.column("conns"))
-        # winding w of transformer r is the (w - win_off[r])-th bus of that row
-        row = _rows_of(win_off)
-        winding_bus = bus_off[row] + np.arange(len(row)) - win_off[row]
+        wbus, bus_off = _flatten(_column(xf, "buses"))
+        wconn, win_off = _flatten(_column(xf, "conns"))
         before = [(net.table(t), b, c) for _, t, b, c in _BEFORE_TRANSFORMERS]
         after = [(net.table(t), b, c) for _, t, b, c in _AFTER_TRANSFORMERS]
         # one entry (a bus with its node list) per bus-table row, element row or winding, in naming order
-        names = [_strings(buses.column("bus"))] + [_strings(t.column(b)) for t, b, _ in before] + [_strings(wbus)] + \
-            [_strings(t.column(b)) for t, b, _ in after]
-        lists = _same_type([_array(buses.column("phases"))] + [_array(t.column(c)) for t, _, c in before] +
-                           [wconn] + [_array(t.column(c)) for t, _, c in after])
-        nodes, off = _flatten(pa.concat_arrays(lists))
-        enc = pc.dictionary_encode(pa.concat_arrays(names))
-        self._dictionary: pa.Array = enc.dictionary
-        codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        names = [_strings(_column(buses, "bus"))] + [_strings(_column(t, b)) for t, b, _ in before] + [_strings(wbus)] + \
+            [_strings(_column(t, b)) for t, b, _ in after]
+        lists = _same_type([_column(buses, "phases")] + [_column(t, c) for t, _, c in before] +
+                           [wconn] + [_column(t, c) for t, _, c in after])
+        node, off = _node_lists(pa.concat_arrays(lists))
+        self._names_array = pa.concat_arrays(names)
+        self._data, self._offsets = _string_buffers(self._names_array)
+        a = sum(len(x) for x in names[:1 + len(before)])                # the windings' buses: [a, b)
+        (index, self._bus, self._node, self._grid, self._lo, self._span, codes, self._first, self._table, text,
+         clean) = _kernels().node_numbering(self._data, self._offsets, a, a + len(wbus), bus_off, win_off, node, off,
+                                            len(names[0]))
         self._table_codes = codes[:len(names[0])]             # the code of each buses-table row
-        start = list(accumulate([0] + [len(a) for a in names]))             # of each name array in codes
-        a, b = start[1 + len(before)], start[2 + len(before)]                # the windings' buses
-        entry = np.concatenate((codes[:a], codes[a:b][winding_bus], codes[b:]))
-        node = _numbers(nodes).astype(np.int64)
-        named = node > 0
-        named[:off[len(names[0])]] = True        # the buses table numbers every phase it lists
-        index = self._number(entry.repeat(off[1:] - off[:-1]), node, named)
-        first = list(accumulate([0] + [len(a) for a in lists]))             # of each class's entries
+        self.names: list[str] = self._node_names(text, clean)
+        first = list(accumulate([0] + [len(x) for x in lists]))             # of each class's entries
         classes = [c[0] for c in _BEFORE_TRANSFORMERS] + ["transformers"] + [c[0] for c in _AFTER_TRANSFORMERS]
         self.terminals: dict[str, _Terminals] = {
             name: _Terminals(off[first[k + 1]:first[k + 2] + 1], index) for k, name in enumerate(classes)}
         xf_start = first[1 + len(_BEFORE_TRANSFORMERS)]           # (transformers: by row, not by winding)
         self.terminals["transformers"] = _Terminals(off[xf_start + win_off], index)
 
-    def _number(self, code: np.ndarray, node: np.ndarray, named: np.ndarray) -> np.ndarray:
-        """Number the distinct named (bus code, node) pairs in (code, node) order (by rank on a dense
-        grid, `ybus3_kernels.number_nodes`); sets ``_keys`` and ``names`` and returns every pair's
-        number (-1 where not named)."""
-        index, bus, k = _kernels().number_nodes(code, node, named, len(self._dictionary))
-        self._keys = self._key(bus, k)
-        if not len(k):
-            self.names: list[str] = []
-            return index
-        lo, hi = int(k.min()), int(k.max())
-        suffix = np.array([f".{v}" for v in range(lo, hi + 1)], dtype=object)
-        self.names = (self._dictionary.to_numpy(zero_copy_only=False)[bus] + suffix[k - lo]).tolist()
-        return index      # (int32: the sparse matrix's index type)
+    def _node_names(self, text: np.ndarray, clean: bool) -> list[str]:
+        """The names ``"bus.k"`` of the numbered nodes: the kernel's newline-joined text split, or,
+        when a bus name holds a newline itself, ``bus`` + ``".k"`` one by one."""
+        if not len(self._bus):
+            return []
+        if clean:
+            return text.tobytes().decode().split("\n")
+        bus_names = self._dictionary.to_pylist()
+        return [f"{bus_names[c]}.{k}" for c, k in zip(self._bus.tolist(), self._node.tolist())]
 
-    @staticmethod
-    def _key(code: np.ndarray, node: np.ndarray) -> np.ndarray:
-        return code * _NODE_SPAN + (node + _NODE_SHIFT)
+    @cached_property
+    def _dictionary(self) -> pa.Array:
+        """The distinct bus names, in code order (`ybus3_kernels.encode_names`)."""
+        return self._names_array.take(pa.array(self._first))
 
     @cached_property
     def index(self) -> dict[tuple[str, int], int]:
         """(bus, node) -> global index (built on first use: the bulk paths never need it)."""
-        code, node = np.divmod(self._keys, _NODE_SPAN)
         bus_names = self._dictionary.to_pylist()
-        return {(bus_names[c], n - _NODE_SHIFT): i for i, (c, n) in enumerate(zip(code.tolist(), node.tolist()))}
+        return {(bus_names[c], n): i for i, (c, n) in enumerate(zip(self._bus.tolist(), self._node.tolist()))}
 
     def __call__(self, bus: str, nodes: list[int]) -> list[int]:
         return [self.index[(bus, n)] if n > 0 else -1 for n in nodes]
@@ -300,31 +297,93 @@ class NodeIndex:
 
         ``buses``: bus names, one per pair (a list or an arrow string array).  Why in bulk:
         loads and PV name thousands of terminals, and a dict lookup per terminal costs more
-        than the solve of a small feeder.
+        than the solve of a small feeder.  The names are found in the numbering's own hash
+        table (`ybus3_kernels.lookup_nodes`), read as one newline-joined text (a list of
+        ``str``) or from the arrow buffers; a list of anything else, or an array with nulls,
+        through a dict of the bus names.
         """
         nodes = np.asarray(nodes, dtype=np.int64)
-        if not len(nodes) or not len(self._keys):
+        if not len(nodes) or not len(self._bus):
             return np.full(len(nodes), -1, dtype=np.int64)
+        query = _query_names(buses, len(nodes))
+        if query is None:
+            return self._lookup_by_dict(buses, nodes)
+        return _kernels().lookup_nodes(*query, nodes, self._data, *self._table, self._grid, self._lo, self._span)
+
+    def _lookup_by_dict(self, buses, nodes: np.ndarray) -> np.ndarray:
+        """`lookup` through a dict of the bus names (names that are not all strings)."""
         names = buses if isinstance(buses, list) else _array(buses).to_pylist()
         code_of = self._code_of
         code = np.fromiter((code_of.get(b, -1) for b in names), dtype=np.int64, count=len(names))
-        known = code >= 0
-        key = self._key(np.where(known, code, 0), nodes)
-        pos = np.minimum(np.searchsorted(self._keys, key), len(self._keys) - 1)
-        return np.where(known & (nodes > 0) & (self._keys[pos] == key), pos, -1)
+        out = np.full(len(nodes), -1, dtype=np.int64)
+        on = (code >= 0) & (nodes > 0) & (nodes >= self._lo) & (nodes < self._lo + self._span)
+        out[on] = self._grid[code[on] * self._span + nodes[on] - self._lo]
+        return out
 
     def per_node(self, bus_values: np.ndarray) -> np.ndarray:
         """A column of the buses table (one value per row, float) read for every node of the
         numbering; NaN for a node on a bus the table does not list."""
-        by_code = np.full(len(self._dictionary), np.nan)
+        by_code = np.full(len(self._first), np.nan)
         by_code[self._table_codes] = bus_values
-        return by_code[self._keys // _NODE_SPAN]
+        return by_code[self._bus]
 
     @cached_property
     def _code_of(self) -> dict[str, int]:
-        """Bus name -> its code in the numbering (a dict: arrow's ``index_in`` builds its hash
-        table anew on every call, which cost more than the lookups of a small feeder)."""
+        """Bus name -> its code in the numbering (`_lookup_by_dict`)."""
         return {name: i for i, name in enumerate(self._dictionary.to_pylist())}
+
+
+#: a list of names with none holding a newline is read as one newline-joined text
+_NEWLINE = "\n"
+_NO_OFFSETS = np.zeros(0, dtype=np.int64)
+
+
+def _query_names(buses, count: int) -> tuple[np.ndarray, np.ndarray, bool] | None:
+    """(UTF-8 bytes, offsets, whether to split the bytes at newlines instead) of `count` bus names
+    for `ybus3_kernels.lookup_nodes`; None when they are not all strings (or not `count`)."""
+    if isinstance(buses, list):
+        if len(buses) != count:
+            return None
+        try:
+            text = _NEWLINE.join(buses)
+            if text.count(_NEWLINE) == count - 1:
+                return np.frombuffer(text.encode(), dtype=np.uint8), _NO_OFFSETS, True
+        except (TypeError, UnicodeEncodeError):
+            return None
+        buses = pa.array(buses, pa.string())
+    arr = _strings(buses)
+    if arr.null_count or len(arr) != count:
+        return None
+    return (*_string_buffers(arr), False)
+
+
+def _string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(UTF-8 bytes, int64 offsets: string i is ``bytes[offsets[i]:offsets[i + 1]]``) of a string
+    array, read from its arrow buffers (nulls read as empty strings)."""
+    data = arr.buffers()[2]
+    return (np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)), _offsets(arr)
+
+
+def _node_lists(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(values as int64, offsets) of a list column of node numbers: list i is
+    ``values[offsets[i]:offsets[i + 1]]`` (a null list empty, a null node 0)."""
+    values = arr.values
+    if arr.null_count or values.null_count or not pa.types.is_list(arr.type):
+        nodes, off = _flatten(arr)
+        return _numbers(nodes).astype(np.int64), off
+    off = _offsets(arr)
+    if off[0]:                                 # (into the whole child array)
+        values, off = values.slice(off[0]), off - off[0]
+    return values.to_numpy().astype(np.int64), off
+
+
+def _offsets(arr: pa.Array) -> np.ndarray:
+    """The offsets (int64) of a ``list`` (or ``string``) array, read from its arrow buffer (a third of
+    the cost of ``arr.offsets``; an empty array may have no buffer)."""
+    buf = arr.buffers()[1]
+    if buf is None:
+        return np.zeros(len(arr) + 1, dtype=np.int64)
+    return np.frombuffer(buf, dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4).astype(np.int64)
 
 
 # ------------------------------------------------------------------ lines
@@ -341,7 +400,7 @@ def _lines(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
         return
     f, to = nodes.terminals["lines.from"], nodes.terminals["lines.to"]
     size = f.offsets[1:] - f.offsets[:-1]
-    live = np.flatnonzero(_numbers(_array(t.column("status")), False).astype(bool) & (size > 0))
+    live = np.flatnonzero(_numbers(_column(t, "status"), False).astype(bool) & (size > 0))
     if not len(live):
         return
     order = live[size[live].argsort(kind="stable")]
@@ -589,12 +648,12 @@ def _structures(t: pa.Table, row_by_row: int = _ROW_BY_ROW) -> tuple[np.ndarray,
     columns as numbers (windings, phases, which windings are wye, lead/lag), so
     that grouping costs one sort whatever their number.
     """
-    nw = _lengths(t.column("kv"))
+    nw = _lengths(_column(t, "kv"))
     if t.num_rows <= row_by_row:
         return _structures_by_row(t, nw)
-    nph = _numbers(_array(t.column("phases")), 0).astype(np.int64)
+    nph = _numbers(_column(t, "phases"), 0).astype(np.int64)
     nph[nph == 0] = 3
-    conn, off = _flatten(t.column("connections"))
+    conn, off = _flatten(_column(t, "connections"))
     count = off[1:] - off[:-1]
     row = _rows_of(off)
     wye = (conn.to_numpy(zero_copy_only=False) == "wye").astype(np.int64)     # null: not wye
@@ -602,8 +661,8 @@ def _structures(t: pa.Table, row_by_row: int = _ROW_BY_ROW) -> tuple[np.ndarray,
     default = count == 0                     # no connections given: every winding wye
     count = np.where(default, nw, count)
     bits = np.where(default, (1 << nw) - 1, bits)
-    leading = (_numbers(_array(t.column("shift_deg")), 0.0) < 0).astype(np.int64)
-    live = _numbers(_array(t.column("status")), False).astype(bool).nonzero()[0]
+    leading = (_numbers(_column(t, "shift_deg"), 0.0) < 0).astype(np.int64)
+    live = _numbers(_column(t, "status"), False).astype(bool).nonzero()[0]
     codes = np.full(t.num_rows, -1, dtype=np.int64)
     if not len(live):
         return codes, []
@@ -616,7 +675,7 @@ def _structures(t: pa.Table, row_by_row: int = _ROW_BY_ROW) -> tuple[np.ndarray,
 
 def _structures_by_row(t, nw: np.ndarray) -> tuple[np.ndarray, list[tuple]]:
     """`_structures` of a few transformers (`nw` windings each), row by row."""
-    conns, phases, shift, status = (t.column(c).to_pylist() for c in ("connections", "phases", "shift_deg", "status"))
+    conns, phases, shift, status = (_column(t, c).to_pylist() for c in ("connections", "phases", "shift_deg", "status"))
     codes = np.full(t.num_rows, -1, dtype=np.int64)
     seen: dict[tuple, int] = {}
     for r, n in enumerate(nw.tolist()):
@@ -670,10 +729,10 @@ def _transformers(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
     order = live[codes[live].argsort(kind="stable")]
     nw, nph, wye, step = _structure_arrays(structures, codes[order])
     k = _kernels()
-    kv, r_pct, taps = (k.gather_list(order, nw, *_list_numpy(t.column(name)), fill, int(nw.max()))
+    kv, r_pct, taps = (k.gather_list(order, nw, *_list_numpy(_column(t, name)), fill, int(nw.max()))
                        for name, fill in zip(_WINDING_LISTS, _WINDING_FILLS))
-    kva1 = k.first_values(order, *_list_numpy(t.column("kva")))
-    scalars = np.array([_numbers(_array(t.column(c)), np.nan)[order] for c in _WINDING_SCALARS], dtype=float)
+    kva1 = k.first_values(order, *_list_numpy(_column(t, "kva")))
+    scalars = np.array([_numbers(_column(t, c), np.nan)[order] for c in _WINDING_SCALARS], dtype=float)
     model = _transformer_model(nw, nph, wye, kv, r_pct, taps, kva1, scalars)
     terms = nodes.terminals["transformers"]
     st.add_entries(*k.transformer_stamps(nw, nph, wye, step, *model, order, codes[order], terms.offsets, terms.index))
@@ -735,7 +794,7 @@ def shunt_row_primitive(row: dict) -> np.ndarray:
 
 def _column_lists(t, names: tuple[str, ...]) -> list[list]:
     """Columns `names` of table `t` as Python lists (a handful of rows: cheaper than ``to_pylist``)."""
-    return [t.column(name).to_pylist() for name in names]
+    return [_column(t, name).to_pylist() for name in names]
 
 
 def _shunts(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
