@@ -685,9 +685,9 @@ def _structures_by_row(t, nw: np.ndarray) -> tuple[np.ndarray, list[tuple]]:
     return codes, list(seen)
 
 
-#: list columns of the winding model (one value per winding) and the value a missing one reads as
+#: list columns of the winding model (one value per winding; a missing kv or r_pct reads as NaN, a
+#: missing tap as 1: `ybus3_kernels.winding_model_of_columns`)
 _WINDING_LISTS = ("kv", "r_pct", "taps_pu")
-_WINDING_FILLS = (np.nan, np.nan, 1.0)
 #: scalar columns of the winding model, in `ybus3_kernels.winding_model`'s order
 _WINDING_SCALARS = ("noloadloss_pct", "imag_pct", "ppm_antifloat", "xhl_pct", "xht_pct", "xlt_pct")
 
@@ -702,9 +702,14 @@ def _structure_arrays(structures: list[tuple], code: np.ndarray) -> np.ndarray:
     """(4, len(code)): windings, phases, wye windings (bit w) and `_step` of structures `code`."""
     if not all(2 <= s[0] <= 3 for s in structures):
         raise ValueError("the winding model takes transformers of two or three windings")
-    table = np.array([(nw, nph, sum(1 << w for w, c in enumerate(conns) if c == "wye"), _step(conns, leading))
-                      for nw, nph, conns, leading in structures], dtype=np.int64)
-    return table[code].T
+    return np.array([_structure_numbers(s) for s in structures], dtype=np.int64)[code].T
+
+
+@lru_cache(maxsize=None)
+def _structure_numbers(structure: tuple) -> tuple[int, int, int, int]:
+    """(windings, phases, wye windings (bit w), `_step`) of one structure (a feeder has a few)."""
+    nw, nph, conns, leading = structure
+    return nw, nph, sum(1 << w for w, c in enumerate(conns) if c == "wye"), _step(conns, leading)
 
 
 def _transformer_model(nw: np.ndarray, nph: np.ndarray, wye: np.ndarray, kv: np.ndarray, r_pct: np.ndarray,
@@ -729,11 +734,10 @@ def _transformers(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
     order = live[codes[live].argsort(kind="stable")]
     nw, nph, wye, step = _structure_arrays(structures, codes[order])
     k = _kernels()
-    kv, r_pct, taps = (k.gather_list(order, nw, *_list_numpy(_column(t, name)), fill, int(nw.max()))
-                       for name, fill in zip(_WINDING_LISTS, _WINDING_FILLS))
-    kva1 = k.first_values(order, *_list_numpy(_column(t, "kva")))
-    scalars = np.array([_numbers(_column(t, c), np.nan)[order] for c in _WINDING_SCALARS], dtype=float)
-    model = _transformer_model(nw, nph, wye, kv, r_pct, taps, kva1, scalars)
+    scalars = np.array([_numbers(_column(t, c), np.nan) for c in _WINDING_SCALARS], dtype=float)
+    zb, zbase, vb, mag, float_y = k.winding_model_of_columns(order, nw, nph, wye, int(nw.max()),
+                                                             *_list_block(t, _WINDING_LISTS + ("kva",)), scalars)
+    model = _invert_by_size(zb, nw - 1), mag, zbase, vb, float_y
     terms = nodes.terminals["transformers"]
     st.add_entries(*k.transformer_stamps(nw, nph, wye, step, *model, order, codes[order], terms.offsets, terms.index))
 
@@ -821,10 +825,7 @@ def _shunts(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
 
 def _stamp_rows(st: _Stamps, terms: _Terminals, rows: np.ndarray, prim: np.ndarray) -> None:
     """Stamp primitives `prim` (m, K, K) of element `rows` on all their terminals (K at most)."""
-    k = _kernels()
-    size = terms.offsets[rows + 1] - terms.offsets[rows]
-    st.add_entries(*k.stamp_entries(prim, size, k.terminal_nodes(rows, terms.offsets, terms.index, size,
-                                                                 prim.shape[1])))
+    st.add_entries(*_kernels().row_stamps(prim, rows, terms.offsets, terms.index))
 
 
 def _sequence_parts(z1: complex, z0: complex) -> tuple[complex, complex]:

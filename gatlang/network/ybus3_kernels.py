@@ -538,6 +538,17 @@ def terminal_nodes(order: np.ndarray, offsets: np.ndarray, index: np.ndarray, si
     return idx
 
 
+@njit(cache=True, nogil=True)
+def row_stamps(prim: np.ndarray, rows: np.ndarray, offsets: np.ndarray, index: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`stamp_entries` of primitives `prim` (m, K, K) of element `rows` of one class on all their
+    terminals (`terminal_nodes`; ``offsets[r + 1] - offsets[r]``, at most K, of row r)."""
+    size = np.empty(len(rows), dtype=np.int64)
+    for e in range(len(rows)):
+        size[e] = offsets[rows[e] + 1] - offsets[rows[e]]
+    return stamp_entries(prim, size, terminal_nodes(rows, offsets, index, size, prim.shape[1]))
+
+
 # ------------------------------------------------------------------ list columns
 
 @njit(cache=True, nogil=True)
@@ -731,6 +742,28 @@ def winding_model(nw: np.ndarray, nph: np.ndarray, wye: np.ndarray, kv: np.ndarr
                 zb[e, i, j] = zb[e, j, i] = complex(0.5 * d.real, 0.5 * d.imag)
                 k += 1
     return zb, zbase, vb, mag, float_y
+
+
+@njit(cache=True, nogil=True)
+def winding_model_of_columns(order: np.ndarray, nw: np.ndarray, nph: np.ndarray, wye: np.ndarray, wmax: int,
+                             kv_values: np.ndarray, kv_offsets: np.ndarray, kv_valid: np.ndarray,
+                             r_values: np.ndarray, r_offsets: np.ndarray, r_valid: np.ndarray,
+                             tap_values: np.ndarray, tap_offsets: np.ndarray, tap_valid: np.ndarray,
+                             kva_values: np.ndarray, kva_offsets: np.ndarray, kva_valid: np.ndarray,
+                             scalars: np.ndarray) -> tuple:
+    """`winding_model` of transformers `order`, read from the table's columns: the winding lists
+    kv, r_pct (NaN where missing) and taps (1 where missing) (`gather_list`), the first kVA
+    (`first_values`) and the scalar columns `scalars` (6, rows) of every row.  Why one kernel:
+    each call from Python costs more than a few transformers' arithmetic."""
+    kv = gather_list(order, nw, kv_values, kv_offsets, kv_valid, np.nan, wmax)
+    r_pct = gather_list(order, nw, r_values, r_offsets, r_valid, np.nan, wmax)
+    taps = gather_list(order, nw, tap_values, tap_offsets, tap_valid, 1.0, wmax)
+    kva1 = first_values(order, kva_values, kva_offsets, kva_valid)
+    picked = np.empty((len(scalars), len(order)))
+    for c in range(len(scalars)):
+        for e in range(len(order)):
+            picked[c, e] = scalars[c, order[e]]
+    return winding_model(nw, nph, wye, kv, r_pct, taps, kva1, picked, wmax - 1)
 
 
 @njit(cache=True, nogil=True)
