@@ -399,17 +399,13 @@ def _lines(net: Network, nodes: NodeIndex, st: _Stamps) -> None:
     if t.num_rows == 0:
         return
     f, to = nodes.terminals["lines.from"], nodes.terminals["lines.to"]
-    size = f.offsets[1:] - f.offsets[:-1]
-    live = np.flatnonzero(_numbers(_column(t, "status"), False).astype(bool) & (size > 0))
-    if not len(live):
-        return
-    order = live[size[live].argsort(kind="stable")]
-    sizes = size[order]
     k = _kernels()
+    order, sizes, size, groups = k.line_order(_numbers(_column(t, "status"), False).astype(bool), f.offsets)
+    if not len(order):
+        return
     start, z, y_from, y_to = k.line_matrices(order, size, *_list_block(t, sum(_LINE_MATRICES, ())))
     ys = np.empty_like(z)
-    for n in np.bincount(sizes).nonzero()[0].tolist():     # the lines of size n: one block
-        a, b = np.searchsorted(sizes, (n, n + 1))
+    for n, a, b in groups.tolist():                      # the lines of size n: one block
         ys[start[a]:start[b]] = _inv(z[start[a]:start[b]].reshape(b - a, n, n)).reshape(-1)
     st.add_entries(*k.line_stamps(order, sizes, start, ys, y_from, y_to, f.offsets, to.offsets, f.index))
 

@@ -612,6 +612,40 @@ def _complex_squares(out: np.ndarray, order: np.ndarray, size: np.ndarray, start
 
 
 @njit(cache=True, nogil=True)
+def line_order(status: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(the in-service lines with conductors, by number of conductors then in table order -- a stable
+    sort; their numbers of conductors; every row's, from the from-end terminal `offsets`; (size,
+    first, end) in that order of each number of conductors present)."""
+    n = len(status)
+    size = np.empty(n, dtype=np.int64)
+    top = 0
+    for r in range(n):
+        size[r] = offsets[r + 1] - offsets[r]
+        top = max(top, size[r])
+    count = np.zeros(top + 2, dtype=np.int64)
+    for r in range(n):
+        if status[r] and size[r] > 0:
+            count[size[r] + 1] += 1
+    for k in range(top + 1):
+        count[k + 1] += count[k]
+    groups = np.empty((top + 1, 3), dtype=np.int64)
+    g = 0
+    for k in range(top + 1):
+        if count[k + 1] > count[k]:
+            groups[g, 0], groups[g, 1], groups[g, 2] = k, count[k], count[k + 1]
+            g += 1
+    order = np.empty(count[top + 1], dtype=np.int64)
+    sizes = np.empty(count[top + 1], dtype=np.int64)
+    for r in range(n):
+        if status[r] and size[r] > 0:
+            p = count[size[r]]
+            order[p] = r
+            sizes[p] = size[r]
+            count[size[r]] = p + 1
+    return order, sizes, size, groups[:g]
+
+
+@njit(cache=True, nogil=True)
 def line_matrices(order: np.ndarray, size: np.ndarray,
                   rv: np.ndarray, ro: np.ndarray, rm: np.ndarray, xv: np.ndarray, xo: np.ndarray, xm: np.ndarray,
                   gfv: np.ndarray, gfo: np.ndarray, gfm: np.ndarray, bfv: np.ndarray, bfo: np.ndarray,
