@@ -118,3 +118,22 @@ def test_inverse_1x1_is_numpys() -> None:
     z = (rng.standard_normal(m) * 10.0 ** rng.uniform(-8, 8, m)
          + 1j * rng.standard_normal(m) * 10.0 ** rng.uniform(-8, 8, m))
     np.testing.assert_array_equal(kernels.inverse_1x1(z), np.linalg.inv(z.reshape(m, 1, 1)).reshape(m))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_line_order_is_a_stable_sort_by_size(seed: int) -> None:
+    """`line_order` against its numpy definition: in-service lines with conductors, stably by size,
+    and the bounds of each size's block."""
+    rng = np.random.default_rng(seed)
+    size = rng.integers(0, 5, 60)
+    offsets = np.concatenate([[0], np.cumsum(size)]).astype(np.int64)
+    status = rng.random(60) < 0.8
+    order, sizes, every, groups = kernels.line_order(status, offsets)
+    live = np.flatnonzero(status & (size > 0))
+    expected = live[size[live].argsort(kind="stable")]
+    np.testing.assert_array_equal(order, expected)
+    np.testing.assert_array_equal(sizes, size[expected])
+    np.testing.assert_array_equal(every, size)
+    present = np.bincount(size[expected]).nonzero()[0]
+    bounds = [(n, *np.searchsorted(size[expected], (n, n + 1))) for n in present]
+    assert groups.tolist() == [list(map(int, b)) for b in bounds]
