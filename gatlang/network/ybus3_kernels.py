@@ -384,7 +384,8 @@ def _entry_codes(codes: np.ndarray, a: int, b: int, bus_off: np.ndarray, win_off
     ``codes[a + bus_off[r]:]``), the names ``codes[b:]``."""
     nwind = win_off[-1] - win_off[0]
     out = np.empty(a + nwind + len(codes) - b, dtype=np.int64)
-    out[:a] = codes[:a]
+    for e in range(a):                       # (loops, not slice assignments: those take seconds to compile)
+        out[e] = codes[e]
     e = a
     for r in range(len(win_off) - 1):
         for w in range(win_off[r], win_off[r + 1]):
@@ -393,7 +394,8 @@ def _entry_codes(codes: np.ndarray, a: int, b: int, bus_off: np.ndarray, win_off
                 raise IndexError("a transformer has more windings than buses")
             out[e] = codes[a + j]
             e += 1
-    out[e:] = codes[b:]
+    for i in range(b, len(codes)):
+        out[e + i - b] = codes[i]
     return out
 
 
