@@ -19,6 +19,9 @@ from gatlang.network.opendss.importer import load_opendss
 
 from .dss_oracle import FEEDERS
 
+#: IEEE 37's regulators are an open-delta pair (the PT reads between two phases)
+CASES = {**FEEDERS, "ieee37": FEEDERS["ieee13"].parents[2] / "opendss" / "ieee" / "37Bus" / "ieee37.dss"}
+
 
 def _fresh(net: Network) -> Network:
     return Network(net.name, net.base_mva, net.frequency_hz, net.balanced, dict(net.tables))
@@ -39,10 +42,10 @@ def _solve(net: Network, compiled: bool, monkeypatch, **options):
         return solve_unbalanced(_fresh(net), **options), any(used)
 
 
-@pytest.mark.parametrize("feeder", ["ieee13", "ieee34", "ieee123"])
+@pytest.mark.parametrize("feeder", ["ieee13", "ieee34", "ieee37", "ieee123"])
 @pytest.mark.parametrize("load_scale", [0.5, 1.0, 1.3])
 def test_compiled_loop_is_the_python_loop_to_the_bit(feeder: str, load_scale: float, monkeypatch) -> None:
-    net = load_opendss(FEEDERS[feeder], DiagnosticSink())
+    net = load_opendss(CASES[feeder], DiagnosticSink())
     fast, used = _solve(net, True, monkeypatch, load_scale=load_scale)
     slow, _ = _solve(net, False, monkeypatch, load_scale=load_scale)
     assert used
