@@ -9,6 +9,7 @@ reports.  The controls themselves are `pf3_regcontrol` and `pf3_capcontrol`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -78,7 +79,20 @@ def control_loop(net: Network, system: System3, method: str, v: np.ndarray, tol:
     return python_control_loop(net, system, method, v, tol, max_iter, reuse, bank, caps)
 
 
-def _plan_arrays(system: System3) -> tuple | None:
+class PlanArrays(NamedTuple):
+    """Every regulated transformer's `pf3_system._StampPlan`, padded into arrays (one row each)."""
+
+    sel: np.ndarray          # primitive entries held by the matrix's pattern
+    pos: np.ndarray          # their positions in ``ypu.data``
+    scale: np.ndarray        # siemens -> per unit
+    lr: np.ndarray           # live row and column of each
+    lc: np.ndarray
+    count: np.ndarray        # entries used in each row
+    nodes: np.ndarray        # live nodes the entries touch
+    node_count: np.ndarray
+
+
+def _plan_arrays(system: System3) -> PlanArrays | None:
     """The regulated transformers' stamp plans as the padded arrays `control_rounds` reads (kept per
     network version), or None when some plan has entries outside the matrix's pattern."""
     cached = system.network_shared.get("regulated_plan_arrays")
@@ -97,7 +111,7 @@ def _plan_arrays(system: System3) -> tuple | None:
                 sel[k, :q], pos[k, :q], lr[k, :q], lc[k, :q], scale[k, :q] = (plan.sel, plan.pos, plan.lr, plan.lc,
                                                                               plan.scale)
                 nodes[k, :len(plan.nodes)] = plan.nodes
-            cached = system.network_shared["regulated_plan_arrays"] = (
+            cached = system.network_shared["regulated_plan_arrays"] = PlanArrays(
                 sel, pos, scale, lr, lc, np.array([len(p.sel) for p in plans], dtype=np.int64), nodes,
                 np.array([len(p.nodes) for p in plans], dtype=np.int64))
     return cached or None
@@ -112,7 +126,7 @@ def compiled_control_loop(system: System3, method: str, v: np.ndarray, tol: floa
     lu = linear_solver(system, reuse)
     if plans is None or not isinstance(lu, Factors):
         return None
-    touched = np.unique(np.concatenate([p[:c] for p, c in zip(plans[6], plans[7])]))
+    touched = np.unique(np.concatenate([row[:c] for row, c in zip(plans.nodes, plans.node_count)]))
     if len(touched) > pf3_linear.MAX_COMPENSATED or len(touched) * system.n > pf3_linear.MAX_W_ENTRIES:
         return None
     columns = compensation_columns(system, lu)
@@ -132,7 +146,8 @@ def compiled_control_loop(system: System3, method: str, v: np.ndarray, tol: floa
         MAX_CONTROL_ROUNDS, (pf3_fixed.DEPTH, pf3_fixed.DIVERGENCE_FACTOR, pf3_fixed.STALL_RATE,
                              pf3_fixed.STALL_WINDOW), bank.kernel_args(), bank.delay,
         system.full_to_live(), system.vbase, taps, prims,
-        np.array([len(t) for t in reg.terminals], dtype=np.int64), plans, columns.store, columns.row_of, history)
+        np.array([len(t) for t in reg.terminals], dtype=np.int64), tuple(plans), columns.store, columns.row_of,
+        history)
     if status == LOOP_FALLBACK:
         return None
     system.commit_taps(data, taps, prims, (log_r, log_c, log_v), nodes, stamps)

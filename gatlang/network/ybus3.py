@@ -247,8 +247,8 @@ class NodeIndex:
         before = [(net.table(t), b, c) for _, t, b, c in _BEFORE_TRANSFORMERS]
         after = [(net.table(t), b, c) for _, t, b, c in _AFTER_TRANSFORMERS]
         # one entry (a bus with its node list) per bus-table row, element row or winding, in naming order
-        names = [_strings(_column(buses, "bus"))] + [_strings(_column(t, b)) for t, b, _ in before] + [_strings(wbus)] + \
-            [_strings(_column(t, b)) for t, b, _ in after]
+        names = ([_strings(_column(buses, "bus"))] + [_strings(_column(t, b)) for t, b, _ in before]
+                 + [_strings(wbus)] + [_strings(_column(t, b)) for t, b, _ in after])
         lists = _same_type([_column(buses, "phases")] + [_column(t, c) for t, _, c in before] +
                            [wconn] + [_column(t, c) for t, _, c in after])
         node, off = _node_lists(pa.concat_arrays(lists))

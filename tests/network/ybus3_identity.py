@@ -97,7 +97,8 @@ def run(out: Path, check: bool) -> int:
             got[key] = {"error": type(exc).__name__ + ": " + str(exc)}
         if check and got[key] != ref.get(key):
             failures += 1
-            diff = sorted(k for k in set(got[key]) | set(ref.get(key, {})) if got[key].get(k) != ref.get(key, {}).get(k))
+            before = ref.get(key, {})
+            diff = sorted(k for k in set(got[key]) | set(before) if got[key].get(k) != before.get(k))
             print(f"DIFFERENT {key}: {diff}", flush=True)
     built = sum(1 for v in got.values() if "names" in v)
     errors = sum(1 for v in got.values() if "error" in v)
