@@ -489,14 +489,21 @@ class _Build:
 
     def known(self, recs: list[dict], kv: dict[int, float], what: str,
               fields: tuple[str, ...] = ("I",)) -> list[dict]:
-        """Records whose buses exist; the others are reported (GAT0527)."""
+        """Records whose buses exist; the others are reported (GAT0527).
+
+        A branch or transformer end may be negative (PSS/E's mark of the metered end), so with
+        several bus fields the number is read without its sign; a one-bus element (load, shunt,
+        generator) has no metered end, and a negative number there is not a bus.
+        """
         good = []
+        signed = len(fields) > 1
         for r in recs:
-            missing = [(k, abs(r[f])) for k, f in enumerate(fields) if abs(r[f]) not in kv]
+            missing = [(k, r[f]) for k, f in enumerate(fields) if (abs(r[f]) if signed else r[f]) not in kv]
             if missing:
                 k, b = missing[0]
                 self.err(UNKNOWN_BUS, f"{what} refers to bus {b}, which is not in the bus data",
-                         self.span(r, k), help="check the bus number against the bus records")
+                         self.span(r, k), help="check the bus number against the bus records (only branch "
+                         "and transformer ends may be negative, to mark the metered end)")
             else:
                 good.append(r)
         return good

@@ -95,6 +95,7 @@ BUSES = "1,'A', 230.0, 3\n2,'B', 230.0, 1\n0 / END OF BUS DATA\n"
     (BUSES.replace("230.0, 1", "23O.0, 1"), "GAT0523", 5, 8),          # bad number, located
     (BUSES.replace("'B'", "'B"), "GAT0522", 5, 3),                       # unterminated string
     (BUSES + "2,'1',1,1,1, 10.0, 5.0\n0\n0\n0\n1, 9, '1', 0.01, 0.1\n0\n", "GAT0527", 11, 4),
+    (BUSES + "-2,'1',1,1,1, 10.0, 5.0\n0\n", "GAT0527", 7, 1),      # a load has no metered end: -2 is no bus
     ("1,'A', 230.0, 3\n2,'B', 230.0", "GAT0525", 5, 1),                  # truncated in bus data
     (BUSES + "0\n0\n0\n1, 2, '1', 0.01\n0\n", "GAT0522", 10, 12),          # branch without X
     (BUSES.replace("230.0, 1", "230.0, 7"), "GAT0528", 5, 15),          # IDE out of range
