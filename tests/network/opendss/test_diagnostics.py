@@ -21,6 +21,9 @@ CASES = [  # (id, body from line 3, code, line, column, severity)
      "error"),
     ("missing-redirect", "redirect nowhere.dss\n", codes.FILE_NOT_FOUND, 3, 10, "error"),
     ("bad-number", "new line.l1 bus1=sourcebus bus2=b length=2OO\n", codes.BAD_NUMBER, 3, 42, "error"),
+    ("empty-height", "new wiredata.w rac=0.3 runits=mi gmrac=0.02 gmrunits=ft radius=0.03 radunits=ft\n"
+     "new linegeometry.g nconds=1 nphases=1\n~ cond=1 wire=w x=0 h=\n"
+     "new line.l1 bus1=sourcebus.1 bus2=b.1 phases=1 geometry=g\n", codes.BAD_NUMBER, 5, 23, "error"),
     ("bad-matrix", "new linecode.c nphases=3 rmatrix=(0.3 | 0.1 0.4)\n", codes.BAD_MATRIX, 3, 34, "error"),
     ("repeated-node", "new line.l1 bus1=sourcebus.1.1 bus2=b.1.2 phases=2\n", codes.INCONSISTENT_PHASES, 3,
      1, "error"),

@@ -219,7 +219,11 @@ def _positions(obj: DssObject, sink: DiagnosticSink, wires: dict[str, Wire],
                 active = int(k) - 1
         elif p in ("x", "h"):
             vals = numbers(v, sink, p)
-            if vals is None:
+            if vals == []:                    # `h=` with nothing after it
+                sink.error(codes.BAD_NUMBER, f"`{p}=` has no value", v.span,
+                           help="give the conductor's horizontal position (x) and height (h), e.g. `x=0 h=28 "
+                                "units=ft`; underground conductors have negative heights")
+            if not vals:
                 continue
             target = xs if p == "x" else hs
             if obj.cls == "linespacing" or len(vals) > 1:
