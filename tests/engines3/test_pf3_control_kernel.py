@@ -87,3 +87,4 @@ def test_a_stalling_round_leaves_it_to_the_python_loop(monkeypatch) -> None:
     assert not used
     assert res.converged and res.method == "fixed_point+newton"
     assert np.array_equal(res.v, ref.v) and res.taps == ref.taps
+
