@@ -11,26 +11,12 @@ at a time -- so the assembled matrix is the same bit for bit.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pyarrow as pa
 import pytest
 
-from gatlang.diagnostics import DiagnosticSink
 from gatlang.network import ybus3
 from gatlang.network.model import Network
-from gatlang.network.opendss.importer import load_opendss
-
-IEEE123 = Path(__file__).resolve().parents[1] / "data" / "opendss3" / "123Bus" / "IEEE123Master.dss"
-
-
-@pytest.fixture(scope="module")
-def ieee123() -> Network:
-    sink = DiagnosticSink()
-    net = load_opendss(IEEE123, sink)
-    assert net is not None, [d.render() for d in sink.errors]
-    return net
 
 
 def _with(net: Network, **tables: pa.Table) -> Network:
