@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from gatlang.engines.pf3_kernels import FP_DONE, compensation_gain, fixed_point_loop, regulator_steps
+from gatlang.engines.pf3_kernels import FP_DONE, compensation_gain, fixed_point_loop, regulator_steps, retap_into
 
 #: `control_rounds` outcomes (the Python loop's three exits, and "run the Python loop instead")
 LOOP_SETTLED, LOOP_NOT_CONVERGED, LOOP_UNSETTLED, LOOP_FALLBACK = 0, 1, 2, 3
@@ -37,20 +37,17 @@ LOOP_SETTLED, LOOP_NOT_CONVERGED, LOOP_UNSETTLED, LOOP_FALLBACK = 0, 1, 2, 3
 def _retap(x: int, taps: np.ndarray, scaled: np.ndarray, fixed: np.ndarray, wind: np.ndarray, width: int,
            prims: np.ndarray, sel: np.ndarray, pos: np.ndarray, scale: np.ndarray, count: int, data: np.ndarray,
            lr: np.ndarray, lc: np.ndarray, log_r: np.ndarray, log_c: np.ndarray, log_v: np.ndarray, logged: int) -> int:
-    """Transformer x's primitive at ``taps[x]``: its change stamped into ``data`` and appended to the
-    log (`pf3_kernels.retap_into`'s arithmetic); returns the new log length."""
-    new = np.empty((width, width), dtype=np.complex128)
-    for i in range(width):
-        di = 1.0 / taps[x, wind[x, i]]
-        for j in range(width):
-            new[i, j] = di * scaled[x, i, j] * (1.0 / taps[x, wind[x, j]]) + fixed[x, i, j]
-    flat_new, flat_old = new.ravel(), prims[x, :width, :width].copy().ravel()
+    """Transformer x's primitive at ``taps[x]`` stamped into ``data`` (`pf3_kernels.retap_into`, on
+    the padded arrays cut to the transformer's width) and its change appended to the log; returns
+    the new log length."""
+    prim, xv, _ = retap_into(np.ascontiguousarray(scaled[x, :width, :width]),
+                             np.ascontiguousarray(fixed[x, :width, :width]), wind[x, :width], taps[x],
+                             np.ascontiguousarray(prims[x, :width, :width]), sel[:count], np.zeros(0, dtype=np.int64),
+                             pos[:count], scale[:count], data)
     for q in range(count):
-        xv = (flat_new[sel[q]] - flat_old[sel[q]]) * scale[q]
-        data[pos[q]] += xv
-        log_r[logged], log_c[logged], log_v[logged] = lr[q], lc[q], xv
+        log_r[logged], log_c[logged], log_v[logged] = lr[q], lc[q], xv[q]
         logged += 1
-    prims[x, :width, :width] = new
+    prims[x, :width, :width] = prim
     return logged
 
 
