@@ -22,7 +22,7 @@ from gatlang.engines.pf3_newton import newton
 from gatlang.engines.pf3_regcontrol import RegulatorBank, apply_taps, regulator_actions
 from gatlang.engines.pf3_result import Solve3Outcome
 from gatlang.engines.pf3_sweep import sweep
-from gatlang.engines.pf3_system import System3
+from gatlang.engines.pf3_system import System3, padded_rows, padded_squares
 from gatlang.network.model import Network
 
 #: method name -> kernel
@@ -101,18 +101,12 @@ def _plan_arrays(system: System3) -> PlanArrays | None:
         if any(len(plan.outside) for plan in plans):
             cached = system.network_shared["regulated_plan_arrays"] = ()
         else:
-            m, width = len(plans), max(len(plan.sel) for plan in plans)
-            nodes_width = max(len(plan.nodes) for plan in plans)
-            sel, pos, lr, lc = (np.zeros((m, width), dtype=np.int64) for _ in range(4))
-            scale = np.zeros((m, width))
-            nodes = np.zeros((m, max(nodes_width, 1)), dtype=np.int64)
-            for k, plan in enumerate(plans):
-                q = len(plan.sel)
-                sel[k, :q], pos[k, :q], lr[k, :q], lc[k, :q], scale[k, :q] = (plan.sel, plan.pos, plan.lr, plan.lc,
-                                                                              plan.scale)
-                nodes[k, :len(plan.nodes)] = plan.nodes
+            def rows(name: str, dtype: type = np.int64) -> np.ndarray:
+                return padded_rows([getattr(plan, name) for plan in plans], dtype)
+
             cached = system.network_shared["regulated_plan_arrays"] = PlanArrays(
-                sel, pos, scale, lr, lc, np.array([len(p.sel) for p in plans], dtype=np.int64), nodes,
+                rows("sel"), rows("pos"), rows("scale", float), rows("lr"), rows("lc"),
+                np.array([len(p.sel) for p in plans], dtype=np.int64), rows("nodes"),
                 np.array([len(p.nodes) for p in plans], dtype=np.int64))
     return cached or None
 
@@ -132,10 +126,7 @@ def compiled_control_loop(system: System3, method: str, v: np.ndarray, tol: floa
     columns = compensation_columns(system, lu)
     columns.rows(lu, touched)                        # every column a compensation may need, solved now
     reg = system.regulated
-    width = bank.terms.shape[1]
-    prims = np.zeros((len(reg.prims), width, width), dtype=complex)
-    for k, prim in enumerate(reg.prims):
-        prims[k, :len(prim), :len(prim)] = prim
+    prims = padded_squares(reg.prims, bank.terms.shape[1])
     taps = reg.tap_array().copy()
     y, ld, data = system.ypu, system.loads, system.ypu.data.copy()
     history = np.empty((2 * MAX_CONTROL_ROUNDS + 3) * (max_iter + 1))

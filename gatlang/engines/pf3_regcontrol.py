@@ -28,7 +28,7 @@ import numpy as np
 
 from gatlang.engines.pf3_cache import column_rows
 from gatlang.engines.pf3_kernels import regulator_steps
-from gatlang.engines.pf3_system import System3
+from gatlang.engines.pf3_system import System3, padded_rows, padded_squares
 from gatlang.network.model import Network
 from gatlang.network.ybus3 import winding_vbase
 
@@ -150,16 +150,10 @@ class RegulatorBank:
         if not regs:
             return cls(regs)
         reg = system.regulated
-        width = max(len(t) for t in reg.terminals)
-        nxf = len(reg.terminals)
-        terms = np.full((nxf, width), -1, dtype=np.int64)
-        wind = np.zeros((nxf, width), dtype=np.int64)
-        scaled = np.zeros((nxf, width, width), dtype=complex)
-        fixed = np.zeros((nxf, width, width), dtype=complex)
-        for k, t in enumerate(reg.terminals):
-            w = len(t)
-            terms[k, :w], wind[k, :w] = t, reg.winding[k]
-            scaled[k, :w, :w], fixed[k, :w, :w] = reg.scaled[k], reg.fixed[k]
+        terms = padded_rows(reg.terminals, np.int64, fill=-1)
+        width = terms.shape[1]
+        wind = padded_rows(reg.winding, np.int64)
+        scaled, fixed = padded_squares(reg.scaled, width), padded_squares(reg.fixed, width)
         par = np.array([[r.vreg, r.band, r.ptratio, r.ctprim, r.ldc.real, r.ldc.imag, r.vbase, r.step, r.tap_min,
                          r.tap_max] for r in regs], dtype=float)
         ints = np.array([[r.xf, r.winding, r.base, r.other] for r in regs], dtype=np.int64).T.copy()

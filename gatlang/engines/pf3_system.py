@@ -68,6 +68,22 @@ class _StampPlan:
     distinct: bool = True  # no two entries land on one position (a plain fancy add will do)
 
 
+def padded_rows(rows: list[np.ndarray], dtype: type, fill: float = 0) -> np.ndarray:
+    """Ragged 1-D arrays as the rows of one array, padded with ``fill`` (what compiled loops read)."""
+    out = np.full((len(rows), max((len(r) for r in rows), default=0)), fill, dtype=dtype)
+    for k, r in enumerate(rows):
+        out[k, :len(r)] = r
+    return out
+
+
+def padded_squares(mats: list[np.ndarray], width: int) -> np.ndarray:
+    """Square complex matrices of different sizes stacked into (len, width, width), zero-padded."""
+    out = np.zeros((len(mats), width, width), dtype=complex)
+    for k, m in enumerate(mats):
+        out[k, :len(m), :len(m)] = m
+    return out
+
+
 @dataclass
 class Regulated:
     """Transformers whose taps may change: their rows and stamp positions."""
