@@ -169,9 +169,10 @@ def regulator_actions(bank: RegulatorBank, system: System3, v: np.ndarray
         return [], []
     new, wanted = np.empty(len(bank.regs)), np.empty(len(bank.regs))
     terms, scaled, fixed, wind, *rest = bank.kernel_args()
+    present = system.regulated.tap_array()
     regulator_steps(np.ascontiguousarray(v, dtype=complex), system.full_to_live(), system.vbase, terms, scaled,
-                    fixed, wind, system.regulated.tap_array(), *rest, new, wanted)
-    taps = system.regulated.tap_array()[bank.xf, bank.winding]
+                    fixed, wind, present, *rest, new, wanted)
+    taps = present[bank.xf, bank.winding]
     moved = (new != taps).nonzero()[0].tolist()
     stuck = ((wanted != 0.0) & (new == taps)).nonzero()[0].tolist()
     return [(bank.regs[r].delay, bank.regs[r], float(new[r])) for r in moved], [bank.regs[r].name for r in stuck]
